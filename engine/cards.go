@@ -1,0 +1,282 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/google/uuid"
+
+	"github.com/labelguard/labelguard/cdshooks"
+	"github.com/labelguard/labelguard/facts"
+	"github.com/labelguard/labelguard/terminology"
+)
+
+// TopicSystem is the code system of card.source.topic: the rule IDs.
+const TopicSystem = "urn:labelguard:rules"
+
+// ExtensionKey is the card extension that says why a card fired.
+const ExtensionKey = "org.labelguard"
+
+// cardNamespace seeds the deterministic card UUIDs.
+var cardNamespace = uuid.MustParse("6f1c2a52-7d0e-4c55-9a51-3b8e1f2f7c11")
+
+// CardUUID is deterministic in (hookInstance, rule, order) so that feedback
+// and the audit join, and a repeated call yields the same card.
+func CardUUID(hookInstance, rule, order string) string {
+	return uuid.NewSHA1(cardNamespace, []byte(hookInstance+"\x00"+rule+"\x00"+order)).String()
+}
+
+// cardExtension is extension["org.labelguard"].
+type cardExtension struct {
+	Rule           string     `json:"rule"`
+	Order          string     `json:"order,omitempty"`
+	Phase          string     `json:"phase,omitempty"`
+	Evidence       []Evidence `json:"evidence,omitempty"`
+	Factors        []Factor   `json:"factors,omitempty"`
+	PolicyRevision string     `json:"policyRevision"`
+}
+
+type cardBuilder struct {
+	ps     *PolicySet
+	in     *facts.Input
+	orders map[string]json.RawMessage
+}
+
+func (b cardBuilder) card(f Finding) (cdshooks.Card, error) {
+	meta := b.ps.Catalog[f.Rule]
+	id := CardUUID(b.in.HookInstance, f.Rule, f.Order)
+	c := cdshooks.Card{
+		UUID:      id,
+		Summary:   f.Summary,
+		Detail:    f.Detail,
+		Indicator: f.Indicator,
+		Source: cdshooks.Source{
+			Label: sourceLabel(meta.Source),
+			URL:   meta.Source.URL,
+			Topic: &cdshooks.Coding{System: TopicSystem, Code: f.Rule, Display: meta.Title},
+		},
+		Links: f.Links,
+	}
+	ext := cardExtension{
+		Rule: f.Rule, Order: f.Order, Evidence: f.Evidence, Factors: f.Factors,
+		PolicyRevision: b.ps.Revision,
+	}
+	if o := b.order(f.Order); o != nil {
+		ext.Phase = o.Phase
+	}
+	c.Extension = map[string]any{ExtensionKey: ext}
+	for i, s := range f.Suggestions {
+		sug, err := b.suggestion(f, id, i, s)
+		if err != nil {
+			return c, fmt.Errorf("suggestion %d (%s): %w", i, s.Kind, err)
+		}
+		c.Suggestions = append(c.Suggestions, sug)
+	}
+	if len(c.Suggestions) > 0 {
+		c.SelectionBehavior = "at-most-one"
+	}
+	if f.Indicator == "warning" || f.Indicator == "critical" {
+		c.OverrideReasons = b.ps.tables.overrideReasons
+	}
+	return c, nil
+}
+
+// sourceLabel reads "Rinvoq (upadacitinib) US Prescribing Information §2.5".
+func sourceLabel(s Source) string {
+	switch {
+	case s.Section == "":
+		return s.Label
+	case unicode.IsDigit(rune(s.Section[0])):
+		return s.Label + " §" + s.Section
+	default:
+		return s.Label + ", " + s.Section
+	}
+}
+
+func (b cardBuilder) order(ref string) *facts.Med {
+	for i := range b.in.Orders {
+		if b.in.Orders[i].Ref == ref {
+			return &b.in.Orders[i]
+		}
+	}
+	return nil
+}
+
+func (b cardBuilder) suggestion(f Finding, cardID string, i int, s SuggestionDef) (cdshooks.Suggestion, error) {
+	sug := cdshooks.Suggestion{
+		Label:         s.Label,
+		UUID:          uuid.NewSHA1(uuid.MustParse(cardID), []byte(strconv.Itoa(i)+"\x00"+s.Kind)).String(),
+		IsRecommended: s.IsRecommended,
+	}
+	if strings.TrimSpace(s.Label) == "" {
+		return sug, fmt.Errorf("no label")
+	}
+	switch s.Kind {
+	case SuggestDelete:
+		if f.Order == "" {
+			return sug, fmt.Errorf("a delete needs the finding's order")
+		}
+		sug.Actions = []cdshooks.Action{{Type: "delete", Description: s.Label, ResourceID: f.Order}}
+	case SuggestUpdateDose:
+		if s.TargetDailyDoseMg == nil || *s.TargetDailyDoseMg <= 0 {
+			return sug, fmt.Errorf("an update-dose needs a positive targetDailyDoseMg")
+		}
+		res, err := b.rewriteDose(f.Order, *s.TargetDailyDoseMg)
+		if err != nil {
+			return sug, err
+		}
+		sug.Actions = []cdshooks.Action{{Type: "update", Description: s.Label, Resource: res}}
+	case SuggestCreateLab:
+		acts, err := b.labOrders(f.Order, s)
+		if err != nil {
+			return sug, err
+		}
+		sug.Actions = acts
+	default:
+		return sug, fmt.Errorf("unknown suggestion kind %q (want %s, %s or %s)", s.Kind, SuggestUpdateDose, SuggestDelete, SuggestCreateLab)
+	}
+	return sug, nil
+}
+
+// labOrders builds one LOINC-coded ServiceRequest per panel needed for the
+// analytes, in the order the analytes are listed.
+func (b cardBuilder) labOrders(order string, s SuggestionDef) ([]cdshooks.Action, error) {
+	if len(s.Analytes) == 0 {
+		return nil, fmt.Errorf("a create-lab needs analytes")
+	}
+	var acts []cdshooks.Action
+	seen := map[string]bool{}
+	for _, a := range s.Analytes {
+		an := b.ps.tables.labs.Analytes[a]
+		if an == nil || an.Panel == nil {
+			return nil, fmt.Errorf("analyte %q has no panel in the lab table", a)
+		}
+		if seen[an.Panel.Code] {
+			continue
+		}
+		seen[an.Panel.Code] = true
+		system, code := terminology.SplitCode(an.Panel.Code)
+		sr := map[string]any{
+			"resourceType": "ServiceRequest",
+			"status":       "draft",
+			"intent":       "order",
+			"code": map[string]any{
+				"coding": []any{map[string]any{"system": system, "code": code, "display": an.Panel.Display}},
+				"text":   an.Panel.Display,
+			},
+		}
+		if b.in.Patient != nil && b.in.Patient.Ref != "" {
+			sr["subject"] = map[string]any{"reference": b.in.Patient.Ref}
+		}
+		if s.DueDate != "" {
+			sr["occurrenceDateTime"] = s.DueDate
+		}
+		if order != "" {
+			sr["reasonReference"] = []any{map[string]any{"reference": order}}
+		}
+		raw, err := json.Marshal(sr)
+		if err != nil {
+			return nil, err
+		}
+		desc := "Order " + an.Panel.Display
+		if s.DueDate != "" {
+			desc += " due " + s.DueDate
+		}
+		acts = append(acts, cdshooks.Action{Type: "create", Description: desc, Resource: raw})
+	}
+	return acts, nil
+}
+
+// rewriteDose returns the draft MedicationRequest rewritten to the target
+// daily dose, once daily. When the drug table has a product whose strength
+// divides the target, the order is switched to that product and dosed in
+// whole tablets, since extended-release tablets must not be split;
+// otherwise the dose is written in mg and the medication kept.
+func (b cardBuilder) rewriteDose(ref string, targetMg float64) (json.RawMessage, error) {
+	raw, ok := b.orders[ref]
+	if !ok {
+		return nil, fmt.Errorf("order %s is not a draft order of this request", ref)
+	}
+	var res map[string]any
+	if err := json.Unmarshal(raw, &res); err != nil {
+		return nil, fmt.Errorf("decode order %s: %w", ref, err)
+	}
+	o := b.order(ref)
+	var product *terminology.Product
+	if o != nil && o.Target != "" {
+		product = b.productFor(o.Target, targetMg)
+	}
+	dosage := map[string]any{}
+	if ds, ok := res["dosageInstruction"].([]any); ok && len(ds) > 0 {
+		if d0, ok := ds[0].(map[string]any); ok {
+			for k, v := range d0 {
+				dosage[k] = v
+			}
+		}
+	}
+	delete(dosage, "doseQuantity") // STU3 shape, repaired away
+	delete(dosage, "maxDosePerPeriod")
+	delete(dosage, "asNeededBoolean")
+	dosage["timing"] = map[string]any{"repeat": map[string]any{"frequency": 1, "period": 1, "periodUnit": "d"}}
+	if product != nil {
+		n := targetMg / product.StrengthMg
+		unit := "tablet"
+		if n != 1 {
+			unit = "tablets"
+		}
+		dosage["doseAndRate"] = []any{map[string]any{"doseQuantity": map[string]any{
+			"value": n, "unit": unit, "system": "http://unitsofmeasure.org", "code": "{tbl}",
+		}}}
+		dosage["text"] = fmt.Sprintf("%s %s (%s mg) once daily", formatNumber(n), unit, formatNumber(targetMg))
+		mcc := map[string]any{"text": product.Display}
+		var codings []any
+		for _, c := range product.Codes {
+			system, code := terminology.SplitCode(c)
+			codings = append(codings, map[string]any{"system": system, "code": code, "display": product.Display})
+		}
+		if len(codings) > 0 {
+			mcc["coding"] = codings
+		}
+		res["medicationCodeableConcept"] = mcc
+		delete(res, "medicationReference")
+	} else {
+		dosage["doseAndRate"] = []any{map[string]any{"doseQuantity": map[string]any{
+			"value": targetMg, "unit": "mg", "system": "http://unitsofmeasure.org", "code": "mg",
+		}}}
+		dosage["text"] = formatNumber(targetMg) + " mg once daily"
+	}
+	res["dosageInstruction"] = []any{dosage}
+	out, err := json.Marshal(res)
+	if err != nil {
+		return nil, fmt.Errorf("encode order %s: %w", ref, err)
+	}
+	return out, nil
+}
+
+// productFor picks the strongest product of the target drug whose strength
+// divides the target dose into whole tablets.
+func (b cardBuilder) productFor(target string, targetMg float64) *terminology.Product {
+	var best *terminology.Product
+	for _, d := range b.ps.tables.drugs.Drugs {
+		if d.Target != target {
+			continue
+		}
+		for i := range d.Products {
+			p := &d.Products[i]
+			if p.StrengthMg <= 0 || strings.Contains(strings.ToLower(p.Form+" "+p.Display), "solution") {
+				continue
+			}
+			n := targetMg / p.StrengthMg
+			if n >= 1 && math.Abs(n-math.Round(n)) < 1e-9 && (best == nil || p.StrengthMg > best.StrengthMg) {
+				best = p
+			}
+		}
+	}
+	return best
+}
+
+func formatNumber(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

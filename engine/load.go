@@ -1,0 +1,201 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+
+	"github.com/labelguard/labelguard/terminology"
+)
+
+// Options control how a policy set is loaded.
+type Options struct {
+	// SiteParams is a JSON object merged over data/params.json.
+	SiteParams []byte
+	// Revision overrides the content hash (e.g. a bundle's revision).
+	Revision string
+}
+
+// PolicySet is a compiled, ready-to-evaluate policy set. It is immutable
+// after Load and safe for concurrent use.
+type PolicySet struct {
+	Revision string
+	Services []Service
+	Catalog  map[string]*Rule
+
+	tables   *tables
+	modules  map[string]*ast.Module
+	compiler *ast.Compiler
+	store    storage.Store
+	queries  map[string]*rego.PreparedEvalQuery
+}
+
+// deniedBuiltins are the builtins a policy must not call: network access,
+// the runtime environment, and anything that reads the clock or randomness
+// (the evaluation time is input.now so that tests are deterministic).
+var deniedBuiltins = map[string]bool{
+	"http.send":          true,
+	"net.lookup_ip_addr": true,
+	"opa.runtime":        true,
+	"time.now_ns":        true,
+	"rand.intn":          true,
+	"uuid.rfc4122":       true,
+}
+
+// Capabilities returns the restricted capabilities policies compile against.
+func Capabilities() *ast.Capabilities {
+	c := ast.CapabilitiesForThisVersion()
+	c.Builtins = slices.DeleteFunc(slices.Clone(c.Builtins), func(b *ast.Builtin) bool {
+		return deniedBuiltins[b.Name]
+	})
+	c.AllowNet = []string{}
+	return c
+}
+
+// Load reads, checks and compiles the policy set in fsys. It fails with an
+// error naming the file (and rule) when a module does not parse or compile,
+// calls a denied builtin, or when a card-yielding rule lacks metadata.
+func Load(ctx context.Context, fsys fs.FS, opts Options) (*PolicySet, error) {
+	src, err := readSources(fsys)
+	if err != nil {
+		return nil, fmt.Errorf("engine.Load: %w", err)
+	}
+	services, err := loadServices(fsys)
+	if err != nil {
+		return nil, fmt.Errorf("engine.Load: %w", err)
+	}
+	tbl, err := loadTables(fsys, opts.SiteParams)
+	if err != nil {
+		return nil, fmt.Errorf("engine.Load: %w", err)
+	}
+	catalog, err := buildCatalog(src.modules)
+	if err != nil {
+		return nil, fmt.Errorf("engine.Load: %w", err)
+	}
+	if err := applySiteOverrides(catalog, tbl.params); err != nil {
+		return nil, fmt.Errorf("engine.Load: %w", err)
+	}
+	doc, err := tbl.document()
+	if err != nil {
+		return nil, fmt.Errorf("engine.Load: %w", err)
+	}
+	serving := map[string]*ast.Module{}
+	for p, m := range src.modules {
+		if !isTest(p) {
+			serving[p] = m
+		}
+	}
+	compiler, err := compile(serving)
+	if err != nil {
+		return nil, fmt.Errorf("engine.Load: %w", err)
+	}
+	ps := &PolicySet{
+		Revision: src.revision(),
+		Services: services,
+		Catalog:  catalog,
+		tables:   tbl,
+		modules:  src.modules,
+		compiler: compiler,
+		store:    inmem.NewFromObject(doc),
+		queries:  map[string]*rego.PreparedEvalQuery{},
+	}
+	if opts.Revision != "" {
+		ps.Revision = opts.Revision
+	}
+	for _, s := range services {
+		pq, err := rego.New(
+			rego.Query(s.Query),
+			rego.Compiler(compiler),
+			rego.Store(ps.store),
+			rego.StrictBuiltinErrors(true),
+		).PrepareForEval(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("engine.Load: prepare service %s query %s: %w", s.ID, s.Query, err)
+		}
+		ps.queries[s.ID] = &pq
+	}
+	return ps, nil
+}
+
+// compile compiles modules strictly against the restricted capabilities.
+func compile(modules map[string]*ast.Module) (*ast.Compiler, error) {
+	c := ast.NewCompiler().
+		WithCapabilities(Capabilities()).
+		WithStrict(true).
+		WithEnablePrintStatements(false)
+	c.Compile(modules)
+	if c.Failed() {
+		return nil, fmt.Errorf("compile policies: %w", c.Errors)
+	}
+	return c, nil
+}
+
+// applySiteOverrides records, on the catalog, the rules a site switched off
+// or lowered, and refuses overrides that name unknown rules or raise an
+// indicator.
+func applySiteOverrides(catalog map[string]*Rule, params map[string]any) error {
+	rules, _ := params["rules"].(map[string]any)
+	var problems []error
+	for id, v := range rules {
+		r, ok := catalog[id]
+		if !ok {
+			problems = append(problems, fmt.Errorf("site parameters: rules.%s: no such rule", id))
+			continue
+		}
+		o, ok := v.(map[string]any)
+		if !ok {
+			problems = append(problems, fmt.Errorf("site parameters: rules.%s: want an object", id))
+			continue
+		}
+		if en, ok := o["enabled"].(bool); ok && !en {
+			r.Disabled = true
+		}
+		if ind, ok := o["indicator"].(string); ok {
+			rank, known := indicatorRank[ind]
+			if !known {
+				problems = append(problems, fmt.Errorf("site parameters: rules.%s.indicator %q is not critical, warning or info", id, ind))
+				continue
+			}
+			for _, cur := range r.Indicators {
+				if rank < indicatorRank[cur] {
+					problems = append(problems, fmt.Errorf("site parameters: rules.%s.indicator may only lower the indicator (%s is above %s)", id, ind, cur))
+				}
+			}
+			r.IndicatorOverride = ind
+		}
+	}
+	return errors.Join(problems...)
+}
+
+// Service returns the service with the given id.
+func (ps *PolicySet) Service(id string) (Service, bool) {
+	for _, s := range ps.Services {
+		if s.ID == id {
+			return s, true
+		}
+	}
+	return Service{}, false
+}
+
+// Tables returns the reference data the facts layer needs.
+func (ps *PolicySet) Tables() (terminology.ValueSets, *terminology.LabTable, *terminology.DrugTable) {
+	return ps.tables.valueSets, ps.tables.labs, ps.tables.drugs
+}
+
+// Rules returns the catalog sorted by rule ID.
+func (ps *PolicySet) Rules() []*Rule {
+	out := make([]*Rule, 0, len(ps.Catalog))
+	for _, r := range ps.Catalog {
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b *Rule) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}

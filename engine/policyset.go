@@ -1,0 +1,242 @@
+package engine
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/util"
+
+	"github.com/labelguard/labelguard/cdshooks"
+	"github.com/labelguard/labelguard/terminology"
+)
+
+// File names inside a policy set.
+const (
+	servicesFile        = "services.json"
+	paramsFile          = "data/params.json"
+	labsFile            = "data/labs.json"
+	drugsFile           = "data/drugs.json"
+	overrideReasonsFile = "data/override-reasons.json"
+	valueSetsDir        = "valuesets"
+)
+
+// Service is a CDS service declared by the policy set.
+type Service struct {
+	cdshooks.Service
+	// Query is the Rego reference whose value is the set of findings.
+	Query string `json:"query"`
+}
+
+// Source files of a policy set, read once.
+type sources struct {
+	modules map[string]*ast.Module // path -> parsed module, tests included
+	raw     map[string][]byte      // every file that makes up the revision
+}
+
+// readSources parses every .rego file under fsys, skipping testdata, and
+// keeps the bytes of every file for the revision hash.
+func readSources(fsys fs.FS) (*sources, error) {
+	src := &sources{modules: map[string]*ast.Module{}, raw: map[string][]byte{}}
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if d.Name() == "testdata" || (strings.HasPrefix(d.Name(), ".") && p != ".") {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(p, ".rego") && !strings.HasSuffix(p, ".json") {
+			return nil
+		}
+		data, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", p, err)
+		}
+		src.raw[p] = data
+		if strings.HasSuffix(p, ".rego") {
+			m, err := ast.ParseModuleWithOpts(p, string(data), ast.ParserOptions{
+				ProcessAnnotation: true,
+				RegoVersion:       ast.RegoV1,
+			})
+			if err != nil {
+				return fmt.Errorf("parse %s: %w", p, err)
+			}
+			src.modules[p] = m
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(src.modules) == 0 {
+		return nil, fmt.Errorf("no .rego files found")
+	}
+	return src, nil
+}
+
+// revision is a content hash of the policy set, stable across file order.
+func (s *sources) revision() string {
+	paths := make([]string, 0, len(s.raw))
+	for p := range s.raw {
+		paths = append(paths, p)
+	}
+	slices.Sort(paths)
+	h := sha256.New()
+	for _, p := range paths {
+		fmt.Fprintf(h, "%s\x00%d\x00", p, len(s.raw[p]))
+		h.Write(s.raw[p])
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// isTest reports whether a module path is a Rego test file.
+func isTest(p string) bool { return strings.HasSuffix(p, "_test.rego") }
+
+// loadServices reads services.json and checks each declaration.
+func loadServices(fsys fs.FS) ([]Service, error) {
+	data, err := fs.ReadFile(fsys, servicesFile)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", servicesFile, err)
+	}
+	var doc struct {
+		Services []Service `json:"services"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", servicesFile, err)
+	}
+	if len(doc.Services) == 0 {
+		return nil, fmt.Errorf("%s: no services declared", servicesFile)
+	}
+	seen := map[string]bool{}
+	for i, s := range doc.Services {
+		if err := s.Service.Validate(); err != nil {
+			return nil, fmt.Errorf("%s: services[%d]: %w", servicesFile, i, err)
+		}
+		if seen[s.ID] {
+			return nil, fmt.Errorf("%s: duplicate service id %q", servicesFile, s.ID)
+		}
+		seen[s.ID] = true
+		if _, err := ast.ParseRef(s.Query); err != nil || !strings.HasPrefix(s.Query, "data.") {
+			return nil, fmt.Errorf("%s: service %s: query %q is not a data reference", servicesFile, s.ID, s.Query)
+		}
+	}
+	return doc.Services, nil
+}
+
+// tables holds the reference data of a policy set.
+type tables struct {
+	valueSets       terminology.ValueSets
+	labs            *terminology.LabTable
+	drugs           *terminology.DrugTable
+	params          map[string]any
+	overrideReasons []cdshooks.Coding
+}
+
+func loadTables(fsys fs.FS, siteParams []byte) (*tables, error) {
+	vs, err := terminology.LoadValueSets(fsys, valueSetsDir)
+	if err != nil {
+		return nil, err
+	}
+	labs, err := terminology.LoadLabTable(fsys, labsFile)
+	if err != nil {
+		return nil, err
+	}
+	drugs, err := terminology.LoadDrugTable(fsys, drugsFile, vs)
+	if err != nil {
+		return nil, err
+	}
+	params, err := readJSONObject(fsys, paramsFile)
+	if err != nil {
+		return nil, err
+	}
+	if len(siteParams) > 0 {
+		var site map[string]any
+		if err := util.UnmarshalJSON(siteParams, &site); err != nil {
+			return nil, fmt.Errorf("site parameters: %w", err)
+		}
+		params = mergeObjects(params, site)
+	}
+	var or struct {
+		Reasons []cdshooks.Coding `json:"reasons"`
+	}
+	data, err := fs.ReadFile(fsys, overrideReasonsFile)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", overrideReasonsFile, err)
+	}
+	if err := json.Unmarshal(data, &or); err != nil {
+		return nil, fmt.Errorf("%s: %w", overrideReasonsFile, err)
+	}
+	for i, r := range or.Reasons {
+		if r.System == "" || r.Code == "" {
+			return nil, fmt.Errorf("%s: reasons[%d] needs system and code", overrideReasonsFile, i)
+		}
+	}
+	return &tables{valueSets: vs, labs: labs, drugs: drugs, params: params, overrideReasons: or.Reasons}, nil
+}
+
+func readJSONObject(fsys fs.FS, p string) (map[string]any, error) {
+	data, err := fs.ReadFile(fsys, p)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", p, err)
+	}
+	var out map[string]any
+	if err := util.UnmarshalJSON(data, &out); err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	return out, nil
+}
+
+// mergeObjects overlays b on a recursively: a site file changes only the
+// parameters it names.
+func mergeObjects(a, b map[string]any) map[string]any {
+	out := make(map[string]any, len(a))
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		if bo, ok := v.(map[string]any); ok {
+			if ao, ok := out[k].(map[string]any); ok {
+				out[k] = mergeObjects(ao, bo)
+				continue
+			}
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// document is the data tree under data.labelguard.
+func (t *tables) document() (map[string]any, error) {
+	doc := map[string]any{
+		"params":          t.params,
+		"labs":            t.labs,
+		"drugs":           t.drugs,
+		"valuesets":       t.valueSets,
+		"overrideReasons": t.overrideReasons,
+	}
+	// Round-trip through JSON so the store holds only JSON types.
+	data, err := json.Marshal(doc)
+	if err != nil {
+		return nil, fmt.Errorf("encode data document: %w", err)
+	}
+	var out map[string]any
+	if err := util.UnmarshalJSON(data, &out); err != nil {
+		return nil, fmt.Errorf("decode data document: %w", err)
+	}
+	return map[string]any{"labelguard": out}, nil
+}
+
+// dataPath names where a file of the set lives, for error messages.
+func dataPath(p string) string { return path.Clean(p) }

@@ -1,0 +1,155 @@
+package terminology
+
+import (
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"strings"
+)
+
+// Analyte kinds.
+const (
+	KindQuantity = "quantity" // numeric value converted to the canonical unit
+	KindResult   = "result"   // positive, negative or indeterminate
+	KindCoded    = "coded"    // value codes and text kept as they are
+)
+
+// LabTable is data/labs.json: the analytes the rules read.
+type LabTable struct {
+	Analytes map[string]*Analyte `json:"analytes"`
+
+	byCode map[string]string
+}
+
+// Analyte is one row of the lab table.
+type Analyte struct {
+	Display      string             `json:"display"`
+	Kind         string             `json:"kind"`
+	Codes        []string           `json:"codes"`
+	Unit         string             `json:"unit,omitempty"`
+	Units        map[string]float64 `json:"units,omitempty"`
+	TextMatch    []string           `json:"textMatch,omitempty"`
+	TextMatchAll [][]string         `json:"textMatchAll,omitempty"`
+	Panel        *Panel             `json:"panel,omitempty"`
+
+	units map[string]float64
+}
+
+// Panel is the orderable a suggestion creates for an analyte.
+type Panel struct {
+	Code    string `json:"code"`
+	Display string `json:"display"`
+}
+
+// ParseLabTable decodes and checks data/labs.json.
+func ParseLabTable(data []byte) (*LabTable, error) {
+	var t LabTable
+	if err := json.Unmarshal(data, &t); err != nil {
+		return nil, fmt.Errorf("decode lab table: %w", err)
+	}
+	t.byCode = map[string]string{}
+	for id, a := range t.Analytes {
+		switch a.Kind {
+		case KindQuantity:
+			if a.Unit == "" || len(a.Units) == 0 {
+				return nil, fmt.Errorf("lab table %s: a quantity needs unit and units", id)
+			}
+		case KindResult, KindCoded:
+		default:
+			return nil, fmt.Errorf("lab table %s: kind %q is not quantity, result or coded", id, a.Kind)
+		}
+		if len(a.Codes) == 0 && len(a.TextMatch) == 0 && len(a.TextMatchAll) == 0 {
+			return nil, fmt.Errorf("lab table %s: no codes and no text match", id)
+		}
+		for i, c := range a.Codes {
+			sys, code := SplitCode(c)
+			k := NormalizeCode(sys, code)
+			if k == "" || sys == "" {
+				return nil, fmt.Errorf("lab table %s: code %q is not system|code", id, c)
+			}
+			a.Codes[i] = k
+			if other, dup := t.byCode[k]; dup && other != id {
+				return nil, fmt.Errorf("lab table %s: code %s already belongs to %s", id, k, other)
+			}
+			t.byCode[k] = id
+		}
+		a.units = make(map[string]float64, len(a.Units))
+		for u, f := range a.Units {
+			if f <= 0 {
+				return nil, fmt.Errorf("lab table %s: unit %q has factor %v", id, u, f)
+			}
+			a.units[normalizeUnit(u)] = f
+		}
+		if a.Kind == KindQuantity {
+			if _, ok := a.units[normalizeUnit(a.Unit)]; !ok {
+				return nil, fmt.Errorf("lab table %s: canonical unit %q missing from units", id, a.Unit)
+			}
+		}
+	}
+	return &t, nil
+}
+
+// LoadLabTable reads the lab table at p in fsys.
+func LoadLabTable(fsys fs.FS, p string) (*LabTable, error) {
+	data, err := fs.ReadFile(fsys, p)
+	if err != nil {
+		return nil, fmt.Errorf("read lab table: %w", err)
+	}
+	t, err := ParseLabTable(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	return t, nil
+}
+
+// AnalyteFor finds the analyte of an observation from its normalized codes,
+// else from its lower-cased code text.
+func (t *LabTable) AnalyteFor(codes []string, text string) (string, bool) {
+	for _, c := range codes {
+		if id, ok := t.byCode[c]; ok {
+			return id, true
+		}
+	}
+	if text == "" {
+		return "", false
+	}
+	for id, a := range t.Analytes {
+		for _, m := range a.TextMatch {
+			if strings.Contains(text, m) {
+				return id, true
+			}
+		}
+		for _, all := range a.TextMatchAll {
+			if len(all) > 0 && containsAll(text, all) {
+				return id, true
+			}
+		}
+	}
+	return "", false
+}
+
+func containsAll(text string, parts []string) bool {
+	for _, p := range parts {
+		if !strings.Contains(text, p) {
+			return false
+		}
+	}
+	return true
+}
+
+// Convert returns value expressed in the analyte's canonical unit. ok is
+// false when the unit is unknown: such a result is not used.
+func (a *Analyte) Convert(value float64, unit string) (float64, bool) {
+	f, ok := a.units[normalizeUnit(unit)]
+	if !ok {
+		return 0, false
+	}
+	return value * f, true
+}
+
+// normalizeUnit folds the spellings of one unit: UCUM annotations in braces,
+// underscores, spaces and case do not change its meaning here.
+func normalizeUnit(u string) string {
+	r := strings.NewReplacer("{", "", "}", "", "_", "", " ", "")
+	return strings.ToLower(r.Replace(strings.TrimSpace(u)))
+}
