@@ -75,6 +75,15 @@ func checkDepth(body []byte, max int) error {
 			}
 		case '}', ']':
 			depth--
+			// A closing bracket with nothing open would let later
+			// openings hide below the limit; such input is malformed
+			// anyway.
+			if depth < 0 {
+				return &RequestError{
+					Message: fmt.Sprintf("malformed json near byte offset %d", i),
+					Err:     ErrMalformedJSON,
+				}
+			}
 		}
 	}
 	return nil

@@ -159,6 +159,7 @@ func TestDecodeRequestErrors(t *testing.T) {
 		{"nesting over default", deep(cdshooks.DefaultMaxDepth), cdshooks.Limits{}, "", cdshooks.ErrTooDeep},
 		{"nesting over custom", deep(9), cdshooks.Limits{MaxDepth: 10}, "", cdshooks.ErrTooDeep},
 		{"very deep", strings.Repeat("[", 1<<20), cdshooks.Limits{}, "", cdshooks.ErrTooDeep},
+		{"closes hiding depth", strings.Repeat("]", 80) + strings.Repeat("[", 100), cdshooks.Limits{}, "", cdshooks.ErrMalformedJSON},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -230,4 +231,11 @@ func TestFHIRAuthorizationRedacted(t *testing.T) {
 			t.Errorf("token leaked: %s", s)
 		}
 	}
+}
+
+func TestDecodeRequestSpecFragment(t *testing.T) {
+	t.Parallel()
+	// The spec's prefetch example is a fragment without hook.
+	_, err := cdshooks.DecodeRequest(bytes.NewReader(readFixture(t, "spec/request-prefetch-data-fragment.json")), cdshooks.Limits{})
+	wantRequestError(t, err, "hook", cdshooks.ErrInvalid)
 }

@@ -1,0 +1,52 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/labelguard/labelguard/cdshooks"
+)
+
+// discovery lists the services of the active policy set: discovery is
+// generated from the policies, never hand-written.
+func (s *Server) discovery(c *gin.Context) {
+	ps := s.policies.Load()
+	if ps == nil {
+		writeError(c, newError(http.StatusServiceUnavailable, codeUnavailable, "policies are not loaded yet", nil))
+		return
+	}
+	d := cdshooks.Discovery{Services: make([]cdshooks.Service, 0, len(ps.Services))}
+	for _, svc := range ps.Services {
+		d.Services = append(d.Services, svc.Service)
+	}
+	c.JSON(http.StatusOK, d)
+}
+
+// healthz says the process is alive; it checks nothing else.
+func (s *Server) healthz(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+}
+
+// readyz is ready once a policy set is compiled and active. Optional
+// dependencies are reported in the body but never make it unready: hooks
+// keep answering without them.
+func (s *Server) readyz(c *gin.Context) {
+	ps := s.policies.Load()
+	body := gin.H{}
+	checks := gin.H{}
+	status := http.StatusOK
+	if ps == nil {
+		status = http.StatusServiceUnavailable
+		body["status"] = "not ready"
+		checks["policies"] = gin.H{"status": "not loaded"}
+	} else {
+		body["status"] = "ready"
+		checks["policies"] = gin.H{"status": "ok", "revision": ps.Revision, "rules": len(ps.Catalog), "services": len(ps.Services)}
+	}
+	if s.cfg.AuthDisabled {
+		checks["authentication"] = gin.H{"status": "disabled", "warning": "authentication is disabled: for local development only"}
+	}
+	body["checks"] = checks
+	c.JSON(status, body)
+}

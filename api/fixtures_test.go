@@ -1,0 +1,127 @@
+package api_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	tp "github.com/labelguard/labelguard/internal/testpatient"
+)
+
+// labLOINC are the codes the services' observation prefetch selects.
+var labLOINC = map[string]bool{}
+
+func init() {
+	for _, c := range []string{"751-8", "26499-4", "753-4", "731-0", "26474-7", "732-8", "718-7", "20509-6", "59260-0",
+		"777-3", "26515-7", "778-1", "49497-1", "98979-8", "98980-6", "62238-1", "33914-3", "48642-3", "48643-1",
+		"50044-7", "69405-9", "76633-7", "77147-7", "88293-6", "88294-4", "1742-6", "1743-4", "76625-3", "1920-8",
+		"30239-8", "2093-3", "13457-7", "18262-6", "2089-1", "2085-9", "2571-8", "71773-6", "71775-1", "46217-6",
+		"5196-1", "5195-3", "22326-3", "75410-1", "16128-1", "13955-0", "2106-3", "2118-8", "2110-5", "82810-3",
+		"63895-7", "72166-2", "29463-7"} {
+		labLOINC[c] = true
+	}
+}
+
+// goldenCase is a whole-patient request built from a Synthea bundle plus
+// what the case adds.
+type goldenCase struct {
+	name    string
+	sample  string
+	hook    string
+	orders  func(pid string) []tp.Resource
+	extra   func(pid string) []tp.Resource
+	comment string
+}
+
+var goldenCases = []goldenCase{
+	{
+		name: "upadacitinib-45mg-low-anc", sample: "Kermit_Trantow_f1a650a5.json", hook: "order-sign",
+		comment: "upadacitinib 45 mg daily (above the AD maximum) for a man with a neutrophil count of 0.8 and hemoglobin 7.6 last week",
+		orders: func(pid string) []tp.Resource {
+			return []tp.Resource{tp.MedicationRequest("upa-1", pid, "upadacitinib 45 MG Extended Release Oral Tablet", 1, "{tbl}", "QD")}
+		},
+		extra: func(pid string) []tp.Resource {
+			return []tp.Resource{
+				tp.Observation("anc-1", pid, "751-8", "Neutrophils [#/volume] in Blood", 0.8, "10*3/uL", "2026-11-16T09:00:00Z"),
+				tp.Observation("hgb-1", pid, "718-7", "Hemoglobin [Mass/volume] in Blood", 7.6, "g/dL", "2026-11-16T09:00:00Z"),
+			}
+		},
+	},
+	{
+		name: "abrocitinib-with-clopidogrel", sample: "Maria_Luisa_Razo_d060a28c.json", hook: "order-sign",
+		comment: "abrocitinib 100 mg daily for a woman on clopidogrel (contraindicated in the first 3 months)",
+		orders: func(pid string) []tp.Resource {
+			return []tp.Resource{tp.MedicationRequest("abro-1", pid, "abrocitinib 100 MG Oral Tablet", 100, "mg", "QD")}
+		},
+	},
+	{
+		name: "upadacitinib-15mg-complete-workup", sample: "Louis_Maggio_2e275d4b.json", hook: "order-select",
+		comment: "upadacitinib 15 mg daily with a recent, normal CBC (ANC exactly 1.0 does not fire)",
+		orders: func(pid string) []tp.Resource {
+			return []tp.Resource{tp.MedicationRequest("upa-2", pid, "Rinvoq 15 MG Extended Release Oral Tablet", 15, "mg", "QD")}
+		},
+		extra: func(pid string) []tp.Resource {
+			return []tp.Resource{
+				tp.Observation("anc-2", pid, "751-8", "Neutrophils [#/volume] in Blood", 1000, "/uL", "2026-11-20T08:00:00Z"),
+				tp.Observation("hgb-2", pid, "718-7", "Hemoglobin [Mass/volume] in Blood", 135, "g/L", "2026-11-20T08:00:00Z"),
+			}
+		},
+	},
+	{
+		name: "amoxicillin-not-of-interest", sample: "Reuben_Lind_1d03714f.json", hook: "order-sign",
+		comment: "an order the service does not check: no cards",
+		orders: func(pid string) []tp.Resource {
+			return []tp.Resource{tp.MedicationRequest("amox-1", pid, "Amoxicillin 500 MG Oral Capsule", 500, "mg", "TID")}
+		},
+	},
+}
+
+// buildRequest renders a golden case as a CDS Hooks request body.
+func buildRequest(t testing.TB, gc goldenCase) []byte {
+	t.Helper()
+	p, err := tp.Load(tp.SamplePath(gc.sample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gc.extra != nil {
+		p.Add(gc.extra(p.ID)...)
+	}
+	req := tp.Request(gc.hook, "d1577c69-dfbe-44ad-ba6d-"+hookSuffix(gc.name), p.ID, p.Prefetch(labLOINC), gc.orders(p.ID), nil)
+	b, err := json.MarshalIndent(req, "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(b, '\n')
+}
+
+// hookSuffix makes a stable, distinct hookInstance tail per case.
+func hookSuffix(name string) string {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(name); i++ {
+		h = (h ^ uint64(name[i])) * 1099511628211
+	}
+	const hex = "0123456789abcdef"
+	out := make([]byte, 12)
+	for i := range out {
+		out[i] = hex[h>>(uint(i)*4)&0xf]
+	}
+	return string(out)
+}
+
+// requestFile returns the committed request of a golden case, regenerating
+// it under -update.
+func requestFile(t testing.TB, gc goldenCase) []byte {
+	t.Helper()
+	path := filepath.Join("testdata", "requests", gc.name+".json")
+	if *update {
+		if err := os.WriteFile(path, buildRequest(t, gc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (regenerate with -update)", err)
+	}
+	return b
+}

@@ -1,0 +1,73 @@
+package api
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/labelguard/labelguard/cdshooks"
+	"github.com/labelguard/labelguard/engine"
+)
+
+// Config is what the HTTP layer needs; cmd/labelguard fills it from flags.
+type Config struct {
+	// MaxBodyBytes bounds a request body; larger bodies get 413.
+	MaxBodyBytes int64
+	// Limits bound the JSON structure of a request.
+	Limits cdshooks.Limits
+	// CORSOrigins are the browser origins allowed to call the service;
+	// "*" allows any. Empty disables CORS headers.
+	CORSOrigins []string
+	// AuthDisabled is shown on /readyz so nobody mistakes a development
+	// instance for a protected one.
+	AuthDisabled bool
+	// Now is the evaluation clock; tests fix it.
+	Now func() time.Time
+}
+
+// DefaultMaxBodyBytes fits a whole-patient prefetch with room to spare.
+const DefaultMaxBodyBytes = 8 << 20
+
+// Server serves the CDS Hooks API.
+type Server struct {
+	cfg      Config
+	policies *engine.Active
+	log      *slog.Logger
+}
+
+// New returns a Server evaluating the policy set held by policies.
+func New(cfg Config, policies *engine.Active, log *slog.Logger) *Server {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Server{cfg: cfg, policies: policies, log: log}
+}
+
+// Handler returns the routes with their middleware.
+func (s *Server) Handler() http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.Use(s.requestID, s.logRequests, s.recover, s.cors)
+	r.NoRoute(func(c *gin.Context) {
+		writeError(c, newError(http.StatusNotFound, codeNotFound, "no such endpoint", nil))
+	})
+	r.NoMethod(func(c *gin.Context) {
+		writeError(c, newError(http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed on this endpoint", nil))
+	})
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+	r.GET("/cds-services", s.discovery)
+	hooks := r.Group("/cds-services", s.limitBody)
+	hooks.POST("/:id", s.service)
+	hooks.POST("/:id/feedback", s.feedback)
+	return r
+}

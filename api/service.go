@@ -1,0 +1,144 @@
+package api
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/labelguard/labelguard/cdshooks"
+	"github.com/labelguard/labelguard/engine"
+	"github.com/labelguard/labelguard/fhir"
+)
+
+// emptyResponse is what the service says when it has nothing to say.
+var emptyResponse = cdshooks.Response{Cards: []cdshooks.Card{}}
+
+// service answers one hook call: decode and check the request, screen the
+// draft orders, derive the policy input from the prefetch, evaluate, and
+// return the cards.
+func (s *Server) service(c *gin.Context) {
+	start := time.Now()
+	ps := s.policies.Load()
+	if ps == nil {
+		writeError(c, newError(http.StatusServiceUnavailable, codeUnavailable, "policies are not loaded yet", nil))
+		return
+	}
+	svc, ok := ps.Service(c.Param("id"))
+	if !ok {
+		writeError(c, newError(http.StatusNotFound, codeNotFound, "unknown service", nil))
+		return
+	}
+	addLogAttrs(c, slog.String("service", svc.ID), slog.String("policy_revision", ps.Revision))
+	req, err := cdshooks.DecodeRequest(c.Request.Body, s.cfg.Limits)
+	if err != nil {
+		writeError(c, mapReadError(err, s.cfg.MaxBodyBytes))
+		return
+	}
+	if req.Hook != svc.Hook {
+		writeError(c, newError(http.StatusBadRequest, cdshooks.CodeInvalidRequest,
+			"hook: service "+svc.ID+" serves "+svc.Hook, nil))
+		return
+	}
+	hc, err := cdshooks.DecodeContext(req.Hook, req.Context)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	res, err := s.evaluate(c, ps, svc, req, hc)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	addLogAttrs(c, slog.Int("cards", len(res.Cards)), slog.Any("rules", firedRules(res)),
+		slog.Float64("pipeline_ms", float64(time.Since(start).Microseconds())/1000))
+	for _, n := range res.Notes {
+		s.log.Warn("policy defect", slog.String("request_id", requestID(c)), slog.String("note", n))
+	}
+	c.JSON(http.StatusOK, cdshooks.Response{Cards: orEmpty(res.Cards)})
+}
+
+func (s *Server) evaluate(c *gin.Context, ps *engine.PolicySet, svc engine.Service, req *cdshooks.Request, hc *cdshooks.HookContext) (*engine.Result, error) {
+	vs, labs, drugs := ps.Tables()
+	tables := fhir.Tables{ValueSets: vs, Labs: labs, Drugs: drugs}
+	freq := fhir.Request{
+		Service:      svc.ID,
+		Hook:         req.Hook,
+		HookInstance: req.HookInstance,
+		Now:          s.cfg.Now().UTC(),
+		Prefetch:     req.Prefetch,
+		ExpectedKeys: prefetchKeys(svc),
+	}
+	if hc.Order != nil {
+		drafts, err := fhir.ParseDraftOrders(hc.Order.DraftOrders)
+		if err != nil {
+			return nil, mapFHIRError(err)
+		}
+		if !drafts.HasCandidates(tables) {
+			// Nothing to check: answer at once and fetch nothing.
+			addLogAttrs(c, slog.Bool("order_of_interest", false))
+			return &engine.Result{}, nil
+		}
+		freq.Drafts = drafts
+		freq.PatientID = hc.Order.PatientID
+		freq.Selections = hc.Order.Selections
+	} else {
+		freq.PatientID = hc.PatientView.PatientID
+	}
+	derived, err := fhir.Derive(tables, freq)
+	if err != nil {
+		return nil, mapFHIRError(err)
+	}
+	if len(derived.Repairs) > 0 {
+		addLogAttrs(c, slog.Any("repairs", derived.Repairs))
+	}
+	if hc.Order != nil && len(derived.Input.Orders) == 0 {
+		addLogAttrs(c, slog.Bool("order_of_interest", false))
+		return &engine.Result{}, nil
+	}
+	return ps.Evaluate(c.Request.Context(), engine.Request{
+		Service: svc.ID, Input: &derived.Input, Orders: derived.OrderResources,
+	})
+}
+
+// mapFHIRError gives FHIR problems their status: a draft order the service
+// cannot read is the client's mistake (400); a patient that cannot be
+// obtained is a failed precondition (412, per CDS Hooks).
+func mapFHIRError(err error) error {
+	var oe *fhir.OrderError
+	switch {
+	case errors.As(err, &oe):
+		return newError(http.StatusBadRequest, codeInvalidOrder, oe.Error(), err)
+	case errors.Is(err, fhir.ErrPatientUnavailable):
+		return newError(http.StatusPreconditionFailed, codePreconditionFailed,
+			"the patient resource was neither prefetched nor obtainable", err)
+	}
+	return err
+}
+
+func prefetchKeys(svc engine.Service) []string {
+	keys := make([]string, 0, len(svc.Prefetch))
+	for k := range svc.Prefetch {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func firedRules(res *engine.Result) []string {
+	out := make([]string, 0, len(res.Findings))
+	for _, f := range res.Findings {
+		out = append(out, f.Rule)
+	}
+	return out
+}
+
+func orEmpty(cards []cdshooks.Card) []cdshooks.Card {
+	if cards == nil {
+		return emptyResponse.Cards
+	}
+	return cards
+}

@@ -1,0 +1,52 @@
+# Card text and evidence helpers.
+package labelguard.lib
+
+# format_num: a number with at most two decimals, without trailing zeros
+# (0.8 -> "0.8", 15 -> "15").
+format_num(x) := sprintf("%v", [round(x * 100) / 100])
+
+truncate(s, n) := s if count(s) <= n
+
+truncate(s, n) := concat("", [substring(s, 0, n - 1), "…"]) if count(s) > n
+
+# compact drops null and empty fields.
+compact(obj) := {k: v | some k, v in obj; not v in {null, ""}}
+
+# Evidence objects: {reference, display, value?, unit?, time?}.
+evidence_lab(lab, display) := compact({
+	"reference": lab.ref,
+	"display": display,
+	"value": object.get(lab, "value", null),
+	"unit": object.get(lab, "unit", null),
+	"time": object.get(lab, "time", null),
+})
+
+evidence_med(med) := compact({
+	"reference": med.ref,
+	"display": truncate(object.get(med, "text", med.ref), 80),
+	"time": object.get(med, "start", null),
+})
+
+evidence_condition(c) := compact({
+	"reference": c.ref,
+	"display": truncate(object.get(c, "text", c.ref), 80),
+	"time": object.get(c, "onset", object.get(c, "recorded", null)),
+})
+
+evidence_immunization(i) := compact({
+	"reference": i.ref,
+	"display": truncate(object.get(i, "text", i.ref), 80),
+	"time": object.get(i, "date", null),
+})
+
+# lab_text: "0.8 10*9/L on 2026-05-01", or "positive on 2026-05-01".
+lab_text(lab) := sprintf("%s %s on %s", [format_num(lab.value), object.get(lab, "unit", ""), date_of(lab.time)]) if {
+	is_number(lab.value)
+} else := sprintf("%s on %s", [object.get(lab, "result", object.get(lab, "valueText", "recorded")), date_of(lab.time)])
+
+# source_line: the Markdown source line of a card detail.
+source_line(label, section, url) := sprintf("Source: [%s](%s), %s.", [label, url, section])
+
+# number_field: obj[key] is a number. Use `not number_field(x, "k")`
+# rather than `not is_number(x.k)`, which is undefined when x.k is.
+number_field(obj, key) if is_number(object.get(obj, key, null))

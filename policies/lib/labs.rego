@@ -1,0 +1,66 @@
+# Lab results. input.labs holds the latest usable result per analyte in
+# the canonical unit (facts layer); the windows are applied here so that a
+# site can change them (RULES.md §1 site parameters).
+package labelguard.lib
+
+# The window parameter of each analyte. Analytes without a window
+# (smoking status, CYP2C19 genotype) count whenever they were recorded.
+lab_window_param := {
+	"anc": "labWindowDays",
+	"alc": "labWindowDays",
+	"hgb": "labWindowDays",
+	"platelets": "labWindowDays",
+	"egfr": "labWindowDays",
+	"alt": "labWindowDays",
+	"ast": "labWindowDays",
+	"lipids": "labWindowDays",
+	"tb": "screeningWindowDays",
+	"hbsag": "screeningWindowDays",
+	"hcv": "screeningWindowDays",
+	"hcg": "pregnancyWindowDays",
+	"pregnancy-status": "pregnancyWindowDays",
+	"breastfeeding": "pregnancyWindowDays",
+	"weight": "weightWindowDays",
+	"bsa": "bsaWindowDays",
+}
+
+lab_window_days(analyte) := param(lab_window_param[analyte])
+
+# latest_lab: the latest result of an analyte when it is within its window
+# (not after now, at most N x 24 hours before); undefined otherwise.
+latest_lab(analyte) := lab if {
+	lab := input.labs[analyte]
+	lab_age_days(lab) >= 0
+	within_window(analyte, lab)
+}
+
+within_window(analyte, lab) if lab_age_days(lab) <= lab_window_days(analyte)
+
+within_window(analyte, _) if not lab_window_param[analyte]
+
+lab_age_days(lab) := lab.ageDays if is_number(lab.ageDays)
+
+lab_age_days(lab) := days_since(lab.time) if not number_field(lab, "ageDays")
+
+# stale_lab: a result that exists but is outside its window.
+stale_lab(analyte) := lab if {
+	lab := input.labs[analyte]
+	not latest_lab(analyte)
+}
+
+lab_display(analyte) := object.get(data.labelguard.labs, ["analytes", analyte, "display"], analyte)
+
+positive(analyte) := lab if {
+	lab := latest_lab(analyte)
+	lab.result == "positive"
+}
+
+# coded_lab_in: a coded result (pregnancy, breastfeeding, smoking status,
+# CYP2C19) whose value codes or value text are in a value set.
+coded_lab_in(analyte, vs_id) := lab if {
+	lab := latest_lab(analyte)
+	in_valueset({"codes": object.get(lab, "valueCodes", []), "text": object.get(lab, "valueText", "")}, vs_id)
+}
+
+# lab_unit: the canonical unit of an analyte.
+lab_unit(analyte) := object.get(data.labelguard.labs, ["analytes", analyte, "unit"], "")

@@ -1,0 +1,159 @@
+# Orders and medications. input.orders are the orders of interest;
+# input.medications are the active medications plus every draft order of
+# the request (draft: true), the orders of interest among them.
+package labelguard.lib
+
+oral_targets := {"upadacitinib", "abrocitinib", "baricitinib"}
+
+all_targets := oral_targets | {"ruxolitinib-cream"}
+
+# target: the target drug ID of a medication, "" when it is none.
+target(med) := object.get(med, "target", "")
+
+oral_jaki(order) if target(order) in oral_targets
+
+target_drug(order) if target(order) in all_targets
+
+# phase: "initiation" or "continuation", computed by the facts layer for
+# target orders; an order without one is treated as an initiation so that
+# the pre-treatment checks are never skipped.
+phase(order) := object.get(order, "phase", "initiation")
+
+is_initiation(order) if phase(order) == "initiation"
+
+is_continuation(order) if phase(order) == "continuation"
+
+# daily_dose: mg/day when the facts layer could derive it; undefined else.
+daily_dose(order) := order.dailyDoseMg
+
+dose_known(order) if is_number(order.dailyDoseMg)
+
+# The target orders of one drug and of the oral JAKi.
+orders_of(drug) := {o | some o in input.orders; target(o) == drug}
+
+oral_jaki_orders := {o | some o in input.orders; oral_jaki(o)}
+
+target_orders := {o | some o in input.orders; target_drug(o)}
+
+# Refs of the orders of interest: these get cards of their own.
+checked_refs := {o.ref | some o in input.orders}
+
+active_or_draft(med) if med.active
+
+active_or_draft(med) if med.draft
+
+# other_meds: every active medication and every other draft order of the
+# request, i.e. everything an interaction rule compares the order with.
+other_meds(order) := [m |
+	some m in input.medications
+	m.ref != order.ref
+	active_or_draft(m)
+]
+
+# active_meds_in: active medications and draft orders in a value set.
+active_meds_in(vs_id) := {m |
+	some m in input.medications
+	active_or_draft(m)
+	in_valueset(m, vs_id)
+}
+
+# topical: the medication is applied to the skin or eye, by route, flag or
+# dose form words. Topical forms of immunosuppressants and azoles are not
+# systemic exposure (RULES.md jak.concomitant-immunomodulator).
+topical_words := ["topical", "ointment", "cream", "lotion", "ophthalmic", "shampoo"]
+
+topical(med) if med.topical
+
+topical(med) if {
+	some w in topical_words
+	has_word(concat(" ", [object.get(med, "text", ""), object.get(med, "route", "")]), w)
+}
+
+systemic(med) if not topical(med)
+
+# Interaction direction (RULES.md §1). A card about a target drug and an
+# interacting drug goes on the order of interest that was placed: the
+# target order when it is one, else the interacting order, provided the
+# target is active or drafted and is not itself an order of interest
+# (which gets the card instead).
+
+# context_targets: the target medications an interaction card on `order`
+# is about; drug "" means any target.
+context_targets(order, drug) := {order} if {
+	target_drug(order)
+	drug in {"", target(order)}
+}
+
+context_targets(order, drug) := {m |
+	some m in other_meds(order)
+	target_drug(m)
+	drug in {"", target(m)}
+	not m.ref in checked_refs
+} if {
+	not target_drug(order)
+}
+
+# interactors: the interacting medications (value set vs_id) of `order`
+# with respect to target `drug` ("" = any target): the other medications
+# in the value set when the order is the target, else the order itself.
+interactors(order, drug, vs_id) := {m |
+	some m in other_meds(order)
+	in_valueset(m, vs_id)
+	not target(m) == target(order)
+} if {
+	target_drug(order)
+	drug in {"", target(order)}
+}
+
+interactors(order, drug, vs_id) := {order} if {
+	not target_drug(order)
+	in_valueset(order, vs_id)
+	count(context_targets(order, drug)) > 0
+}
+
+# started: when the target therapy started (RULES.md §1): the order's
+# `started` (computed by the facts layer), or for an active target
+# medication the earliest start among the active medications of that drug;
+# the evaluation time at initiation.
+started(med) := med.started if med.started
+
+started(med) := s if {
+	not med.started
+	starts := [m.start | some m in input.medications; m.active; target(m) == target(med); m.start]
+	s := min_time(array.concat(starts, [input.now]))
+}
+
+min_time(times) := t if {
+	some t in times
+	every u in times { to_ns(t) <= to_ns(u) }
+}
+
+# Medication display for card text: drug-table name when a target, else
+# the first name of the given value set found in the text, else the text.
+med_name(med, vs_id) := name if {
+	n := valueset_name(med, vs_id)
+	n != ""
+	name := n
+} else := truncate(object.get(med, "text", "medication"), 60)
+
+drug_display := {
+	"upadacitinib": "Upadacitinib",
+	"abrocitinib": "Abrocitinib",
+	"baricitinib": "Baricitinib",
+	"ruxolitinib-cream": "Ruxolitinib cream",
+}
+
+# interacting: interactors, or the empty set when the order is neither the
+# target nor an interacting drug in a target's context.
+interacting(order, drug, vs_id) := s if {
+	s := interactors(order, drug, vs_id)
+} else := set()
+
+# strength_mg: the product strength from the facts layer, else parsed from
+# an RxNorm-style name ("aspirin 81 MG Oral Tablet").
+strength_mg(med) := med.strengthMg if is_number(med.strengthMg)
+
+strength_mg(med) := to_number(m[1]) if {
+	not number_field(med, "strengthMg")
+	m := regex.find_all_string_submatch_n(`(\d+(?:\.\d+)?)\s*mg\b`, lower(object.get(med, "text", "")), 1)[0]
+}

@@ -1,0 +1,45 @@
+# Patient facts.
+package labelguard.lib
+
+# age in completed years at the evaluation time; undefined when unknown.
+age := input.patient.ageYears
+
+female if input.patient.sex == "female"
+
+# reproductive_potential: female aged reproductiveAgeMin to
+# reproductiveAgeMax (RULES.md §1). A female of unknown age counts, so
+# that missing data never silences the pregnancy checks.
+reproductive_potential if {
+	female
+	age >= param("reproductiveAgeMin")
+	age <= param("reproductiveAgeMax")
+}
+
+reproductive_potential if {
+	female
+	not input.patient.ageYears
+}
+
+# Conditions (RULES.md §1): active is clinicalStatus active, recurrence,
+# relapse or absent and not refuted; history also accepts inactive,
+# resolved and remission. Both flags are set by the facts layer.
+active_conditions_in(vs_id) := {c |
+	some c in input.conditions
+	c.active
+	in_valueset(c, vs_id)
+}
+
+history_conditions_in(vs_id) := {c |
+	some c in input.conditions
+	c.history
+	in_valueset(c, vs_id)
+}
+
+# Given immunizations (not "not-done" nor "entered-in-error").
+immunizations_in(vs_id) := {i |
+	some i in input.immunizations
+	object.get(i, "status", "completed") == "completed"
+	in_valueset(i, vs_id)
+}
+
+active_allergies := {a | some a in input.allergies; a.active}

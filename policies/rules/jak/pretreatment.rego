@@ -1,0 +1,111 @@
+# Pre-treatment evaluation before initiating an oral JAK inhibitor: blood
+# counts, liver enzymes, renal function, TB and viral hepatitis screening,
+# and a pregnancy test when the patient has reproductive potential.
+package labelguard.rules.jak
+
+import data.labelguard.lib
+
+# Rinvoq PI §2.1, Cibinqo PI §2.1 (adds platelets), Olumiant SmPC 4.4;
+# IEC baseline work-up. Each item lists the analytes that satisfy it.
+pretreatment_items := [
+	{"id": "anc", "display": "Absolute neutrophil count", "analytes": ["anc"]},
+	{"id": "alc", "display": "Absolute lymphocyte count", "analytes": ["alc"]},
+	{"id": "hgb", "display": "Hemoglobin", "analytes": ["hgb"]},
+	{"id": "platelets", "display": "Platelet count", "analytes": ["platelets"], "drugs": ["abrocitinib"]},
+	{"id": "liver", "display": "ALT and AST", "analytes": ["alt", "ast"]},
+	{"id": "egfr", "display": "eGFR", "analytes": ["egfr"]},
+	{"id": "tb", "display": "TB screen (IGRA or tuberculin skin test)", "analytes": ["tb"]},
+	{"id": "hbv", "display": "Hepatitis B surface antigen", "analytes": ["hbsag"]},
+	{"id": "hcv", "display": "Hepatitis C antibody", "analytes": ["hcv"]},
+]
+
+# missing_factors: the items with at least one analyte without a result in its
+# window; evidence shows a result that exists but is too old.
+missing_factors(order) := [factor |
+	some item in pretreatment_items
+	order.target in object.get(item, "drugs", [order.target])
+	missing := [a | some a in item.analytes; not lib.latest_lab(a)]
+	count(missing) > 0
+	factor := {
+		"id": item.id,
+		"display": item.display,
+		"evidence": [lib.evidence_lab(lab, lib.lab_display(a)) | some a in missing; lab := lib.stale_lab(a)],
+		"analytes": missing,
+	}
+]
+
+# Pregnancy test or pregnancy status within the pregnancy window, for a
+# female of reproductive potential (RULES.md §1 site parameters).
+pregnancy_test_factor := [{
+	"id": "pregnancy-test",
+	"display": "Pregnancy test or pregnancy status",
+	"evidence": [lib.evidence_lab(lab, lib.lab_display(a)) | some a in ["hcg", "pregnancy-status"]; lab := lib.stale_lab(a)],
+	"analytes": ["hcg"],
+}] if {
+	lib.reproductive_potential
+	not lib.latest_lab("hcg")
+	not lib.latest_lab("pregnancy-status")
+} else := []
+
+pretreatment_missing(order) := array.concat(missing_factors(order), pregnancy_test_factor)
+
+# METADATA
+# title: Pre-treatment evaluation incomplete
+# description: Initiation of an oral JAK inhibitor without the baseline labs and screening of the label within their windows.
+# custom:
+#   id: jak.pretreatment-incomplete
+#   indicator: warning
+#   drugs: [upadacitinib, abrocitinib, baricitinib]
+#   source:
+#     label: Rinvoq (upadacitinib) US Prescribing Information
+#     section: "2.1"
+#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=2966aec7-2ef0-923c-d8ff-fe1a957bf095
+#     revised: "2025-04"
+findings contains f if {
+	some order in lib.oral_jaki_orders
+	lib.is_initiation(order)
+	missing := pretreatment_missing(order)
+	count(missing) > 0
+	drug := lib.drug_display[order.target]
+	names := concat(", ", [m.display | some m in missing])
+	f := {
+		"rule": "jak.pretreatment-incomplete",
+		"indicator": "warning",
+		"summary": pretreatment_summary(drug, missing, names),
+		"detail": concat("\n\n", [
+			sprintf("Before starting %s, complete the evaluation. Missing within the window (CBC, liver enzymes, eGFR %d days; TB and hepatitis screening %d days; pregnancy %d days):", [
+				lower(drug), lib.param("labWindowDays"), lib.param("screeningWindowDays"), lib.param("pregnancyWindowDays"),
+			]),
+			concat("\n", [sprintf("- %s%s", [m.display, stale_note(m)]) | some m in missing]),
+			concat(" ", [lib.cite(order.target, pretreatment_sections[order.target]), lib.source_line(lib.labels.iec.label, "baseline evaluation", lib.labels.iec.url)]),
+		]),
+		"order": order.ref,
+		"evidence": [e | some m in missing; some e in m.evidence],
+		"factors": [object.remove(m, ["analytes"]) | some m in missing],
+		"suggestions": [{
+			"kind": "create-lab",
+			"label": "Order the missing baseline tests",
+			"analytes": sort({a | some m in missing; some a in m.analytes}),
+		}],
+		"links": lib.label_links(order.target),
+	}
+}
+
+pretreatment_sections := {
+	"upadacitinib": "§2.1 (evaluations prior to treatment initiation)",
+	"abrocitinib": "§2.1 (evaluations prior to treatment initiation)",
+	"baricitinib": "section 4.4",
+}
+
+pretreatment_summary(drug, _, names) := sprintf("%s: pre-treatment evaluation incomplete — missing %s", [drug, names]) if {
+	count(names) <= 80
+}
+
+pretreatment_summary(drug, missing, names) := sprintf("%s: pre-treatment evaluation incomplete — %d items missing", [drug, count(missing)]) if {
+	count(names) > 80
+}
+
+stale_note(m) := sprintf(" (last result %s, outside the window)", [lib.date_of(m.evidence[0].time)]) if {
+	count(m.evidence) > 0
+	m.evidence[0].time
+} else := ""
