@@ -47,7 +47,12 @@ type cardBuilder struct {
 }
 
 func (b cardBuilder) card(f Finding) (cdshooks.Card, error) {
-	meta := b.ps.Catalog[f.Rule]
+	o := b.order(f.Order)
+	target := ""
+	if o != nil {
+		target = o.Target
+	}
+	meta := b.ps.Catalog[f.Rule].variantFor(b.in.Hook, target)
 	id := CardUUID(b.in.HookInstance, f.Rule, f.Order)
 	c := cdshooks.Card{
 		UUID:      id,
@@ -65,7 +70,7 @@ func (b cardBuilder) card(f Finding) (cdshooks.Card, error) {
 		Rule: f.Rule, Order: f.Order, Evidence: f.Evidence, Factors: f.Factors,
 		PolicyRevision: b.ps.Revision,
 	}
-	if o := b.order(f.Order); o != nil {
+	if o != nil {
 		ext.Phase = o.Phase
 	}
 	c.Extension = map[string]any{ExtensionKey: ext}

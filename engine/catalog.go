@@ -30,20 +30,81 @@ type Source struct {
 	Revised string `json:"revised,omitempty"`
 }
 
-// Rule is one entry of the rule catalog, read from METADATA.
+// Rule is one entry of the rule catalog: a rule ID with one or more
+// variants. A rule whose wording or source differs by drug or by hook (the
+// pregnancy rule cites the Rinvoq label for oral drugs and the Opzelura label
+// for the cream; the monitoring service words the lab rules for patients
+// already on treatment) declares one METADATA block per variant.
 type Rule struct {
-	ID          string   `json:"id"`
+	ID       string     `json:"id"`
+	Package  string     `json:"package"`
+	Variants []*Variant `json:"variants"`
+	// Site overrides from the site parameters, shown in the catalog.
+	Disabled          bool   `json:"disabled,omitempty"`
+	IndicatorOverride string `json:"indicatorOverride,omitempty"`
+}
+
+// Variant is the METADATA of one rule body (or of identical bodies).
+type Variant struct {
 	Title       string   `json:"title"`
 	Description string   `json:"description,omitempty"`
 	Indicators  []string `json:"indicators"`
 	Drugs       []string `json:"drugs,omitempty"`
 	Hooks       []string `json:"hooks,omitempty"`
 	Source      Source   `json:"source"`
-	Package     string   `json:"package"`
 	Locations   []string `json:"locations"`
-	// Site overrides from the site parameters, shown in the catalog.
-	Disabled          bool   `json:"disabled,omitempty"`
-	IndicatorOverride string `json:"indicatorOverride,omitempty"`
+}
+
+// Title is the title of the rule's first variant.
+func (r *Rule) Title() string { return r.Variants[0].Title }
+
+// Indicators lists every indicator the rule's variants may yield, most
+// severe first.
+func (r *Rule) Indicators() []string {
+	var out []string
+	for _, v := range r.Variants {
+		for _, ind := range v.Indicators {
+			if !slices.Contains(out, ind) {
+				out = append(out, ind)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return indicatorRank[out[i]] < indicatorRank[out[j]] })
+	return out
+}
+
+// Drugs lists the drugs of all variants.
+func (r *Rule) Drugs() []string {
+	var out []string
+	for _, v := range r.Variants {
+		for _, d := range v.Drugs {
+			if !slices.Contains(out, d) {
+				out = append(out, d)
+			}
+		}
+	}
+	return out
+}
+
+// variantFor picks the variant that fits a finding: the first whose hooks
+// include the hook (when it names hooks) and whose drugs include the
+// order's target (when both are known); else the first variant.
+func (r *Rule) variantFor(hook, target string) *Variant {
+	for _, v := range r.Variants {
+		if len(v.Hooks) > 0 && !slices.Contains(v.Hooks, hook) {
+			continue
+		}
+		if target != "" && len(v.Drugs) > 0 && !slices.Contains(v.Drugs, target) {
+			continue
+		}
+		return v
+	}
+	for _, v := range r.Variants {
+		if len(v.Hooks) == 0 || slices.Contains(v.Hooks, hook) {
+			return v
+		}
+	}
+	return r.Variants[0]
 }
 
 // buildCatalog reads the METADATA of every rule that adds to findings in a
@@ -78,30 +139,22 @@ func buildCatalog(modules map[string]*ast.Module) (map[string]*Rule, error) {
 			}
 			loc := fmt.Sprintf("%s:%d", r.Location.File, r.Location.Row)
 			ann := ruleAnnotation(as, r)
-			meta, err := ruleFromAnnotation(ann)
+			id, v, err := variantFromAnnotation(ann)
 			if err != nil {
 				problems = append(problems, fmt.Errorf("%s: rule %s.%s: %w", loc, pkg, findingsRule, err))
 				continue
 			}
-			meta.Package = pkg
-			meta.Locations = []string{loc}
-			if prev, ok := catalog[meta.ID]; ok {
-				if prev.Title != meta.Title || prev.Source != meta.Source {
-					problems = append(problems, fmt.Errorf("%s: rule %s: title or source differs from %s", loc, meta.ID, prev.Locations[0]))
-					continue
-				}
-				prev.Locations = append(prev.Locations, loc)
-				for _, ind := range meta.Indicators {
-					if !slices.Contains(prev.Indicators, ind) {
-						prev.Indicators = append(prev.Indicators, ind)
-					}
-				}
-				sort.Slice(prev.Indicators, func(i, j int) bool {
-					return indicatorRank[prev.Indicators[i]] < indicatorRank[prev.Indicators[j]]
-				})
+			v.Locations = []string{loc}
+			rule, ok := catalog[id]
+			if !ok {
+				catalog[id] = &Rule{ID: id, Package: pkg, Variants: []*Variant{v}}
 				continue
 			}
-			catalog[meta.ID] = meta
+			if same := sameVariant(rule.Variants, v); same != nil {
+				same.Locations = append(same.Locations, loc)
+				continue
+			}
+			rule.Variants = append(rule.Variants, v)
 		}
 	}
 	if len(problems) > 0 {
@@ -122,22 +175,22 @@ func ruleAnnotation(as *ast.AnnotationSet, r *ast.Rule) *ast.Annotations {
 	return as.GetDocumentScope(r.Ref().GroundPrefix())
 }
 
-func ruleFromAnnotation(a *ast.Annotations) (*Rule, error) {
+func variantFromAnnotation(a *ast.Annotations) (string, *Variant, error) {
 	if a == nil {
-		return nil, errors.New("missing METADATA (title and custom.id, indicator, source are required)")
+		return "", nil, errors.New("missing METADATA (title and custom.id, indicator, source are required)")
 	}
 	var missing []string
-	r := &Rule{Title: strings.TrimSpace(a.Title), Description: strings.TrimSpace(a.Description)}
-	if r.Title == "" {
+	v := &Variant{Title: strings.TrimSpace(a.Title), Description: strings.TrimSpace(a.Description)}
+	if v.Title == "" {
 		missing = append(missing, "title")
 	}
 	c := a.Custom
-	r.ID, _ = c["id"].(string)
+	id, _ := c["id"].(string)
 	switch {
-	case r.ID == "":
+	case id == "":
 		missing = append(missing, "custom.id")
-	case !ruleIDPattern.MatchString(r.ID):
-		return nil, fmt.Errorf("custom.id %q is not a rule ID such as drug.problem", r.ID)
+	case !ruleIDPattern.MatchString(id):
+		return "", nil, fmt.Errorf("custom.id %q is not a rule ID such as drug.problem", id)
 	}
 	inds, err := stringList(c["indicator"])
 	if err != nil || len(inds) == 0 {
@@ -145,31 +198,43 @@ func ruleFromAnnotation(a *ast.Annotations) (*Rule, error) {
 	}
 	for _, ind := range inds {
 		if _, ok := indicatorRank[ind]; !ok {
-			return nil, fmt.Errorf("custom.indicator %q is not critical, warning or info", ind)
+			return "", nil, fmt.Errorf("custom.indicator %q is not critical, warning or info", ind)
 		}
 	}
-	r.Indicators = inds
-	if r.Drugs, err = stringList(c["drugs"]); err != nil {
-		return nil, fmt.Errorf("custom.drugs: %w", err)
+	v.Indicators = inds
+	if v.Drugs, err = stringList(c["drugs"]); err != nil {
+		return "", nil, fmt.Errorf("custom.drugs: %w", err)
 	}
-	if r.Hooks, err = stringList(c["hooks"]); err != nil {
-		return nil, fmt.Errorf("custom.hooks: %w", err)
+	if v.Hooks, err = stringList(c["hooks"]); err != nil {
+		return "", nil, fmt.Errorf("custom.hooks: %w", err)
 	}
 	src, _ := c["source"].(map[string]any)
 	str := func(k string) string { s, _ := src[k].(string); return strings.TrimSpace(s) }
-	r.Source = Source{Label: str("label"), Section: str("section"), URL: str("url"), Revised: str("revised")}
-	if r.Source.Label == "" {
+	v.Source = Source{Label: str("label"), Section: str("section"), URL: str("url"), Revised: str("revised")}
+	if v.Source.Label == "" {
 		missing = append(missing, "custom.source.label")
 	}
-	if r.Source.URL == "" {
+	if v.Source.URL == "" {
 		missing = append(missing, "custom.source.url")
-	} else if !strings.HasPrefix(r.Source.URL, "https://") && !strings.HasPrefix(r.Source.URL, "http://") {
-		return nil, fmt.Errorf("custom.source.url %q is not an absolute URL", r.Source.URL)
+	} else if !strings.HasPrefix(v.Source.URL, "https://") && !strings.HasPrefix(v.Source.URL, "http://") {
+		return "", nil, fmt.Errorf("custom.source.url %q is not an absolute URL", v.Source.URL)
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("incomplete METADATA: missing %s", strings.Join(missing, ", "))
+		return "", nil, fmt.Errorf("incomplete METADATA: missing %s", strings.Join(missing, ", "))
 	}
-	return r, nil
+	return id, v, nil
+}
+
+// sameVariant finds a variant with the same metadata, so that identical
+// METADATA on several bodies of one rule makes one variant.
+func sameVariant(vs []*Variant, v *Variant) *Variant {
+	for _, o := range vs {
+		if o.Title == v.Title && o.Description == v.Description && o.Source == v.Source &&
+			slices.Equal(o.Indicators, v.Indicators) && slices.Equal(o.Drugs, v.Drugs) && slices.Equal(o.Hooks, v.Hooks) {
+			return o
+		}
+	}
+	return nil
 }
 
 // stringList accepts a string or a list of strings.

@@ -64,7 +64,7 @@ func TestLoadReadsCatalog(t *testing.T) {
 	if r == nil {
 		t.Fatal("rule upadacitinib.dose-max missing from the catalog")
 	}
-	if r.Title != "Upadacitinib above the maximum" || r.Source.Section != "2.5" || r.Indicators[0] != "critical" {
+	if v := r.Variants[0]; r.Title() != "Upadacitinib above the maximum" || v.Source.Section != "2.5" || r.Indicators()[0] != "critical" {
 		t.Errorf("catalog entry = %+v", r)
 	}
 	ps2, err := engine.Load(context.Background(), testSet(), engine.Options{})

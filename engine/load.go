@@ -164,7 +164,7 @@ func applySiteOverrides(catalog map[string]*Rule, params map[string]any) error {
 				problems = append(problems, fmt.Errorf("site parameters: rules.%s.indicator %q is not critical, warning or info", id, ind))
 				continue
 			}
-			for _, cur := range r.Indicators {
+			for _, cur := range r.Indicators() {
 				if rank < indicatorRank[cur] {
 					problems = append(problems, fmt.Errorf("site parameters: rules.%s.indicator may only lower the indicator (%s is above %s)", id, ind, cur))
 				}

@@ -27,7 +27,7 @@ update_dose(order, mg) := [{
 	target_drug(order)
 } else := []
 
-delete_order(order, what) := [{"kind": "delete", "label": sprintf("Cancel the %s order", [what])}]
+delete_order(what) := [{"kind": "delete", "label": sprintf("Cancel the %s order", [what])}]
 
 # eGFR within the lab window, and renal conditions.
 egfr := latest_lab("egfr")

@@ -50,3 +50,13 @@ source_line(label, section, url) := sprintf("Source: [%s](%s), %s.", [label, url
 # number_field: obj[key] is a number. Use `not number_field(x, "k")`
 # rather than `not is_number(x.k)`, which is undefined when x.k is.
 number_field(obj, key) if is_number(object.get(obj, key, null))
+
+# evidence_text: evidence for card text, "eGFR 25 mL/min/{1.73_m2} (2026-06-01)".
+evidence_text(evidence) := concat("; ", sort({evidence_line(e) | some e in evidence}))
+
+evidence_line(e) := sprintf("%s %s %s (%s)", [e.display, format_num(e.value), object.get(e, "unit", ""), date_of(e.time)]) if {
+	is_number(e.value)
+} else := e.display
+
+# evidence_list: a set of evidence objects as an array.
+evidence_list(evidence) := [e | some e in evidence]

@@ -157,3 +157,25 @@ strength_mg(med) := to_number(m[1]) if {
 	not number_field(med, "strengthMg")
 	m := regex.find_all_string_submatch_n(`(\d+(?:\.\d+)?)\s*mg\b`, lower(object.get(med, "text", "")), 1)[0]
 }
+
+# therapy_phase: initiation or continuation for a target order, an active
+# target (continuation) or another draft target order (continuation when
+# the same drug is active, else initiation).
+therapy_phase(med) := phase(med) if med.phase
+
+therapy_phase(med) := "continuation" if {
+	not med.phase
+	med.active
+}
+
+therapy_phase(med) := p if {
+	not med.phase
+	not med.active
+	p := draft_phase(med)
+}
+
+draft_phase(med) := "continuation" if {
+	some m in input.medications
+	m.active
+	target(m) == target(med)
+} else := "initiation"

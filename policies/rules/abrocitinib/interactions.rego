@@ -65,7 +65,6 @@ findings contains f if {
 	count(drugs) > 0
 	names := concat(", ", sort({d.name | some d in drugs}))
 	started := min({lib.started(t) | some t in targets})
-	evidence_meds := {d.med | some d in drugs} | (targets - {order})
 	f := {
 		"rule": "abrocitinib.antiplatelet",
 		"indicator": "critical",
@@ -85,3 +84,58 @@ findings contains f if {
 started_text(started) := "initiation" if {
 	lib.days_since(started) < 1
 } else := sprintf("started %s (%d days ago)", [lib.date_of(started), floor(lib.days_since(started))])
+
+# interaction_finding: a warning about interacting drugs with abrocitinib.
+interaction_finding(rule_id, order, meds, vs_id, what, section) := {
+	"rule": rule_id,
+	"indicator": "warning",
+	"summary": lib.truncate(sprintf("Abrocitinib with %s (%s): avoid coadministration", [names, what]), 140),
+	"detail": concat("\n\n", [
+		sprintf("Avoid coadministration of abrocitinib with %s (%s).", [names, what]),
+		lib.cite("abrocitinib", section),
+	]),
+	"order": order.ref,
+	"evidence": [lib.evidence_med(m) | some m in (meds | (lib.context_targets(order, "abrocitinib") - {order}))],
+	"suggestions": [],
+	"links": lib.label_links("abrocitinib"),
+} if {
+	names := concat(", ", sort({lib.med_name(m, vs_id) | some m in meds}))
+}
+
+systemic_interactors(order, vs_id) := {m | some m in lib.interacting(order, "abrocitinib", vs_id); lib.systemic(m)}
+
+# METADATA
+# title: Abrocitinib with fluconazole
+# description: Moderate-to-strong inhibitors of both CYP2C19 and CYP2C9 (fluconazole) raise abrocitinib exposure; avoid.
+# custom:
+#   id: abrocitinib.cyp2c19-cyp2c9-inhibitor
+#   indicator: warning
+#   drugs: [abrocitinib]
+#   source:
+#     label: Cibinqo (abrocitinib) US Prescribing Information
+#     section: "7"
+#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=3f6d6fcd-e9f9-42c8-bfa2-bb2cfc9ed258
+#     revised: "2023-12"
+findings contains interaction_finding("abrocitinib.cyp2c19-cyp2c9-inhibitor", order, meds, "cyp2c19-cyp2c9-inhibitors", "CYP2C19 and CYP2C9 inhibitor", "§7") if {
+	some order in input.orders
+	meds := systemic_interactors(order, "cyp2c19-cyp2c9-inhibitors")
+	count(meds) > 0
+}
+
+# METADATA
+# title: Abrocitinib with a strong CYP2C19 or CYP2C9 inducer
+# description: Strong CYP2C19 or CYP2C9 inducers lower abrocitinib exposure; avoid.
+# custom:
+#   id: abrocitinib.cyp-inducer
+#   indicator: warning
+#   drugs: [abrocitinib]
+#   source:
+#     label: Cibinqo (abrocitinib) US Prescribing Information
+#     section: "7"
+#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=3f6d6fcd-e9f9-42c8-bfa2-bb2cfc9ed258
+#     revised: "2023-12"
+findings contains interaction_finding("abrocitinib.cyp-inducer", order, meds, "cyp2c19-cyp2c9-inducers", "strong CYP2C19/CYP2C9 inducer", "§7") if {
+	some order in input.orders
+	meds := systemic_interactors(order, "cyp2c19-cyp2c9-inducers")
+	count(meds) > 0
+}

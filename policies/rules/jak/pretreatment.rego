@@ -109,3 +109,36 @@ stale_note(m) := sprintf(" (last result %s, outside the window)", [lib.date_of(m
 	count(m.evidence) > 0
 	m.evidence[0].time
 } else := ""
+
+# METADATA
+# title: Recombinant zoster vaccine not on record
+# description: Initiation at 19 or older with no recombinant zoster vaccine (CVX 187) on record; complete zoster vaccination before starting.
+# custom:
+#   id: jak.zoster-vaccine-missing
+#   indicator: info
+#   drugs: [upadacitinib, abrocitinib, baricitinib]
+#   source:
+#     label: Cibinqo (abrocitinib) US Prescribing Information
+#     section: "2.1"
+#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=3f6d6fcd-e9f9-42c8-bfa2-bb2cfc9ed258
+#     revised: "2023-12"
+findings contains f if {
+	some order in lib.oral_jaki_orders
+	lib.is_initiation(order)
+	lib.age >= lib.param("zosterVaccineAgeMin")
+	count(lib.immunizations_in("zoster-recombinant-vaccine")) == 0
+	drug := lib.drug_display[order.target]
+	f := {
+		"rule": "jak.zoster-vaccine-missing",
+		"indicator": "info",
+		"summary": sprintf("%s: no recombinant zoster vaccine on record — complete zoster vaccination before starting", [drug]),
+		"detail": concat("\n\n", [
+			sprintf("Patient age %d; no recombinant zoster vaccine (Shingrix, CVX 187) on record. Herpes zoster is more frequent with JAK inhibitors; complete age-appropriate immunizations, including zoster vaccination, before starting.", [lib.age]),
+			concat(" ", [lib.cite("abrocitinib", "§2.1"), lib.source_line(lib.labels.iec.label, "vaccination", lib.labels.iec.url)]),
+		]),
+		"order": order.ref,
+		"evidence": [],
+		"suggestions": [],
+		"links": lib.label_links(order.target),
+	}
+}

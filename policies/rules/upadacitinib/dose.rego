@@ -193,12 +193,12 @@ findings contains f if {
 		"summary": sprintf("Upadacitinib (%s): use %d mg once daily in severe renal impairment", [lib.dose_phrase(order), dose.renal_severe]),
 		"detail": concat("\n\n", [
 			sprintf("Severe renal impairment (eGFR 15 to < 30 mL/min/1.73 m², or CKD stage 4): %s. Ordered: %s. Recommended: %d mg once daily.", [
-				evidence_text(severe_renal_evidence), lib.dose_phrase(order), dose.renal_severe,
+				lib.evidence_text(severe_renal_evidence), lib.dose_phrase(order), dose.renal_severe,
 			]),
 			lib.cite("upadacitinib", "§2.5 and §8.6"),
 		]),
 		"order": order.ref,
-		"evidence": sort_evidence(severe_renal_evidence),
+		"evidence": lib.evidence_list(severe_renal_evidence),
 		"suggestions": lib.update_dose(order, dose.renal_severe),
 		"links": lib.label_links("upadacitinib"),
 	}
@@ -237,11 +237,3 @@ findings contains f if {
 		"links": lib.label_links("upadacitinib"),
 	}
 }
-
-evidence_text(evidence) := concat("; ", sort({e_text(e) | some e in evidence}))
-
-e_text(e) := sprintf("%s %s %s (%s)", [e.display, lib.format_num(e.value), object.get(e, "unit", ""), lib.date_of(e.time)]) if {
-	is_number(e.value)
-} else := e.display
-
-sort_evidence(evidence) := [e | some e in evidence]

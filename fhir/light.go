@@ -1,0 +1,225 @@
+package fhir
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"strings"
+
+	"github.com/labelguard/labelguard/terminology"
+)
+
+// The minimal FHIR shapes the rules read, decoded with encoding/json. A field
+// with the wrong JSON type makes json.Unmarshal fail, which is how an invalid
+// resource is recognised (dropped in the prefetch, rejected in draft orders).
+// A few types accept the shapes real senders use besides R4 (an object where
+// R4 has an array, an STU3 status string), because reading them is harmless.
+
+type coding struct {
+	System  string `json:"system"`
+	Code    string `json:"code"`
+	Display string `json:"display"`
+}
+
+type codeableConcept struct {
+	Coding codingList `json:"coding"`
+	Text   string     `json:"text"`
+}
+
+// codes returns the normalized "system|code" keys, in order, without repeats.
+func (cc *codeableConcept) codes() []string {
+	if cc == nil {
+		return nil
+	}
+	var out []string
+	for _, c := range cc.Coding {
+		out = appendUnique(out, terminology.NormalizeCode(c.System, c.Code))
+	}
+	return out
+}
+
+// names returns the text and displays, lower-cased, without repeats.
+func (cc *codeableConcept) names() []string {
+	if cc == nil {
+		return nil
+	}
+	var out []string
+	out = appendUnique(out, lower(cc.Text))
+	for _, c := range cc.Coding {
+		out = appendUnique(out, lower(c.Display))
+	}
+	return out
+}
+
+// text is names joined for word matching.
+func (cc *codeableConcept) text() string { return joinNames(cc.names()) }
+
+// firstCode returns the first non-empty code of any system.
+func (cc *codeableConcept) firstCode() string {
+	if cc == nil {
+		return ""
+	}
+	for _, c := range cc.Coding {
+		if s := strings.TrimSpace(c.Code); s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+type reference struct {
+	Reference string `json:"reference"`
+	Display   string `json:"display"`
+}
+
+type quantity struct {
+	Value  *float64 `json:"value"`
+	Unit   string   `json:"unit"`
+	System string   `json:"system"`
+	Code   string   `json:"code"`
+}
+
+type rangeQ struct {
+	Low  *quantity `json:"low"`
+	High *quantity `json:"high"`
+}
+
+type period struct {
+	Start string `json:"start"`
+	End   string `json:"end"`
+}
+
+type repeat struct {
+	Frequency  *float64 `json:"frequency"`
+	Period     *float64 `json:"period"`
+	PeriodUnit string   `json:"periodUnit"`
+	TimeOfDay  []string `json:"timeOfDay"`
+	When       []string `json:"when"`
+}
+
+type timing struct {
+	Repeat *repeat          `json:"repeat"`
+	Code   *codeableConcept `json:"code"`
+}
+
+type doseAndRate struct {
+	DoseQuantity *quantity `json:"doseQuantity"`
+	DoseRange    *rangeQ   `json:"doseRange"`
+}
+
+type dosage struct {
+	Sequence                *float64         `json:"sequence"`
+	Text                    string           `json:"text"`
+	Timing                  *timing          `json:"timing"`
+	AsNeededBoolean         *bool            `json:"asNeededBoolean"`
+	AsNeededCodeableConcept *codeableConcept `json:"asNeededCodeableConcept"`
+	Route                   *codeableConcept `json:"route"`
+	DoseAndRate             doseAndRateList  `json:"doseAndRate"`
+	// STU3 put the dose directly on the dosage; read as doseAndRate[0].
+	DoseQuantity *quantity `json:"doseQuantity"`
+	DoseRange    *rangeQ   `json:"doseRange"`
+}
+
+type dispenseRequest struct {
+	Quantity               *quantity `json:"quantity"`
+	ExpectedSupplyDuration *quantity `json:"expectedSupplyDuration"`
+}
+
+// medication is a Medication resource, contained or referenced.
+type medication struct {
+	ResourceType string           `json:"resourceType"`
+	ID           string           `json:"id"`
+	Code         *codeableConcept `json:"code"`
+	Form         *codeableConcept `json:"form"`
+}
+
+// codingList, ccList and doseAndRateList accept one object where R4 has an
+// array (STU3 Observation.interpretation, senders that flatten arrays).
+type codingList []coding
+type ccList []codeableConcept
+type doseAndRateList []doseAndRate
+
+func (l *codingList) UnmarshalJSON(b []byte) error { return oneOrMany(b, (*[]coding)(l)) }
+func (l *ccList) UnmarshalJSON(b []byte) error     { return oneOrMany(b, (*[]codeableConcept)(l)) }
+func (l *doseAndRateList) UnmarshalJSON(b []byte) error {
+	return oneOrMany(b, (*[]doseAndRate)(l))
+}
+
+func oneOrMany[T any](b []byte, dst *[]T) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '{' {
+		var one T
+		if err := json.Unmarshal(b, &one); err != nil {
+			return err
+		}
+		*dst = []T{one}
+		return nil
+	}
+	return json.Unmarshal(b, dst)
+}
+
+// statusCC is a status CodeableConcept (R4 Condition.clinicalStatus) that
+// also accepts the STU3 code string.
+type statusCC struct{ Code string }
+
+func (s *statusCC) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '"' {
+		return json.Unmarshal(b, &s.Code)
+	}
+	var cc codeableConcept
+	if err := json.Unmarshal(b, &cc); err != nil {
+		return err
+	}
+	s.Code = cc.firstCode()
+	return nil
+}
+
+func (s *statusCC) code() string {
+	if s == nil {
+		return ""
+	}
+	return strings.ToLower(strings.TrimSpace(s.Code))
+}
+
+func lower(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+func appendUnique(list []string, s string) []string {
+	if s == "" {
+		return list
+	}
+	for _, v := range list {
+		if v == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+// joinNames joins lower-cased names so that word matching sees a boundary
+// between them.
+func joinNames(names []string) string { return strings.Join(names, " | ") }
+
+// jsonTypeName names the JSON type a Go type decodes from, for messages that
+// must not quote the offending value.
+func jsonTypeName(t reflect.Type) string {
+	if t == nil {
+		return "another type"
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Float32, reflect.Float64, reflect.Int, reflect.Int64, reflect.Int32, reflect.Uint, reflect.Uint32, reflect.Uint64:
+		return "a number"
+	}
+	return "another type"
+}

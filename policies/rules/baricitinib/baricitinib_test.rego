@@ -1,0 +1,83 @@
+package labelguard.rules.baricitinib_test
+
+import data.labelguard.rules.baricitinib
+import data.labelguard.testing as t
+
+bari(mg) := t.order("baricitinib", mg)
+
+ids(orders, extra) := s if {
+	s := {f.rule | some f in baricitinib.findings} with input as t.input_with(orders, extra)
+}
+
+finding(id, orders, extra) := f if {
+	some f in baricitinib.findings with input as t.input_with(orders, extra)
+	f.rule == id
+}
+
+test_jurisdiction_us_info if {
+	ids([bari(2)], {}) == {"baricitinib.jurisdiction"}
+}
+
+test_jurisdiction_silent_in_eu if {
+	ids([bari(2)], {}) == set() with data.labelguard.params.jurisdiction as "EU"
+}
+
+test_8_mg_above_maximum_suggests_2 if {
+	f := finding("baricitinib.dose-max", [bari(8)], {})
+	f.suggestions[0].targetDailyDoseMg == 2
+}
+
+test_4_mg_is_the_maximum if {
+	not "baricitinib.dose-max" in ids([bari(4)], {})
+}
+
+test_4_mg_at_65_fires_dose_risk if {
+	"baricitinib.dose-risk" in ids([bari(4)], {"patient": t.patient(65, "male")})
+}
+
+test_4_mg_at_64_does_not_fire_dose_risk if {
+	not "baricitinib.dose-risk" in ids([bari(4)], {"patient": t.patient(64, "male")})
+}
+
+test_4_mg_with_vte_history_fires_dose_risk if {
+	c := t.resolved_condition("pe", t.icd("I2699"), "pulmonary embolism")
+	f := finding("baricitinib.dose-risk", [bari(4)], {"conditions": [c]})
+	contains(f.summary, "vte")
+}
+
+test_2_mg_with_risk_is_fine if {
+	not "baricitinib.dose-risk" in ids([bari(2)], {"patient": t.patient(80, "male")})
+}
+
+test_cv_risk_alone_does_not_fire_dose_risk if {
+	c := t.condition("htn", t.icd("I10"), "hypertension")
+	not "baricitinib.dose-risk" in ids([bari(4)], {"patient": t.patient(55, "male"), "conditions": [c]})
+}
+
+test_egfr_59_with_4_mg_fires_renal_moderate if {
+	"baricitinib.renal-moderate-dose" in ids([bari(4)], {"labs": t.with_labs({"egfr": t.lab("egfr", 59, 5)})})
+}
+
+test_egfr_60_does_not_fire if {
+	not "baricitinib.renal-moderate-dose" in ids([bari(4)], {"labs": t.with_labs({"egfr": t.lab("egfr", 60, 5)})})
+}
+
+test_egfr_29_9_is_severe_30_is_moderate if {
+	s := ids([bari(4)], {"labs": t.with_labs({"egfr": t.lab("egfr", 29.9, 5)})})
+	"baricitinib.renal-severe" in s
+	not "baricitinib.renal-moderate-dose" in s
+	s30 := ids([bari(4)], {"labs": t.with_labs({"egfr": t.lab("egfr", 30, 5)})})
+	"baricitinib.renal-moderate-dose" in s30
+	not "baricitinib.renal-severe" in s30
+}
+
+test_probenecid_with_4_mg_fires if {
+	meds := [bari(4), t.med("pro", "probenecid 500 mg oral tablet")]
+	f := finding("baricitinib.oat3-inhibitor", [bari(4)], {"medications": meds})
+	f.suggestions[0].targetDailyDoseMg == 2
+}
+
+test_probenecid_with_2_mg_does_not_fire if {
+	meds := [bari(2), t.med("pro", "probenecid 500 mg oral tablet")]
+	not "baricitinib.oat3-inhibitor" in ids([bari(2)], {"medications": meds})
+}

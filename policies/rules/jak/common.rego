@@ -1,0 +1,35 @@
+# Shared wording for the all-target and oral-JAKi rules.
+package labelguard.rules.jak
+
+import data.labelguard.lib
+
+# The value set of each target's ingredient (allergy matching).
+target_valueset := {
+	"upadacitinib": "upadacitinib",
+	"abrocitinib": "abrocitinib",
+	"baricitinib": "baricitinib",
+	"ruxolitinib-cream": "ruxolitinib",
+}
+
+# drug_of: the display of the target(s) a card on `order` concerns.
+drug_of(order) := lib.drug_display[order.target] if lib.target_drug(order)
+
+drug_of(order) := concat(", ", sort({lib.drug_display[t.target] | some t in lib.context_targets(order, "")})) if {
+	not lib.target_drug(order)
+}
+
+# label_drug: the drug whose label a card on `order` cites.
+label_drug(order) := order.target if lib.target_drug(order)
+
+label_drug(order) := min({t.target | some t in lib.context_targets(order, "")}) if not lib.target_drug(order)
+
+# affirmative: text says word without a negation ("not breastfeeding").
+affirmative(text, word) if {
+	lib.has_word(text, word)
+	not negated(text)
+}
+
+negated(text) if {
+	some w in ["not", "no", "never", "denies"]
+	lib.has_word(text, w)
+}

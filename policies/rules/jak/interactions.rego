@@ -1,0 +1,118 @@
+# Combinations to avoid with every target: another JAK inhibitor, biologic
+# immunomodulators and potent systemic immunosuppressants, live vaccines.
+# Either direction: the card goes on the order that was placed (lib).
+package labelguard.rules.jak
+
+import data.labelguard.lib
+
+interaction_finding(rule_id, order, meds, vs_ids, text, section) := {
+	"rule": rule_id,
+	"indicator": "warning",
+	"summary": lib.truncate(sprintf("%s with %s: %s", [drug_of(order), names, text]), 140),
+	"detail": concat("\n\n", [
+		sprintf("%s with %s: %s.", [drug_of(order), names, text]),
+		lib.cite(label_drug(order), section),
+	]),
+	"order": order.ref,
+	"evidence": [lib.evidence_med(m) | some m in (meds | (lib.context_targets(order, "") - {order}))],
+	"suggestions": [],
+	"links": lib.label_links(label_drug(order)),
+} if {
+	names := concat(", ", sort({med_name_in(m, vs_ids) | some m in meds}))
+}
+
+med_name_in(m, vs_ids) := name if {
+	names := [n | some vs in vs_ids; n := lib.valueset_name(m, vs); n != ""]
+	count(names) > 0
+	name := names[0]
+} else := lib.truncate(object.get(m, "text", m.ref), 60)
+
+# METADATA
+# title: Another JAK inhibitor
+# description: Another JAK inhibitor is active or ordered; the combination is not recommended.
+# custom:
+#   id: jak.concomitant-jak
+#   indicator: warning
+#   drugs: [upadacitinib, abrocitinib, baricitinib, ruxolitinib-cream]
+#   source:
+#     label: Rinvoq (upadacitinib) US Prescribing Information
+#     section: "1 (limitations of use)"
+#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=2966aec7-2ef0-923c-d8ff-fe1a957bf095
+#     revised: "2025-04"
+findings contains interaction_finding("jak.concomitant-jak", order, meds, ["jak-inhibitors"], "combination with other JAK inhibitors is not recommended", "§1 (limitations of use)") if {
+	some order in input.orders
+	meds := lib.interacting(order, "", "jak-inhibitors")
+	count(meds) > 0
+}
+
+immunomodulators(order) := lib.interacting(order, "", "immunomodulators") | {m |
+	some m in lib.interacting(order, "", "immunosuppressants")
+	lib.systemic(m)
+}
+
+# METADATA
+# title: Biologic immunomodulator or potent immunosuppressant
+# description: A biologic immunomodulator or potent systemic immunosuppressant is active or ordered; the combination is not recommended.
+# custom:
+#   id: jak.concomitant-immunomodulator
+#   indicator: warning
+#   drugs: [upadacitinib, abrocitinib, baricitinib, ruxolitinib-cream]
+#   source:
+#     label: Rinvoq (upadacitinib) US Prescribing Information
+#     section: "1 (limitations of use)"
+#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=2966aec7-2ef0-923c-d8ff-fe1a957bf095
+#     revised: "2025-04"
+findings contains interaction_finding("jak.concomitant-immunomodulator", order, meds, ["immunomodulators", "immunosuppressants"], "combination with biologic immunomodulators or potent immunosuppressants is not recommended", "§1 (limitations of use)") if {
+	some order in input.orders
+	meds := immunomodulators(order)
+	count(meds) > 0
+}
+
+# Live vaccines: given within the window before initiation, or ordered
+# (draft) or pending while a target is active or ordered.
+recent_live_vaccines(order) := {i |
+	lib.target_drug(order)
+	lib.is_initiation(order)
+	some i in lib.immunizations_in("live-vaccines")
+	days := lib.days_since(i.date)
+	days >= 0
+	days <= lib.param("liveVaccineWindowDays")
+}
+
+live_vaccine_evidence(order) := array.concat(
+	[lib.evidence_immunization(i) | some i in recent_live_vaccines(order)],
+	[lib.evidence_med(m) | some m in lib.interacting(order, "", "live-vaccines")],
+)
+
+# METADATA
+# title: Live vaccine with a JAK inhibitor
+# description: A live vaccine given within 28 days before initiation, or ordered while a target drug is active or ordered.
+# custom:
+#   id: jak.live-vaccine
+#   indicator: warning
+#   drugs: [upadacitinib, abrocitinib, baricitinib, ruxolitinib-cream]
+#   source:
+#     label: Rinvoq (upadacitinib) US Prescribing Information
+#     section: "5 (vaccinations)"
+#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=2966aec7-2ef0-923c-d8ff-fe1a957bf095
+#     revised: "2025-04"
+findings contains f if {
+	some order in input.orders
+	evidence := live_vaccine_evidence(order)
+	count(evidence) > 0
+	f := {
+		"rule": "jak.live-vaccine",
+		"indicator": "warning",
+		"summary": lib.truncate(sprintf("%s: avoid live vaccines during or immediately before treatment", [drug_of(order)]), 140),
+		"detail": concat("\n\n", [
+			sprintf("Live vaccine: %s. Avoid live vaccines during treatment and immediately before it (window: %d days before initiation); complete age-appropriate immunizations before starting.", [
+				lib.evidence_text(evidence), lib.param("liveVaccineWindowDays"),
+			]),
+			lib.cite(label_drug(order), "§5 (vaccinations)"),
+		]),
+		"order": order.ref,
+		"evidence": evidence,
+		"suggestions": [],
+		"links": lib.label_links(label_drug(order)),
+	}
+}

@@ -1,0 +1,97 @@
+# Follow-up labs at initiation, as a plan with due dates (Rinvoq PI §5,
+# Cibinqo PI §5, Olumiant SmPC 4.4). Not shown when a critical card
+# concerns the same order: a plan for a drug that must not be started is
+# noise.
+package labelguard.rules.jak
+
+import data.labelguard.lib
+import data.labelguard.rules.abrocitinib
+import data.labelguard.rules.baricitinib
+import data.labelguard.rules.upadacitinib
+
+# Days after initiation. Upadacitinib: lipids at 12 weeks; CBC and liver
+# enzymes "according to routine patient management", planned with the
+# lipids. Abrocitinib: CBC with platelets and lipids at 4 weeks.
+# Baricitinib: lipids at 12 weeks.
+monitoring_plans := {
+	"upadacitinib": [
+		{"label": "Lipid panel at 12 weeks", "analytes": ["lipids"], "days": 84},
+		{"label": "CBC with differential at 12 weeks, then periodically", "analytes": ["anc", "alc", "hgb"], "days": 84},
+		{"label": "Liver enzymes at 12 weeks, then periodically", "analytes": ["alt", "ast"], "days": 84},
+	],
+	"abrocitinib": [
+		{"label": "CBC with platelets at 4 weeks", "analytes": ["anc", "alc", "hgb", "platelets"], "days": 28},
+		{"label": "Lipid panel at 4 weeks", "analytes": ["lipids"], "days": 28},
+	],
+	"baricitinib": [{"label": "Lipid panel at 12 weeks", "analytes": ["lipids"], "days": 84}],
+}
+
+# critical_for(order): a critical card concerns the order. The jak rules
+# are asked by their conditions (a rule cannot read its own findings).
+critical_for(order) if {
+	some p in [upadacitinib.findings, abrocitinib.findings, baricitinib.findings]
+	some f in p
+	f.order == order.ref
+	f.indicator == "critical"
+}
+
+critical_for(order) if count(allergies_to(order)) > 0
+
+critical_for(_) if count(pregnancy_evidence) > 0
+
+critical_for(_) if {
+	some analyte, _ in lab_limits
+	lab_low(analyte)
+}
+
+critical_for(_) if count(active_tb) > 0
+
+critical_for(_) if count(hepatitis_evidence) > 0
+
+critical_for(_) if count(hepatic_severe_conditions) > 0
+
+# METADATA
+# title: Monitoring plan at initiation
+# description: At initiation without a critical card, the follow-up labs of the label with their due dates.
+# custom:
+#   id: jak.monitoring-plan
+#   indicator: info
+#   drugs: [upadacitinib, abrocitinib, baricitinib]
+#   source:
+#     label: Rinvoq (upadacitinib) US Prescribing Information
+#     section: "5"
+#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=2966aec7-2ef0-923c-d8ff-fe1a957bf095
+#     revised: "2025-04"
+findings contains f if {
+	some order in lib.oral_jaki_orders
+	lib.is_initiation(order)
+	not critical_for(order)
+	plan := monitoring_plans[order.target]
+	drug := lib.drug_display[order.target]
+	f := {
+		"rule": "jak.monitoring-plan",
+		"indicator": "info",
+		"summary": sprintf("%s monitoring plan: %s", [drug, plan_summaries[order.target]]),
+		"detail": concat("\n\n", [
+			sprintf("Follow-up after starting %s:", [lower(drug)]),
+			concat("\n", [sprintf("- %s (due %s)", [p.label, lib.add_days(input.now, p.days)]) | some p in plan]),
+			lib.cite(order.target, plan_sections[order.target]),
+		]),
+		"order": order.ref,
+		"evidence": [],
+		"suggestions": [{"kind": "create-lab", "label": p.label, "analytes": p.analytes, "dueDate": lib.add_days(input.now, p.days)} | some p in plan],
+		"links": lib.label_links(order.target),
+	}
+}
+
+plan_summaries := {
+	"upadacitinib": "lipids, CBC and liver enzymes at 12 weeks",
+	"abrocitinib": "CBC with platelets and lipids at 4 weeks",
+	"baricitinib": "lipids at 12 weeks",
+}
+
+plan_sections := {
+	"upadacitinib": "§5 (laboratory abnormalities, lipids)",
+	"abrocitinib": "§5 (laboratory abnormalities, lipids)",
+	"baricitinib": "section 4.4",
+}

@@ -1,0 +1,157 @@
+# Pregnancy and breastfeeding.
+package labelguard.rules.jak
+
+import data.labelguard.lib
+
+pregnant_code := "http://snomed.info/sct|77386006"
+
+breastfeeding_code := "http://snomed.info/sct|413712001"
+
+# pregnancy_evidence: pregnancy status "pregnant" or a positive hCG within
+# the pregnancy window, or an active pregnancy condition.
+pregnancy_evidence contains lib.evidence_lab(lab, "Pregnancy status") if {
+	lab := lib.latest_lab("pregnancy-status")
+	coded_or_affirmative(lab, pregnant_code, "pregnant")
+}
+
+pregnancy_evidence contains lib.evidence_lab(lab, "Pregnancy test (hCG)") if {
+	lab := lib.positive("hcg")
+}
+
+pregnancy_evidence contains lib.evidence_condition(c) if {
+	some c in lib.active_conditions_in("pregnancy")
+}
+
+lactation_evidence contains lib.evidence_lab(lab, "Breastfeeding status") if {
+	lab := lib.latest_lab("breastfeeding")
+	coded_or_affirmative(lab, breastfeeding_code, "breastfeeding")
+}
+
+lactation_evidence contains lib.evidence_condition(c) if {
+	some c in lib.active_conditions_in("lactation")
+}
+
+coded_or_affirmative(lab, code, _) if code in object.get(lab, "valueCodes", [])
+
+coded_or_affirmative(lab, _, word) if {
+	count(object.get(lab, "valueCodes", [])) == 0
+	affirmative(object.get(lab, "valueText", ""), word)
+}
+
+pregnancy_text := {
+	"upadacitinib": "Upadacitinib may cause fetal harm (embryo-fetal toxicity in animal studies); use is not recommended during pregnancy.",
+	"abrocitinib": "Abrocitinib may cause fetal harm based on animal studies; use is not recommended during pregnancy.",
+	"baricitinib": "Baricitinib is contraindicated during pregnancy (EU SmPC 4.3, 4.6).",
+	"ruxolitinib-cream": "There are no adequate human data on ruxolitinib cream in pregnancy; systemic exposure may occur.",
+}
+
+pregnancy_sections := {
+	"upadacitinib": "§5.9 and §8.1",
+	"abrocitinib": "§8.1",
+	"baricitinib": "sections 4.3 and 4.6",
+	"ruxolitinib-cream": "§8.1",
+}
+
+pregnancy_finding(order, indicator) := {
+	"rule": "jak.pregnancy",
+	"indicator": indicator,
+	"summary": sprintf("%s during pregnancy: %s", [drug, {"critical": "embryo-fetal toxicity — do not use", "warning": "no human data — avoid"}[indicator]]),
+	"detail": concat("\n\n", [
+		sprintf("Pregnancy: %s.", [lib.evidence_text(pregnancy_evidence)]),
+		pregnancy_text[order.target],
+		lib.cite(order.target, pregnancy_sections[order.target]),
+	]),
+	"order": order.ref,
+	"evidence": lib.evidence_list(pregnancy_evidence),
+	"suggestions": lib.delete_order(lower(drug)),
+	"links": lib.label_links(order.target),
+} if {
+	drug := lib.drug_display[order.target]
+}
+
+# METADATA
+# title: Oral JAK inhibitor during pregnancy
+# description: Pregnant by status, positive hCG within the window, or an active pregnancy condition; embryo-fetal toxicity.
+# custom:
+#   id: jak.pregnancy
+#   indicator: critical
+#   drugs: [upadacitinib, abrocitinib, baricitinib]
+#   source:
+#     label: Rinvoq (upadacitinib) US Prescribing Information
+#     section: "5.9, 8.1"
+#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=2966aec7-2ef0-923c-d8ff-fe1a957bf095
+#     revised: "2025-04"
+findings contains pregnancy_finding(order, "critical") if {
+	some order in lib.oral_jaki_orders
+	count(pregnancy_evidence) > 0
+}
+
+# METADATA
+# title: Ruxolitinib cream during pregnancy
+# description: Pregnant by status, positive hCG within the window, or an active pregnancy condition; no human data.
+# custom:
+#   id: jak.pregnancy
+#   indicator: warning
+#   drugs: [ruxolitinib-cream]
+#   source:
+#     label: Opzelura (ruxolitinib) cream US Prescribing Information
+#     section: "8.1"
+#     url: https://dailymed.nlm.nih.gov/dailymed/search.cfm?labeltype=all&query=opzelura
+#     revised: "2025-09"
+findings contains pregnancy_finding(order, "warning") if {
+	some order in lib.orders_of("ruxolitinib-cream")
+	count(pregnancy_evidence) > 0
+}
+
+lactation_text := {
+	"upadacitinib": "Advise not to breastfeed during treatment and for 6 days after the last dose.",
+	"abrocitinib": "Advise not to breastfeed during treatment and for 1 day after the last dose.",
+	"baricitinib": "Baricitinib must not be used during breastfeeding (EU SmPC 4.6).",
+	"ruxolitinib-cream": "Advise not to breastfeed during treatment and for 4 weeks after the last dose.",
+}
+
+lactation_sections := {
+	"upadacitinib": "§8.2",
+	"abrocitinib": "§8.2",
+	"baricitinib": "section 4.6",
+	"ruxolitinib-cream": "§8.2",
+}
+
+# METADATA
+# title: JAK inhibitor during breastfeeding
+# description: Breastfeeding by status within the window or an active lactation condition.
+# custom:
+#   id: jak.lactation
+#   indicator: warning
+#   drugs: [upadacitinib, abrocitinib, baricitinib, ruxolitinib-cream]
+#   source:
+#     label: Rinvoq (upadacitinib) US Prescribing Information
+#     section: "8.2"
+#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=2966aec7-2ef0-923c-d8ff-fe1a957bf095
+#     revised: "2025-04"
+findings contains f if {
+	some order in lib.target_orders
+	count(lactation_evidence) > 0
+	drug := lib.drug_display[order.target]
+	f := {
+		"rule": "jak.lactation",
+		"indicator": "warning",
+		"summary": sprintf("%s while breastfeeding: %s", [drug, lactation_short[order.target]]),
+		"detail": concat("\n\n", [
+			sprintf("Breastfeeding: %s.", [lib.evidence_text(lactation_evidence)]),
+			lactation_text[order.target],
+			lib.cite(order.target, lactation_sections[order.target]),
+		]),
+		"order": order.ref,
+		"evidence": lib.evidence_list(lactation_evidence),
+		"suggestions": [],
+		"links": lib.label_links(order.target),
+	}
+}
+
+lactation_short := {
+	"upadacitinib": "do not breastfeed during treatment and for 6 days after",
+	"abrocitinib": "do not breastfeed during treatment and for 1 day after",
+	"baricitinib": "not to be used during breastfeeding (EU)",
+	"ruxolitinib-cream": "do not breastfeed during treatment and for 4 weeks after",
+}

@@ -1,0 +1,143 @@
+# Boxed-warning risk factors (mortality, malignancy, MACE, thrombosis) and
+# severe hepatic impairment.
+package labelguard.rules.jak
+
+import data.labelguard.lib
+
+# Boxed warning; Rinvoq PI §5.2 to §5.5; IEC baseline risk factors; EMA
+# 2023 restriction: age 65 and older, smoking, VTE, malignancy, MI or
+# stroke, and cardiovascular risk factors from age 50 (ORAL Surveillance
+# enrolled patients 50 and older with at least one CV risk factor).
+risk_ages := {"elderly": 65, "cv_risk": 50}
+
+# risk_factors: {id, display, evidence} of every factor present.
+risk_factors contains {"id": "age-65", "display": sprintf("Age %d (65 or older)", [lib.age]), "evidence": []} if {
+	lib.age >= risk_ages.elderly
+}
+
+risk_factors contains {"id": "smoker", "display": "Current or former smoker", "evidence": evidence} if {
+	evidence := smoking_evidence
+	count(evidence) > 0
+}
+
+risk_factors contains {"id": "vte", "display": "History of venous thromboembolism", "evidence": evidence} if {
+	evidence := [lib.evidence_condition(c) | some c in lib.history_conditions_in("vte")]
+	count(evidence) > 0
+}
+
+risk_factors contains {"id": "malignancy", "display": "Malignancy (other than non-melanoma skin cancer)", "evidence": evidence} if {
+	evidence := [lib.evidence_condition(c) |
+		some c in lib.history_conditions_in("malignancy")
+		not lib.in_valueset(c, "malignancy-excluded")
+	]
+	count(evidence) > 0
+}
+
+risk_factors contains {"id": "cv-event", "display": "History of myocardial infarction or stroke", "evidence": evidence} if {
+	evidence := [lib.evidence_condition(c) | some c in lib.history_conditions_in("cv-events")]
+	count(evidence) > 0
+}
+
+risk_factors contains {"id": "cv-risk", "display": sprintf("Age %d with cardiovascular risk factors", [lib.age]), "evidence": evidence} if {
+	lib.age >= risk_ages.cv_risk
+	evidence := [lib.evidence_condition(c) | some c in lib.active_conditions_in("cv-risk")]
+	count(evidence) > 0
+}
+
+smoking_evidence := array.concat(
+	[lib.evidence_lab(lab, "Smoking status") | lab := lib.coded_lab_in("smoking", "smoking")],
+	[lib.evidence_condition(c) | some c in lib.history_conditions_in("smoking")],
+)
+
+risk_factor_ids := {f.id | some f in risk_factors}
+
+# METADATA
+# title: Boxed-warning risk factors present
+# description: Age 65 or older, smoking, VTE, malignancy, MI or stroke, or CV risk factors from 50; weigh the risks and use the lowest effective dose.
+# custom:
+#   id: jak.risk-factors
+#   indicator: warning
+#   drugs: [upadacitinib, abrocitinib, baricitinib]
+#   source:
+#     label: Rinvoq (upadacitinib) US Prescribing Information
+#     section: Boxed warning, 5.2-5.5
+#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=2966aec7-2ef0-923c-d8ff-fe1a957bf095
+#     revised: "2025-04"
+findings contains f if {
+	some order in lib.oral_jaki_orders
+	count(risk_factors) > 0
+	factors := sort_factors(risk_factors)
+	drug := lib.drug_display[order.target]
+	f := {
+		"rule": "jak.risk-factors",
+		"indicator": "warning",
+		"summary": lib.truncate(sprintf("%s: boxed-warning risk factors (%s) — weigh risks, lowest effective dose", [drug, concat(", ", [x.id | some x in factors])]), 140),
+		"detail": concat("\n\n", [
+			"JAK inhibitors carry a boxed warning for mortality, malignancy, major adverse cardiovascular events and thrombosis, with higher rates in patients 50 and older with cardiovascular risk factors, current or past smokers, and patients 65 and older. Weigh benefits and risks before starting or continuing, and use the lowest effective dose.",
+			concat("\n", [sprintf("- %s%s", [x.display, factor_evidence_text(x)]) | some x in factors]),
+			concat(" ", [lib.cite(order.target, risk_sections[order.target]), lib.source_line(lib.labels.iec.label, "baseline risk factors", lib.labels.iec.url)]),
+		]),
+		"order": order.ref,
+		"evidence": [e | some x in factors; some e in x.evidence],
+		"factors": factors,
+		"suggestions": [],
+		"links": lib.label_links(order.target),
+	}
+}
+
+risk_sections := {
+	"upadacitinib": "Boxed warning and §5.2 to §5.5",
+	"abrocitinib": "Boxed warning and §5.2 to §5.5",
+	"baricitinib": "section 4.4 (EU 2023 restriction)",
+}
+
+# sort_factors: factors in catalog order.
+factor_order := ["age-65", "smoker", "vte", "malignancy", "cv-event", "cv-risk"]
+
+sort_factors(factors) := [f | some id in factor_order; some f in factors; f.id == id]
+
+factor_evidence_text(x) := sprintf(": %s", [lib.evidence_text(x.evidence)]) if {
+	count(x.evidence) > 0
+} else := ""
+
+# --- severe hepatic impairment
+
+hepatic_severe_conditions := lib.active_conditions_in("hepatic-severe")
+
+# METADATA
+# title: Oral JAK inhibitor in severe hepatic impairment
+# description: Severe hepatic impairment (Child-Pugh C, hepatic failure); oral JAK inhibitors are not recommended.
+# custom:
+#   id: jak.hepatic-severe
+#   indicator: critical
+#   drugs: [upadacitinib, abrocitinib, baricitinib]
+#   source:
+#     label: Rinvoq (upadacitinib) US Prescribing Information
+#     section: "8.7"
+#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=2966aec7-2ef0-923c-d8ff-fe1a957bf095
+#     revised: "2025-04"
+findings contains f if {
+	some order in lib.oral_jaki_orders
+	count(hepatic_severe_conditions) > 0
+	evidence := [lib.evidence_condition(c) | some c in hepatic_severe_conditions]
+	drug := lib.drug_display[order.target]
+	f := {
+		"rule": "jak.hepatic-severe",
+		"indicator": "critical",
+		"summary": sprintf("%s not recommended in severe hepatic impairment (Child-Pugh C)", [drug]),
+		"detail": concat("\n\n", [
+			sprintf("Severe hepatic impairment: %s. %s is not recommended in patients with severe hepatic impairment (Child-Pugh C).", [lib.evidence_text(evidence), drug]),
+			lib.cite(order.target, hepatic_sections[order.target]),
+		]),
+		"order": order.ref,
+		"evidence": evidence,
+		"suggestions": [],
+		"links": lib.label_links(order.target),
+	}
+}
+
+hepatic_sections := {
+	"upadacitinib": "§8.7",
+	"abrocitinib": "§8.7",
+	"baricitinib": "section 4.2",
+}

@@ -1,0 +1,80 @@
+package labelguard.rules.ruxolitinib_cream_test
+
+import data.labelguard.rules.ruxolitinib_cream
+import data.labelguard.testing as t
+
+cream(extra) := t.target_order("ruxolitinib-cream", object.union({"text": "ruxolitinib 15 mg/g topical cream [opzelura]", "topical": true}, extra))
+
+ids(orders, extra) := s if {
+	s := {f.rule | some f in ruxolitinib_cream.findings} with input as t.input_with(orders, extra)
+}
+
+finding(id, orders, extra) := f if {
+	some f in ruxolitinib_cream.findings with input as t.input_with(orders, extra)
+	f.rule == id
+}
+
+test_age_1_not_approved if {
+	"ruxolitinib-cream.age-min" in ids([cream({})], {"patient": t.patient(1, "male")})
+}
+
+test_age_2_approved if {
+	ids([cream({})], {"patient": t.patient(2, "male")}) == set()
+}
+
+test_60_g_per_week_is_fine if {
+	o := cream({"dispenseQuantity": {"value": 60, "unit": "g"}, "supplyDays": 7})
+	ids([o], {}) == set()
+}
+
+test_61_g_per_week_fires if {
+	o := cream({"dispenseQuantity": {"value": 61, "unit": "g"}, "supplyDays": 7})
+	f := finding("ruxolitinib-cream.quantity-max", [o], {})
+	count(f.summary) <= 140
+}
+
+test_120_g_over_14_days_is_fine if {
+	o := cream({"dispenseQuantity": {"value": 120, "unit": "g"}, "supplyDays": 14})
+	ids([o], {}) == set()
+}
+
+test_single_dispense_100_g_without_duration_is_fine_101_fires if {
+	ids([cream({"dispenseQuantity": {"value": 100, "unit": "g"}})], {}) == set()
+	"ruxolitinib-cream.quantity-max" in ids([cream({"dispenseQuantity": {"value": 101, "unit": "g"}})], {})
+}
+
+test_bsa_21_percent_fires_20_does_not if {
+	"ruxolitinib-cream.bsa-max" in ids([cream({})], {"labs": t.with_labs({"bsa": t.lab("bsa", 21, 5)})})
+	not "ruxolitinib-cream.bsa-max" in ids([cream({})], {"labs": t.with_labs({"bsa": t.lab("bsa", 20, 5)})})
+}
+
+test_hiv_is_immunocompromised if {
+	"ruxolitinib-cream.immunocompromised" in ids([cream({})], {"conditions": [t.condition("hiv", t.icd("B20"), "hiv disease")]})
+}
+
+test_kidney_transplant_is_immunocompromised if {
+	"ruxolitinib-cream.immunocompromised" in ids([cream({})], {"conditions": [t.condition("ktx", t.icd("Z940"), "kidney transplant status")]})
+}
+
+test_systemic_tacrolimus_is_immunocompromised if {
+	meds := [cream({}), t.med("tac", "tacrolimus 1 mg oral capsule")]
+	"ruxolitinib-cream.immunocompromised" in ids([cream({})], {"medications": meds})
+}
+
+test_biologic_is_not_immunocompromise if {
+	meds := [cream({}), t.med("dupi", "dupilumab 300 mg injection")]
+	not "ruxolitinib-cream.immunocompromised" in ids([cream({})], {"medications": meds})
+}
+
+test_reassess_after_8_weeks if {
+	f := finding("ruxolitinib-cream.reassess", [t.continuation(cream({}), 57)], {})
+	f.indicator == "info"
+}
+
+test_no_reassess_at_8_weeks if {
+	not "ruxolitinib-cream.reassess" in ids([t.continuation(cream({}), 56)], {})
+}
+
+test_no_reassess_at_initiation if {
+	not "ruxolitinib-cream.reassess" in ids([cream({})], {})
+}
