@@ -4,14 +4,13 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/labelguard/labelguard/cdshooks"
-	"github.com/labelguard/labelguard/engine"
 	"github.com/labelguard/labelguard/fhir"
+	"github.com/labelguard/labelguard/pipeline"
 )
 
 // emptyResponse is what the service says when it has nothing to say.
@@ -48,10 +47,16 @@ func (s *Server) service(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	res, err := s.evaluate(c, ps, svc, req, hc)
+	res, err := pipeline.Run(c.Request.Context(), ps, svc, req, hc, s.cfg.Now())
 	if err != nil {
-		writeError(c, err)
+		writeError(c, mapFHIRError(err))
 		return
+	}
+	if res.NoOrderOfInterest {
+		addLogAttrs(c, slog.Bool("order_of_interest", false))
+	}
+	if res.Input != nil && len(res.Input.Repairs) > 0 {
+		addLogAttrs(c, slog.Any("repairs", res.Input.Repairs))
 	}
 	addLogAttrs(c, slog.Int("cards", len(res.Cards)), slog.Any("rules", firedRules(res)),
 		slog.Float64("pipeline_ms", float64(time.Since(start).Microseconds())/1000))
@@ -59,49 +64,6 @@ func (s *Server) service(c *gin.Context) {
 		s.log.Warn("policy defect", slog.String("request_id", requestID(c)), slog.String("note", n))
 	}
 	c.JSON(http.StatusOK, cdshooks.Response{Cards: orEmpty(res.Cards)})
-}
-
-func (s *Server) evaluate(c *gin.Context, ps *engine.PolicySet, svc engine.Service, req *cdshooks.Request, hc *cdshooks.HookContext) (*engine.Result, error) {
-	vs, labs, drugs := ps.Tables()
-	tables := fhir.Tables{ValueSets: vs, Labs: labs, Drugs: drugs}
-	freq := fhir.Request{
-		Service:      svc.ID,
-		Hook:         req.Hook,
-		HookInstance: req.HookInstance,
-		Now:          s.cfg.Now().UTC(),
-		Prefetch:     req.Prefetch,
-		ExpectedKeys: prefetchKeys(svc),
-	}
-	if hc.Order != nil {
-		drafts, err := fhir.ParseDraftOrders(hc.Order.DraftOrders)
-		if err != nil {
-			return nil, mapFHIRError(err)
-		}
-		if !drafts.HasCandidates(tables) {
-			// Nothing to check: answer at once and fetch nothing.
-			addLogAttrs(c, slog.Bool("order_of_interest", false))
-			return &engine.Result{}, nil
-		}
-		freq.Drafts = drafts
-		freq.PatientID = hc.Order.PatientID
-		freq.Selections = hc.Order.Selections
-	} else {
-		freq.PatientID = hc.PatientView.PatientID
-	}
-	derived, err := fhir.Derive(tables, freq)
-	if err != nil {
-		return nil, mapFHIRError(err)
-	}
-	if len(derived.Repairs) > 0 {
-		addLogAttrs(c, slog.Any("repairs", derived.Repairs))
-	}
-	if hc.Order != nil && len(derived.Input.Orders) == 0 {
-		addLogAttrs(c, slog.Bool("order_of_interest", false))
-		return &engine.Result{}, nil
-	}
-	return ps.Evaluate(c.Request.Context(), engine.Request{
-		Service: svc.ID, Input: &derived.Input, Orders: derived.OrderResources,
-	})
 }
 
 // mapFHIRError gives FHIR problems their status: a draft order the service
@@ -119,16 +81,7 @@ func mapFHIRError(err error) error {
 	return err
 }
 
-func prefetchKeys(svc engine.Service) []string {
-	keys := make([]string, 0, len(svc.Prefetch))
-	for k := range svc.Prefetch {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
-func firedRules(res *engine.Result) []string {
+func firedRules(res *pipeline.Outcome) []string {
 	out := make([]string, 0, len(res.Findings))
 	for _, f := range res.Findings {
 		out = append(out, f.Rule)

@@ -235,3 +235,72 @@ func TestRunTestsReportsFailures(t *testing.T) {
 		}
 	}
 }
+
+// A rule whose source differs by drug declares one METADATA per variant;
+// each card cites the variant of its order's drug.
+func TestRuleVariantsPickSourceByDrug(t *testing.T) {
+	t.Parallel()
+	variants := `package labelguard.rules.upa
+
+# METADATA
+# title: Oral JAK inhibitor in pregnancy
+# custom:
+#   id: jak.pregnancy
+#   indicator: critical
+#   drugs: [upadacitinib]
+#   source:
+#     label: Rinvoq (upadacitinib) US Prescribing Information
+#     section: "8.1"
+#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=2966aec7-2ef0-923c-d8ff-fe1a957bf095
+findings contains {"rule": "jak.pregnancy", "indicator": "critical", "summary": "Upadacitinib in pregnancy", "order": o.ref} if {
+	some o in input.orders
+	o.target == "upadacitinib"
+}
+
+# METADATA
+# title: Ruxolitinib cream in pregnancy
+# custom:
+#   id: jak.pregnancy
+#   indicator: warning
+#   drugs: [ruxolitinib-cream]
+#   source:
+#     label: Opzelura (ruxolitinib) cream US Prescribing Information
+#     section: "8.1"
+#     url: https://dailymed.nlm.nih.gov/dailymed/search.cfm?query=opzelura
+findings contains {"rule": "jak.pregnancy", "indicator": "warning", "summary": "Ruxolitinib cream in pregnancy", "order": o.ref} if {
+	some o in input.orders
+	o.target == "ruxolitinib-cream"
+}
+`
+	ps, err := engine.Load(context.Background(), with(testSet(), "rules/upa/preg.rego", variants), engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(ps.Catalog["jak.pregnancy"].Variants); n != 2 {
+		t.Fatalf("jak.pregnancy has %d variants, want 2", n)
+	}
+	in := &facts.Input{Version: 1, Hook: "order-sign", HookInstance: "h", Now: "2026-11-23T00:00:00Z", Orders: []facts.Med{
+		{Ref: "MedicationRequest/a", ResourceType: "MedicationRequest", Target: "upadacitinib"},
+		{Ref: "MedicationRequest/b", ResourceType: "MedicationRequest", Target: "ruxolitinib-cream"},
+	}}
+	res, err := ps.Evaluate(context.Background(), engine.Request{Service: "svc", Input: in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, c := range res.Cards {
+		got[c.Indicator] = c.Source.Label + " / " + c.Source.Topic.Display
+	}
+	want := map[string]string{
+		"critical": "Rinvoq (upadacitinib) US Prescribing Information §8.1 / Oral JAK inhibitor in pregnancy",
+		"warning":  "Opzelura (ruxolitinib) cream US Prescribing Information §8.1 / Ruxolitinib cream in pregnancy",
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s card cites %q, want %q", k, got[k], v)
+		}
+	}
+	if res.Cards[0].Indicator != "critical" {
+		t.Error("cards are not ordered critical first")
+	}
+}

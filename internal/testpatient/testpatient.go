@@ -23,16 +23,16 @@ type Patient struct {
 	Resources []Resource
 }
 
-// SamplesDir is where the shared Synthea bundles live, relative to the
-// repository root.
-const SamplesDir = "../shared/fhir-samples/synthea-r4"
+// SamplesDir is where the Synthea bundles live, relative to the repository
+// root (copied there with their licence noted, so a clone is self-contained).
+const SamplesDir = "policies/testdata/patients"
 
-// SamplePath returns the path of a shared Synthea bundle by file name,
-// resolved from this source file so tests in any package find it.
+// SamplePath returns the path of a Synthea bundle by file name, resolved
+// from this source file so tests in any package find it.
 func SamplePath(name string) string {
 	_, file, _, _ := runtime.Caller(0)
 	root := filepath.Join(filepath.Dir(file), "..", "..")
-	return filepath.Join(root, SamplesDir, name)
+	return filepath.Join(root, filepath.FromSlash(SamplesDir), name)
 }
 
 // Load reads a Synthea transaction bundle.

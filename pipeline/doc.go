@@ -1,0 +1,6 @@
+// Package pipeline runs one CDS Hooks call from a decoded request to the
+// engine's result: screen the draft orders, derive the policy input from the
+// prefetch (fhir), evaluate the service's policies (engine). The HTTP
+// handlers, the CLI's eval, and the scenario tests share it, so that what an
+// informaticist tests is what the EHR gets.
+package pipeline
