@@ -35,7 +35,9 @@ var (
 func defaultPolicies(t testing.TB) *engine.PolicySet {
 	t.Helper()
 	loadOnce.Do(func() {
-		defaultPS, loadErr = engine.Load(context.Background(), policies.FS, engine.Options{})
+		// A fixed revision keeps the golden files stable across policy edits
+		// that do not change what a clinician sees.
+		defaultPS, loadErr = engine.Load(context.Background(), policies.FS, engine.Options{Revision: "test-revision"})
 	})
 	if loadErr != nil {
 		t.Fatalf("load default policies: %v", loadErr)

@@ -56,8 +56,8 @@ var goldenCases = []goldenCase{
 		},
 	},
 	{
-		name: "upadacitinib-15mg-complete-workup", sample: "Louis_Maggio_2e275d4b.json", hook: "order-select",
-		comment: "upadacitinib 15 mg daily with a recent, normal CBC (ANC exactly 1.0 does not fire)",
+		name: "upadacitinib-15mg-normal-cbc", sample: "Louis_Maggio_2e275d4b.json", hook: "order-select",
+		comment: "upadacitinib 15 mg daily with a recent CBC at the thresholds (ANC exactly 1.0 and hemoglobin 13.5 do not fire); the rest of the work-up is missing",
 		orders: func(pid string) []tp.Resource {
 			return []tp.Resource{tp.MedicationRequest("upa-2", pid, "Rinvoq 15 MG Extended Release Oral Tablet", 15, "mg", "QD")}
 		},

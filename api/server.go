@@ -6,9 +6,11 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/labelguard/labelguard/cdshooks"
 	"github.com/labelguard/labelguard/engine"
+	"github.com/labelguard/labelguard/metrics"
 )
 
 // Config is what the HTTP layer needs; cmd/labelguard fills it from flags.
@@ -25,6 +27,8 @@ type Config struct {
 	AuthDisabled bool
 	// Now is the evaluation clock; tests fix it.
 	Now func() time.Time
+	// Metrics, when set, are updated and served on /metrics.
+	Metrics *metrics.Metrics
 }
 
 // DefaultMaxBodyBytes fits a whole-patient prefetch with room to spare.
@@ -56,7 +60,7 @@ func (s *Server) Handler() http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(s.requestID, s.logRequests, s.recover, s.cors)
+	r.Use(s.requestID, s.logRequests, s.observe, s.recover, s.cors)
 	r.NoRoute(func(c *gin.Context) {
 		writeError(c, newError(http.StatusNotFound, codeNotFound, "no such endpoint", nil))
 	})
@@ -66,6 +70,9 @@ func (s *Server) Handler() http.Handler {
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
 	r.GET("/cds-services", s.discovery)
+	if s.cfg.Metrics != nil {
+		r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.cfg.Metrics.Registry, promhttp.HandlerOpts{})))
+	}
 	hooks := r.Group("/cds-services", s.limitBody)
 	hooks.POST("/:id", s.service)
 	hooks.POST("/:id/feedback", s.feedback)

@@ -55,11 +55,15 @@ func (s *Server) service(c *gin.Context) {
 	if res.NoOrderOfInterest {
 		addLogAttrs(c, slog.Bool("order_of_interest", false))
 	}
-	if res.Input != nil && len(res.Input.Repairs) > 0 {
-		addLogAttrs(c, slog.Any("repairs", res.Input.Repairs))
+	if res.Input != nil {
+		if len(res.Input.Repairs) > 0 {
+			addLogAttrs(c, slog.Any("repairs", res.Input.Repairs))
+		}
+		s.countDataIssues(res.Input.Input.DataIssues)
 	}
 	addLogAttrs(c, slog.Int("cards", len(res.Cards)), slog.Any("rules", firedRules(res)),
 		slog.Float64("pipeline_ms", float64(time.Since(start).Microseconds())/1000))
+	s.countCards(res.Findings)
 	for _, n := range res.Notes {
 		s.log.Warn("policy defect", slog.String("request_id", requestID(c)), slog.String("note", n))
 	}

@@ -66,6 +66,12 @@ func (b cardBuilder) card(f Finding) (cdshooks.Card, error) {
 		},
 		Links: f.Links,
 	}
+	for i := range c.Links {
+		if c.Links[i].Type == "" {
+			// Rules cite web pages; only a SMART app link needs another type.
+			c.Links[i].Type = "absolute"
+		}
+	}
 	ext := cardExtension{
 		Rule: f.Rule, Order: f.Order, Evidence: f.Evidence, Factors: f.Factors,
 		PolicyRevision: b.ps.Revision,

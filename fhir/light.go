@@ -72,6 +72,17 @@ type reference struct {
 	Display   string `json:"display"`
 }
 
+// looseRef is a reference whose wrong JSON type is ignored.
+type looseRef struct{ Reference string }
+
+func (l *looseRef) UnmarshalJSON(b []byte) error {
+	var r reference
+	if json.Unmarshal(b, &r) == nil {
+		l.Reference = r.Reference
+	}
+	return nil
+}
+
 type quantity struct {
 	Value  *float64 `json:"value"`
 	Unit   string   `json:"unit"`

@@ -12,8 +12,10 @@ type resource struct {
 	ResourceType string `json:"resourceType"`
 	ID           string `json:"id"`
 
-	Subject *reference `json:"subject"`
-	Patient *reference `json:"patient"`
+	// Subject and Patient only serve to drop another patient's resources;
+	// a malformed one is ignored rather than failing the resource.
+	Subject *looseRef `json:"subject"`
+	Patient *looseRef `json:"patient"`
 	Status  string     `json:"status"`
 
 	// Patient

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/spf13/pflag"
@@ -66,5 +67,46 @@ func TestRulesDocIsCurrent(t *testing.T) {
 	}
 	if !bytes.Equal(want, buf.Bytes()) {
 		t.Errorf("docs/rules.md is stale: run go test ./cmd/labelguard -run TestRulesDocIsCurrent -update")
+	}
+}
+
+func TestConfigFilePrecedence(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "labelguard.yaml")
+	if err := os.WriteFile(path, []byte("addr: 0.0.0.0:7000\nlog-level: debug\nmax-body-bytes: 5000\ncors-origins: [https://a.example, https://b.example]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("LABELGUARD_LOG_LEVEL", "warn")
+	cmd := newServeCmd()
+	if err := cmd.ParseFlags([]string{"--config", path, "--max-body-bytes", "42"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := applySettings(cmd.Flags()); err != nil {
+		t.Fatal(err)
+	}
+	got := func(name string) string { return cmd.Flags().Lookup(name).Value.String() }
+	for name, want := range map[string]string{
+		"addr":           "0.0.0.0:7000",                          // file
+		"log-level":      "warn",                                  // environment over file
+		"max-body-bytes": "42",                                    // flag over file
+		"cors-origins":   "[https://a.example,https://b.example]", // list from file
+		"log-format":     "json",                                  // default
+	} {
+		if g := got(name); g != want {
+			t.Errorf("%s = %q, want %q", name, g, want)
+		}
+	}
+
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("adress: x\nmax-body-bytes: lots\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd = newServeCmd()
+	if err := cmd.ParseFlags([]string{"--config", bad}); err != nil {
+		t.Fatal(err)
+	}
+	err := applySettings(cmd.Flags())
+	if err == nil || !strings.Contains(err.Error(), "adress: unknown setting") || !strings.Contains(err.Error(), "max-body-bytes") {
+		t.Errorf("bad config error = %v, want it to name both settings", err)
 	}
 }

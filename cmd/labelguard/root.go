@@ -23,15 +23,31 @@ derived from the product labels and the IEC 2024 consensus, and answers
 CDS Hooks 2.0 calls with cards.
 
 Every flag can also be set with an environment variable LABELGUARD_<FLAG>,
-upper case with dashes as underscores; a flag on the command line wins.`,
+upper case with dashes as underscores, or in a YAML file given with
+--config whose keys are the flag names. Precedence: command line, then
+environment, then file, then default.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			return applyEnv(cmd.Flags())
+			return applySettings(cmd.Flags())
 		},
 	}
 	root.AddCommand(newServeCmd(), newRulesCmd(), newVersionCmd())
 	return root
+}
+
+// applySettings fills the flags the command line left alone, first from the
+// environment, then from the YAML file named by --config (or
+// LABELGUARD_CONFIG): flag, environment, file, default.
+func applySettings(fs *pflag.FlagSet) error {
+	if err := applyEnv(fs); err != nil {
+		return err
+	}
+	f := fs.Lookup("config")
+	if f == nil || f.Value.String() == "" {
+		return nil
+	}
+	return applyConfigFile(fs, f.Value.String())
 }
 
 // applyEnv sets every flag the command line left alone from its

@@ -50,6 +50,7 @@ is not exposed; the Helm chart listens on :8080.`,
 		},
 	}
 	f := cmd.Flags()
+	f.String("config", "", "YAML file of settings (keys are flag names); flags and environment override it")
 	f.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "listen address HOST:PORT")
 	f.StringVar(&cfg.policyDir, "policies", "", "policy directory to serve instead of the embedded default set")
 	f.StringVar(&cfg.siteParams, "site-params", "", "JSON file of site parameters merged over the policy set's data/params.json")

@@ -1,0 +1,195 @@
+{{/*
+Expand the name of the chart.
+*/}}
+{{- define "labelguard.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Create a default fully qualified app name, truncated to 63 characters (the
+DNS label limit). If the release name contains the chart name it is used as is.
+*/}}
+{{- define "labelguard.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Chart name and version, as used by the helm.sh/chart label.
+*/}}
+{{- define "labelguard.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Common labels (Kubernetes recommended labels).
+*/}}
+{{- define "labelguard.labels" -}}
+helm.sh/chart: {{ include "labelguard.chart" . }}
+{{ include "labelguard.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: labelguard
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+Selector labels of the service pods. The component label keeps the helm test
+pod out of the Service's endpoints.
+*/}}
+{{- define "labelguard.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "labelguard.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: server
+{{- end }}
+
+{{/*
+Labels of the helm test pod (allowed in by the NetworkPolicy).
+*/}}
+{{- define "labelguard.testSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "labelguard.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: test
+{{- end }}
+
+{{/*
+Name of the service account to use.
+*/}}
+{{- define "labelguard.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "labelguard.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/*
+Container image: repository@digest, or repository:tag (tag defaults to appVersion).
+*/}}
+{{- define "labelguard.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/*
+PostgreSQL is used when a DSN or an existing DSN Secret is configured;
+otherwise the embedded SQLite database on /data. Returns "true" or "".
+*/}}
+{{- define "labelguard.usePostgres" -}}
+{{- if or .Values.database.dsn .Values.database.existingSecret }}true{{ end }}
+{{- end }}
+
+{{/*
+Whether the chart's own Secret (DSN, trusted issuers, bundle key) is rendered.
+*/}}
+{{- define "labelguard.createSecret" -}}
+{{- if or (and .Values.database.dsn (not .Values.database.existingSecret)) (and .Values.auth.trustedIssuers.content (not .Values.auth.trustedIssuers.existingSecret)) (and .Values.policies.bundlePublicKey.content (not .Values.policies.bundlePublicKey.existingSecret)) }}true{{ end }}
+{{- end }}
+
+{{/*
+Secret name and key of the database DSN.
+*/}}
+{{- define "labelguard.databaseSecretName" -}}
+{{- default (include "labelguard.fullname" .) .Values.database.existingSecret }}
+{{- end }}
+{{- define "labelguard.databaseSecretKey" -}}
+{{- if .Values.database.existingSecret }}{{ .Values.database.key }}{{ else }}dsn{{ end }}
+{{- end }}
+
+{{/*
+Whether trusted issuers are configured, and their Secret name and key.
+*/}}
+{{- define "labelguard.hasTrustedIssuers" -}}
+{{- if or .Values.auth.trustedIssuers.content .Values.auth.trustedIssuers.existingSecret }}true{{ end }}
+{{- end }}
+{{- define "labelguard.trustedIssuersSecretName" -}}
+{{- default (include "labelguard.fullname" .) .Values.auth.trustedIssuers.existingSecret }}
+{{- end }}
+{{- define "labelguard.trustedIssuersSecretKey" -}}
+{{- if .Values.auth.trustedIssuers.existingSecret }}{{ .Values.auth.trustedIssuers.key }}{{ else }}trusted-issuers.yaml{{ end }}
+{{- end }}
+
+{{/*
+Whether a bundle public key is configured, and its Secret name and key.
+*/}}
+{{- define "labelguard.hasBundleKey" -}}
+{{- if or .Values.policies.bundlePublicKey.content .Values.policies.bundlePublicKey.existingSecret }}true{{ end }}
+{{- end }}
+{{- define "labelguard.bundleKeySecretName" -}}
+{{- default (include "labelguard.fullname" .) .Values.policies.bundlePublicKey.existingSecret }}
+{{- end }}
+{{- define "labelguard.bundleKeySecretKey" -}}
+{{- if .Values.policies.bundlePublicKey.existingSecret }}{{ .Values.policies.bundlePublicKey.key }}{{ else }}bundle-public-key.pem{{ end }}
+{{- end }}
+
+{{/*
+Secret name and key of the patient id hash key. Without an existing Secret the
+chart owns "<fullname>-hash-key".
+*/}}
+{{- define "labelguard.hashKeySecretName" -}}
+{{- if .Values.hashKey.existingSecret }}
+{{- .Values.hashKey.existingSecret }}
+{{- else }}
+{{- printf "%s-hash-key" (include "labelguard.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- define "labelguard.hashKeySecretKey" -}}
+{{- if .Values.hashKey.existingSecret }}{{ .Values.hashKey.key }}{{ else }}hash-key{{ end }}
+{{- end }}
+
+{{/*
+Whether the chart's ConfigMap (config file, site parameters) is rendered.
+*/}}
+{{- define "labelguard.createConfigMap" -}}
+{{- if or .Values.config.file .Values.siteParams }}true{{ end }}
+{{- end }}
+
+{{/*
+Number of pods the workload keeps at least: HPA minReplicas or replicaCount.
+*/}}
+{{- define "labelguard.minReplicas" -}}
+{{- if .Values.autoscaling.enabled }}{{ .Values.autoscaling.minReplicas | int }}{{ else }}{{ .Values.replicaCount | int }}{{ end }}
+{{- end }}
+
+{{/*
+URL scheme the container serves.
+*/}}
+{{- define "labelguard.scheme" -}}
+{{- if .Values.tls.enabled }}https{{ else }}http{{ end }}
+{{- end }}
+
+{{/*
+A probe from values; an httpGet probe gets scheme HTTPS when the pod serves TLS.
+*/}}
+{{- define "labelguard.probe" -}}
+{{- $probe := deepCopy .probe }}
+{{- if and $probe.httpGet .root.Values.tls.enabled (not $probe.httpGet.scheme) }}
+{{- $_ := set $probe.httpGet "scheme" "HTTPS" }}
+{{- end }}
+{{- toYaml $probe }}
+{{- end }}
+
+{{/*
+Checks that JSON schema cannot express (comparisons between values).
+*/}}
+{{- define "labelguard.validate" -}}
+{{- if and .Values.autoscaling.enabled (gt (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas)) }}
+{{- fail "autoscaling.minReplicas must not exceed autoscaling.maxReplicas" }}
+{{- end }}
+{{- if and .Values.policies.configMapFiles (not .Values.policies.configMap) }}
+{{- fail "policies.configMapFiles needs policies.configMap (the ConfigMap that holds them)" }}
+{{- end }}
+{{- end }}

@@ -1,0 +1,94 @@
+package k8s_test
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestValuesRejected runs helm template with impossible or mistyped values
+// and expects values.schema.json (or the chart's own checks) to refuse them,
+// naming the offending setting.
+func TestValuesRejected(t *testing.T) {
+	const pg = "database.dsn=postgres://u:p@db:5432/lg"
+	cases := []struct {
+		name string
+		args []string
+		want string // a substring of helm's error
+	}{
+		{"two replicas with embedded SQLite", []string{"--set", "replicaCount=2"}, "/replicaCount"},
+		{"HPA with embedded SQLite", []string{"--set", "autoscaling.enabled=true"}, "/autoscaling/enabled"},
+		{"two replicas, SQLite, persistence off", []string{"--set", "replicaCount=3,persistence.enabled=false"}, "/replicaCount"},
+		{"auth disabled without allowInsecure", []string{"--set", "auth.mode=disabled"}, "/auth/allowInsecure"},
+		{"unknown auth mode", []string{"--set", "auth.mode=optional"}, "/auth/mode"},
+		{"bundle URL and ConfigMap", []string{"--set", "policies.bundleUrl=https://b.example/bundle.tar.gz,policies.bundlePublicKey.content=KEY,policies.configMap=pol"}, "/policies/configMap"},
+		{"bundle URL without public key", []string{"--set", "policies.bundleUrl=https://b.example/bundle.tar.gz"}, "/policies/bundlePublicKey"},
+		{"bundle URL not a URL", []string{"--set", "policies.bundleUrl=bundles,policies.bundlePublicKey.content=KEY"}, "/policies/bundleUrl"},
+		{"ingress TLS without hosts", []string{"--set", "ingress.enabled=true", "--set-json", `ingress.tls=[{"secretName":"t"}]`}, "/ingress/tls/0"},
+		{"ingress TLS with empty hosts", []string{"--set", "ingress.enabled=true", "--set-json", `ingress.tls=[{"secretName":"t","hosts":[]}]`}, "/ingress/tls/0/hosts"},
+		{"ingress enabled without hosts", []string{"--set", "ingress.enabled=true", "--set-json", "ingress.hosts=[]"}, "/ingress/hosts"},
+		{"ingress bad pathType", []string{"--set-json", `ingress.hosts=[{"host":"a.example","paths":[{"path":"/","pathType":"prefix"}]}]`}, "pathType"},
+		{"replica count as a string", []string{"--set-string", "replicaCount=two"}, "/replicaCount"},
+		{"negative replica count", []string{"--set", "replicaCount=-1"}, "/replicaCount"},
+		{"persistence flag as a string", []string{"--set-string", "persistence.enabled=yes"}, "/persistence/enabled"},
+		{"misspelt top-level key", []string{"--set", "replicas=2"}, "replicas"},
+		{"misspelt nested key", []string{"--set", "networkPolicy.egress.fhirServer[0].cidr=10.0.0.0/8"}, "fhirServer"},
+		{"FHIR egress without CIDR prefix", []string{"--set", "networkPolicy.egress.fhirServers[0].cidr=10.0.0.1"}, "/networkPolicy/egress/fhirServers/0/cidr"},
+		{"EHR peer with an unknown field", []string{"--set-json", `networkPolicy.ingress.from=[{"namespaceSelectr":{}}]`}, "namespaceSelectr"},
+		{"log format", []string{"--set", "config.logFormat=logfmt"}, "/config/logFormat"},
+		{"duration without unit", []string{"--set", "config.shutdownTimeout=20"}, "/config/shutdownTimeout"},
+		{"base URL without scheme", []string{"--set", "config.baseUrl=labelguard.example.org"}, "/config/baseUrl"},
+		{"in-pod TLS without Secret", []string{"--set", "tls.enabled=true"}, "/tls/existingSecret"},
+		{"DSN and existing Secret", []string{"--set", pg + ",database.existingSecret=db"}, "/database/dsn"},
+		{"hash key inline and existing Secret", []string{"--set", "hashKey.value=0123456789abcdef0123456789abcdef,hashKey.existingSecret=hk"}, "/hashKey/value"},
+		{"short hash key", []string{"--set", "hashKey.value=secret"}, "/hashKey/value"},
+		{"trusted issuers inline and existing Secret", []string{"--set", "auth.trustedIssuers.content=x,auth.trustedIssuers.existingSecret=ti"}, "/auth/trustedIssuers/content"},
+		{"PDB minAvailable and maxUnavailable", []string{"--set", "podDisruptionBudget.minAvailable=1,podDisruptionBudget.maxUnavailable=1"}, "/podDisruptionBudget/maxUnavailable"},
+		{"PDB percentage malformed", []string{"--set-string", "podDisruptionBudget.maxUnavailable=half"}, "/podDisruptionBudget/maxUnavailable"},
+		{"HPA CPU target over 100", []string{"--set", pg + ",autoscaling.enabled=true,autoscaling.targetCPUUtilizationPercentage=150"}, "targetCPUUtilizationPercentage"},
+		{"HPA min above max", []string{"--set", pg + ",autoscaling.enabled=true,autoscaling.minReplicas=5,autoscaling.maxReplicas=2"}, "minReplicas must not exceed"},
+		{"ConfigMap files without ConfigMap", []string{"--set", "policies.configMapFiles[0]=rules/jak/jak.rego"}, "policies.configMapFiles needs policies.configMap"},
+		{"ConfigMap file path escaping", []string{"--set", "policies.configMap=p,policies.configMapFiles[0]=../etc/passwd"}, "/policies/configMapFiles/0"},
+		{"service type", []string{"--set", "service.type=Headless"}, "/service/type"},
+		{"image digest malformed", []string{"--set", "image.digest=latest"}, "/image/digest"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := helmTemplate(t, c.args...)
+			if err == nil {
+				t.Fatalf("helm template %v succeeded; want a failure mentioning %q", c.args, c.want)
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("helm template %v failed without mentioning %q:\n%v", c.args, c.want, err)
+			}
+		})
+	}
+}
+
+// TestValuesAccepted guards against a schema so strict that it refuses the
+// valid neighbours of the rejected cases.
+func TestValuesAccepted(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+	}{
+		{"two replicas with PostgreSQL DSN", []string{"--set", "replicaCount=2,database.dsn=postgres://u:p@db:5432/lg"}},
+		{"HPA with an existing DSN Secret", []string{"--set", "autoscaling.enabled=true,database.existingSecret=db"}},
+		{"HPA min equal to max", []string{"--set", "autoscaling.enabled=true,autoscaling.minReplicas=3,autoscaling.maxReplicas=3,database.existingSecret=db"}},
+		{"scaled to zero with SQLite", []string{"--set", "replicaCount=0"}},
+		{"auth disabled and acknowledged", []string{"--set", "auth.mode=disabled,auth.allowInsecure=true"}},
+		{"bundle with key from a Secret", []string{"--set", "policies.bundleUrl=https://b.example/bundle.tar.gz,policies.bundlePublicKey.existingSecret=bk"}},
+		{"PDB percentage", []string{"--set-string", "podDisruptionBudget.maxUnavailable=50%"}},
+		{"ingress with TLS hosts", []string{"--set", "ingress.enabled=true", "--set-json", `ingress.tls=[{"secretName":"t","hosts":["labelguard.example.org"]}]`}},
+		{"ServiceMonitor without the CRD", []string{"--set", "metrics.serviceMonitor.enabled=true"}},
+		{"as a subchart with globals", []string{"--set", "global.imageRegistry=registry.example"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			if _, err := helmTemplate(t, c.args...); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}

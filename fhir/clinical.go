@@ -1,0 +1,100 @@
+package fhir
+
+import (
+	"strings"
+	"time"
+
+	"github.com/labelguard/labelguard/facts"
+)
+
+// patientFacts reads the demographic facts. Age is in completed years at
+// now: the 65th birthday counts as 65. A partial birth date (YYYY, YYYY-MM)
+// is read as the start of the period, like every partial date.
+func patientFacts(r *resource, now time.Time) *facts.Patient {
+	p := &facts.Patient{Ref: "Patient/" + r.ID, Sex: lower(r.Gender)}
+	p.Deceased = r.DeceasedBoolean != nil && *r.DeceasedBoolean || strings.TrimSpace(r.DeceasedDateTime) != ""
+	if b, ok := parseTime(r.BirthDate); ok {
+		p.BirthDate = strings.TrimSpace(r.BirthDate)
+		if age, ok := ageYears(b, now); ok {
+			p.AgeYears = &age
+		}
+	}
+	return p
+}
+
+func ageYears(birth, now time.Time) (int, bool) {
+	birth, now = birth.UTC(), now.UTC()
+	if birth.After(now) {
+		return 0, false
+	}
+	age := now.Year() - birth.Year()
+	if now.Month() < birth.Month() || now.Month() == birth.Month() && now.Day() < birth.Day() {
+		age--
+	}
+	return age, true
+}
+
+// conditionFacts applies RULES.md §1: active is clinicalStatus active,
+// recurrence, relapse or absent, and not refuted or entered-in-error;
+// history also accepts inactive, resolved and remission.
+func conditionFacts(r *resource) facts.Condition {
+	c := facts.Condition{
+		Ref:                "Condition/" + r.ID,
+		Codes:              r.Code.codes(),
+		Text:               r.Code.text(),
+		ClinicalStatus:     r.ClinicalStatus.code(),
+		VerificationStatus: r.VerificationStatus.code(),
+		Recorded:           normTime(r.RecordedDate),
+	}
+	c.Onset = normTime(r.OnsetDateTime)
+	if c.Onset == "" && r.OnsetPeriod != nil {
+		c.Onset = normTime(r.OnsetPeriod.Start)
+	}
+	valid := c.VerificationStatus != "refuted" && c.VerificationStatus != "entered-in-error"
+	switch c.ClinicalStatus {
+	case "", "active", "recurrence", "relapse":
+		c.Active = valid
+		c.History = valid
+	case "inactive", "resolved", "remission":
+		c.History = valid
+	}
+	return c
+}
+
+// immunizationFacts skips immunizations that were not given.
+func immunizationFacts(r *resource) (facts.Immunization, bool) {
+	st := lower(r.Status)
+	if st == "entered-in-error" || st == "not-done" {
+		return facts.Immunization{}, false
+	}
+	return facts.Immunization{
+		Ref:    "Immunization/" + r.ID,
+		Codes:  r.VaccineCode.codes(),
+		Text:   r.VaccineCode.text(),
+		Status: st,
+		Date:   normTime(r.OccurrenceDateTime),
+	}, true
+}
+
+// allergyFacts: the substance from the code and the reactions; active when
+// clinicalStatus is active or absent and the allergy is not refuted or
+// entered in error.
+func allergyFacts(r *resource) facts.Allergy {
+	codes := r.Code.codes()
+	names := r.Code.names()
+	for _, re := range r.Reaction {
+		for _, c := range re.Substance.codes() {
+			codes = appendUnique(codes, c)
+		}
+		for _, n := range re.Substance.names() {
+			names = appendUnique(names, n)
+		}
+	}
+	cs, vs := r.ClinicalStatus.code(), r.VerificationStatus.code()
+	return facts.Allergy{
+		Ref:    "AllergyIntolerance/" + r.ID,
+		Codes:  codes,
+		Text:   joinNames(names),
+		Active: (cs == "" || cs == "active") && vs != "refuted" && vs != "entered-in-error",
+	}
+}

@@ -1,0 +1,88 @@
+// Package metrics defines labelguard's Prometheus metrics in one place, so
+// that every label is reviewed for cardinality and patient data: labels
+// carry route templates, known service IDs, rule IDs, indicators and
+// outcomes, never a path, a patient or a value.
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Metrics holds the collectors the service updates.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	Requests        *prometheus.CounterVec
+	RequestDuration *prometheus.HistogramVec
+	Cards           *prometheus.CounterVec
+	PolicyRevision  *prometheus.GaugeVec
+	PolicyReloads   *prometheus.CounterVec
+	FetchDuration   *prometheus.HistogramVec
+	FetchErrors     *prometheus.CounterVec
+	DataIncomplete  *prometheus.CounterVec
+}
+
+// New registers the collectors, with the Go runtime and process collectors,
+// on a fresh registry (not the global one, so tests stay independent).
+func New() *Metrics {
+	m := &Metrics{Registry: prometheus.NewRegistry()}
+	m.Requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "labelguard_http_requests_total",
+		Help: "HTTP requests by route template, service and status code.",
+	}, []string{"route", "service", "code"})
+	m.RequestDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "labelguard_http_request_duration_seconds",
+		Help: "HTTP request latency by route template and service.",
+		// Hooks answer in milliseconds; EHRs time out between 0.5 and 2 s.
+		Buckets: []float64{.0005, .001, .002, .005, .01, .02, .05, .1, .25, .5, 1, 2},
+	}, []string{"route", "service"})
+	m.Cards = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "labelguard_cards_total",
+		Help: "Cards returned, by rule ID and indicator.",
+	}, []string{"rule", "indicator"})
+	m.PolicyRevision = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "labelguard_policy_revision_info",
+		Help: "The active policy revision (value 1).",
+	}, []string{"revision"})
+	m.PolicyReloads = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "labelguard_policy_reload_total",
+		Help: "Policy reload attempts by outcome (activated, rejected).",
+	}, []string{"outcome"})
+	m.FetchDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "labelguard_fhir_fetch_duration_seconds",
+		Help:    "Latency of fetches of missing prefetch from the FHIR server, by prefetch key.",
+		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2, 5},
+	}, []string{"key"})
+	m.FetchErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "labelguard_fhir_fetch_errors_total",
+		Help: "Failed fetches of missing prefetch, by prefetch key and reason.",
+	}, []string{"key", "reason"})
+	m.DataIncomplete = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "labelguard_data_issues_total",
+		Help: "Data that could not be obtained or was dropped, by kind and prefetch key.",
+	}, []string{"kind", "key"})
+	m.Registry.MustRegister(
+		m.Requests, m.RequestDuration, m.Cards, m.PolicyRevision, m.PolicyReloads,
+		m.FetchDuration, m.FetchErrors, m.DataIncomplete,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return m
+}
+
+// SetPolicyRevision makes rev the only revision reported as active.
+func (m *Metrics) SetPolicyRevision(rev string) {
+	m.PolicyRevision.Reset()
+	m.PolicyRevision.WithLabelValues(rev).Set(1)
+}
+
+// Func registers a gauge or counter read from a function, for values other
+// packages keep (the audit queue's depth and drops).
+func (m *Metrics) Func(name, help string, counter bool, f func() float64) {
+	if counter {
+		m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, f))
+		return
+	}
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f))
+}

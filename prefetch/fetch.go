@@ -1,0 +1,301 @@
+package prefetch
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// fetchJob is what every key of one Fill shares.
+type fetchJob struct {
+	base   *url.URL
+	token  string
+	digest [sha256.Size]byte
+}
+
+// keyResult is the outcome for one key. value and err may both be set: a
+// search that failed after some pages keeps them.
+type keyResult struct {
+	value     json.RawMessage
+	capped    bool
+	entries   int
+	fromCache bool
+	err       *fetchError
+}
+
+// baseKey carries the FHIR base URL of a request to the redirect check.
+type baseKey struct{}
+
+// fetchKey answers one rendered query from the cache or the server.
+func (f *Fetcher) fetchKey(ctx context.Context, job fetchJob, query string) keyResult {
+	ck := cacheKey{server: job.base.String(), query: query, token: job.digest}
+	if f.cache != nil {
+		if e, ok := f.cache.get(ck); ok {
+			return keyResult{value: e.value, capped: e.capped, entries: e.entries, fromCache: true}
+		}
+	}
+	r := f.fetchQuery(ctx, job, query)
+	// Errors and partial results are not cached: the next request should
+	// try again rather than inherit a transient failure.
+	if f.cache != nil && r.err == nil && r.value != nil {
+		f.cache.put(cacheEntry{key: ck, value: r.value, capped: r.capped, entries: r.entries})
+	}
+	return r
+}
+
+// fetchQuery GETs the query and, for a Bundle, follows its next links up to
+// MaxPages, merging the pages into one Bundle.
+func (f *Fetcher) fetchQuery(ctx context.Context, job fetchJob, query string) keyResult {
+	ctx = context.WithValue(ctx, baseKey{}, job.base)
+	u, err := url.Parse(job.base.String() + "/" + strings.TrimPrefix(query, "/"))
+	if err != nil || !onServer(job.base, u) {
+		// A template that escapes the base ("../", "//host/") is the
+		// service's own error; it must still not move the token elsewhere.
+		return keyResult{err: &fetchError{reason: ReasonRender, err: errors.New("query leaves the FHIR server")}}
+	}
+	readType, readID := readTarget(query)
+
+	var merged *mergedBundle
+	seen := map[string]bool{}
+	for page := 0; ; page++ {
+		body, ferr := f.get(ctx, job, u)
+		if ferr != nil {
+			return merged.partial(ferr)
+		}
+		seen[u.String()] = true
+		var head bundleHead
+		if err := json.Unmarshal(body, &head); err != nil {
+			return merged.partial(&fetchError{reason: ReasonMalformed, err: errors.New("response is not a JSON object")})
+		}
+		switch {
+		case head.ResourceType == "OperationOutcome" && readType != "OperationOutcome":
+			return merged.partial(&fetchError{reason: ReasonOperationOutcome})
+		case page == 0 && readType != "" && head.ResourceType == readType:
+			if head.ID != "" && head.ID != readID {
+				return keyResult{err: &fetchError{reason: ReasonMalformed, err: errors.New("read returned another resource id")}}
+			}
+			return keyResult{value: body}
+		case head.ResourceType != "Bundle":
+			return merged.partial(&fetchError{reason: ReasonMalformed, err: fmt.Errorf("expected %s, got a resource of another type", expected(readType))})
+		}
+		if merged == nil {
+			merged = &mergedBundle{Type: head.Type, Total: head.Total}
+		}
+		merged.Entry = append(merged.Entry, head.Entry...)
+
+		next := head.next()
+		if next == "" {
+			return merged.done(false)
+		}
+		nu, err := u.Parse(next) // relative links resolve against the page
+		if err != nil || !onServer(job.base, nu) {
+			return merged.partial(&fetchError{reason: ReasonForeignNext, err: errors.New("next link is not on the FHIR server")})
+		}
+		if seen[nu.String()] {
+			return merged.done(false) // a server that links a page to itself has no more
+		}
+		if page+1 >= f.cfg.MaxPages {
+			return merged.done(true)
+		}
+		u = nu
+	}
+}
+
+// get sends one GET and returns the body of a 2xx answer.
+func (f *Fetcher) get(ctx context.Context, job fetchJob, u *url.URL) ([]byte, *fetchError) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, &fetchError{reason: ReasonRender, err: errors.New("cannot build the request")}
+	}
+	req.Header.Set("Accept", "application/fhir+json")
+	if job.token != "" {
+		req.Header.Set("Authorization", "Bearer "+job.token)
+	}
+	resp, err := f.client.Do(req)
+	if err != nil {
+		return nil, transportError(ctx, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		// Drain a little so the connection can be reused; the body (an
+		// OperationOutcome at best) is not reported: servers have been
+		// known to echo request headers into it.
+		_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
+		return nil, &fetchError{reason: reasonForStatus(resp.StatusCode), status: resp.StatusCode}
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, f.cfg.MaxBodyBytes+1))
+	if err != nil {
+		return nil, transportError(ctx, err)
+	}
+	if int64(len(body)) > f.cfg.MaxBodyBytes {
+		return nil, &fetchError{reason: ReasonTooLarge, status: resp.StatusCode}
+	}
+	return body, nil
+}
+
+// transportError classifies a failed exchange. The *url.Error is unwrapped
+// because its message repeats the URL, and with it the patient id.
+func transportError(ctx context.Context, err error) *fetchError {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	var fe *fetchError
+	if errors.As(err, &fe) {
+		return fe // a refused redirect
+	}
+	if ctx.Err() != nil {
+		return ctxError(ctx, err)
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return &fetchError{reason: ReasonTimeout, err: err}
+	}
+	return &fetchError{reason: ReasonUnreachable, err: err}
+}
+
+// ctxError tells the Fill deadline (timeout) from the caller giving up.
+func ctxError(ctx context.Context, err error) *fetchError {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return &fetchError{reason: ReasonTimeout, err: err}
+	}
+	return &fetchError{reason: ReasonCanceled, err: err}
+}
+
+// confineRedirect keeps redirects on the FHIR server of the request, so the
+// access token (which Go's client forwards to the same host) goes nowhere
+// else.
+func confineRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 3 {
+		return &fetchError{reason: ReasonUnreachable, err: errors.New("too many redirects")}
+	}
+	base, _ := req.Context().Value(baseKey{}).(*url.URL)
+	if base == nil || !onServer(base, req.URL) {
+		return &fetchError{reason: ReasonForeignNext, err: errors.New("redirect leaves the FHIR server")}
+	}
+	return nil
+}
+
+// onServer reports whether u is on the FHIR server at base: same scheme,
+// host and port, no credentials, and a path under the base path without dot
+// segments.
+func onServer(base, u *url.URL) bool {
+	if u.Scheme != base.Scheme || !sameHost(base, u) || u.User != nil || u.Opaque != "" {
+		return false
+	}
+	for seg := range strings.SplitSeq(u.Path, "/") {
+		if seg == "." || seg == ".." {
+			return false
+		}
+	}
+	return u.Path == base.Path || strings.HasPrefix(u.Path, base.Path+"/")
+}
+
+func sameHost(a, b *url.URL) bool {
+	return strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
+}
+
+func port(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if u.Scheme == "https" {
+		return "443"
+	}
+	return "80"
+}
+
+// readTarget returns the resource type and id of a read ("Patient/123"),
+// or "" for a search or an operation.
+func readTarget(query string) (typ, id string) {
+	path, _, _ := strings.Cut(query, "?")
+	typ, id, ok := strings.Cut(strings.Trim(path, "/"), "/")
+	if !ok || strings.Contains(id, "/") || strings.HasPrefix(id, "$") || !isResourceType(typ) {
+		return "", ""
+	}
+	if uid, err := url.PathUnescape(id); err == nil {
+		id = uid
+	}
+	return typ, id
+}
+
+// isSearchPath reports whether a query path is a type-level search
+// ("Observation"), the only kind of request _count is added to.
+func isSearchPath(path string) bool {
+	return isResourceType(strings.Trim(path, "/"))
+}
+
+func expected(readType string) string {
+	if readType != "" {
+		return readType
+	}
+	return "a Bundle"
+}
+
+// bundleHead is the top of a response: enough to classify it and, for a
+// Bundle, to page through it. Entries stay raw; package fhir decodes them.
+type bundleHead struct {
+	ResourceType string            `json:"resourceType"`
+	ID           string            `json:"id"`
+	Type         string            `json:"type"`
+	Total        *int              `json:"total"`
+	Link         []bundleLink      `json:"link"`
+	Entry        []json.RawMessage `json:"entry"`
+}
+
+type bundleLink struct {
+	Relation string `json:"relation"`
+	URL      string `json:"url"`
+}
+
+func (h *bundleHead) next() string {
+	for _, l := range h.Link {
+		if l.Relation == "next" {
+			return l.URL
+		}
+	}
+	return ""
+}
+
+// mergedBundle is the Bundle handed on for a search: the first page's type
+// and total and the entries of every page read, without links (they point
+// into the FHIR server's paging state, which means nothing downstream).
+type mergedBundle struct {
+	ResourceType string            `json:"resourceType"`
+	Type         string            `json:"type,omitempty"`
+	Total        *int              `json:"total,omitempty"`
+	Entry        []json.RawMessage `json:"entry,omitempty"`
+}
+
+// done encodes the merged Bundle; capped says more pages remained.
+func (m *mergedBundle) done(capped bool) keyResult {
+	m.ResourceType = "Bundle"
+	if m.Type == "" {
+		m.Type = "searchset"
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(m); err != nil {
+		return keyResult{err: &fetchError{reason: ReasonMalformed, err: err}}
+	}
+	return keyResult{value: bytes.TrimSpace(buf.Bytes()), capped: capped, entries: len(m.Entry)}
+}
+
+// partial returns err with whatever pages were read before it.
+func (m *mergedBundle) partial(err *fetchError) keyResult {
+	if m == nil {
+		return keyResult{err: err}
+	}
+	r := m.done(false)
+	r.err = err
+	return r
+}
