@@ -19,8 +19,9 @@ func init() {
 		"30239-8", "2093-3", "13457-7", "18262-6", "2089-1", "2085-9", "2571-8", "71773-6", "71775-1", "46217-6",
 		"5196-1", "5195-3", "22326-3", "75410-1", "16128-1", "13955-0", "2106-3", "2118-8", "2110-5", "82810-3",
 		"63895-7", "72166-2", "29463-7"} {
-		labLOINC[c] = true
+		labLOINC["http://loinc.org|"+c] = true
 	}
+	labLOINC["urn:labelguard:codes|affected-bsa"] = true
 }
 
 // goldenCase is a whole-patient request built from a Synthea bundle plus

@@ -92,10 +92,10 @@ func jwksJSON(tb testing.TB, pubs map[string]crypto.PublicKey, algs map[string]s
 // clock is a settable test clock.
 type clock struct{ ns atomic.Int64 }
 
-func newClock(t time.Time) *clock { c := &clock{}; c.set(t); return c }
-func (c *clock) set(t time.Time)    { c.ns.Store(t.UnixNano()) }
+func newClock(t time.Time) *clock    { c := &clock{}; c.set(t); return c }
+func (c *clock) set(t time.Time)     { c.ns.Store(t.UnixNano()) }
 func (c *clock) add(d time.Duration) { c.ns.Add(int64(d)) }
-func (c *clock) now() time.Time     { return time.Unix(0, c.ns.Load()).UTC() }
+func (c *clock) now() time.Time      { return time.Unix(0, c.ns.Load()).UTC() }
 
 // tok describes a token to sign.
 type tok struct {

@@ -14,8 +14,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/golang-jwt/jwt/v5"
 )
 
 // jwksServer serves a replaceable JWK Set and counts requests.
@@ -245,5 +243,4 @@ func TestJWKSKeyMustFitAlg(t *testing.T) {
 			t.Errorf("RSA(PS256) fits %s = %v", alg, got)
 		}
 	}
-	_ = jwt.SigningMethodES256
 }

@@ -124,10 +124,14 @@ func (s *store) addObject(key string, raw json.RawMessage, fullURL string, depth
 	// Fast path: most objects are resources that say what they are
 	// first. A type the rules do not read (Claim, Encounter...) costs no
 	// decoding at all, and one they read is decoded once.
-	if rt, ok := peekResourceType(raw); ok && rt != "Bundle" && rt != "OperationOutcome" {
+	rt, ok := peekResourceType(raw)
+	if ok && rt != "Bundle" && rt != "OperationOutcome" {
 		if prefetchTypes[rt] {
 			s.addResource(key, raw, fullURL)
 		}
+		return
+	}
+	if ok && rt == "Bundle" && s.addBundleFast(key, raw) {
 		return
 	}
 	var env envelope
@@ -162,25 +166,8 @@ func (s *store) addObject(key string, raw json.RawMessage, fullURL string, depth
 // batch-response, $everything output. Entries without a resource (a
 // transaction-response status) carry nothing to read.
 func (s *store) addBundle(key string, env *envelope, depth int) {
-	for _, l := range env.Link {
-		var link struct {
-			Relation string `json:"relation"`
-		}
-		if json.Unmarshal(l, &link) == nil && link.Relation == "next" {
-			// The sender stopped paging: results are missing.
-			s.issue("paging-capped", key, "", 0)
-		}
-	}
+	s.addBundleLinks(key, env.Link)
 	if isNull(env.Entry) {
-		return
-	}
-	// One decode of all entries; an entry of the wrong shape sends the
-	// Bundle through the entry-by-entry path, which counts it.
-	var fast []*bundleEntry
-	if jsonKind(env.Entry) == '[' && json.Unmarshal(env.Entry, &fast) == nil {
-		for _, be := range fast {
-			s.addEntry(key, be, depth)
-		}
 		return
 	}
 	var entries []json.RawMessage
@@ -198,6 +185,18 @@ func (s *store) addBundle(key string, env *envelope, depth int) {
 			continue
 		}
 		s.addEntry(key, &be, depth)
+	}
+}
+
+func (s *store) addBundleLinks(key string, links []json.RawMessage) {
+	for _, l := range links {
+		var link struct {
+			Relation string `json:"relation"`
+		}
+		if json.Unmarshal(l, &link) == nil && link.Relation == "next" {
+			// The sender stopped paging: results are missing.
+			s.issue("paging-capped", key, "", 0)
+		}
 	}
 }
 
@@ -251,10 +250,47 @@ func skipSpace(b []byte, i int) int {
 	return i
 }
 
+// fastBundle decodes a whole Bundle, resources included, in one pass.
+type fastBundle struct {
+	Link  []json.RawMessage `json:"link"`
+	Entry []*struct {
+		FullURL  string    `json:"fullUrl"`
+		Resource *resource `json:"resource"`
+	} `json:"entry"`
+}
+
+// addBundleFast reads a Bundle with a single json.Unmarshal: encoding/json
+// validates and scans its input once per call, so decoding the Bundle, then
+// each entry, then each resource would scan every byte several times. It
+// reports false, having added nothing, when the Bundle needs the
+// entry-by-entry path: a wrong JSON type somewhere (which must be counted
+// against the right resource) or a nested Bundle.
+func (s *store) addBundleFast(key string, raw json.RawMessage) bool {
+	var b fastBundle
+	if json.Unmarshal(raw, &b) != nil {
+		return false
+	}
+	for _, e := range b.Entry {
+		if e != nil && e.Resource != nil && (e.Resource.ResourceType == "Bundle" || e.Resource.ResourceType == "") {
+			return false
+		}
+	}
+	s.addBundleLinks(key, b.Link)
+	for _, e := range b.Entry {
+		if e != nil && e.Resource != nil {
+			s.addDecoded(key, e.Resource, nil, e.FullURL)
+		}
+	}
+	return true
+}
+
 // addResource decodes one resource and keeps it if the rules read its type.
 func (s *store) addResource(key string, raw json.RawMessage, fullURL string) {
-	var r resource
-	err := json.Unmarshal(raw, &r)
+	r := &resource{}
+	s.addDecoded(key, r, json.Unmarshal(raw, r), fullURL)
+}
+
+func (s *store) addDecoded(key string, r *resource, err error, fullURL string) {
 	switch {
 	case r.ResourceType == "":
 		s.issue("dropped", key, "missing resourceType", 1)
@@ -291,7 +327,7 @@ func (s *store) addResource(key string, raw json.RawMessage, fullURL string) {
 	if _, dup := s.byRef[ref]; dup {
 		return // the same resource from another key or page counts once
 	}
-	it := &item{key: key, ref: ref, r: &r}
+	it := &item{key: key, ref: ref, r: r}
 	s.items = append(s.items, it)
 	s.byRef[ref] = it
 }

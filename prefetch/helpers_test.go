@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/labelguard/labelguard/cdshooks"
 	"github.com/labelguard/labelguard/facts"
@@ -72,6 +73,13 @@ func newTestFetcher(t testing.TB, cfg Config) (*Fetcher, *countingTransport, *sy
 	logs := &syncBuffer{}
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{Transport: ct}
+	}
+	if cfg.Timeout == 0 {
+		// Medplum's in-memory search evaluates FHIRPath over every resource
+		// of the type (about 0.7 s for an Observation page here), and Node
+		// serves one request at a time: a generous deadline keeps tests that
+		// are not about deadlines from flaking on a loaded machine.
+		cfg.Timeout = 20 * time.Second
 	}
 	if cfg.Allowed == nil {
 		cfg.Allowed = func(string) bool { return true }

@@ -194,7 +194,7 @@ func setSubject(r tp.Resource, patientID string) {
 // the observations are those whose LOINC code the template lists (all of
 // them when the template names no code).
 func splitPrefetch(p *tp.Patient, svc cdshooks.Service) (map[string]any, error) {
-	var loinc map[string]bool
+	var loinc map[string]bool // "system|code" keys
 	for _, tmpl := range svc.Prefetch {
 		if resourceType(tmpl) == "Observation" {
 			if codes := templateCodes(tmpl); codes != nil {
@@ -243,13 +243,10 @@ func templateCodes(tmpl string) []string {
 		}
 		found = true
 		for _, tok := range strings.Split(value, ",") {
-			system, code, hasSystem := strings.Cut(tok, "|")
-			if !hasSystem {
-				code = system
-			} else if system != "http://loinc.org" {
-				continue
+			if !strings.Contains(tok, "|") {
+				tok = "http://loinc.org|" + tok
 			}
-			codes = append(codes, code)
+			codes = append(codes, tok)
 		}
 	}
 	if !found {

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // QueueOptions tunes an AuditQueue; zero values take the defaults.
@@ -177,6 +179,15 @@ func (q *AuditQueue) run() {
 	tick := time.NewTicker(q.opts.FlushInterval)
 	defer tick.Stop()
 	take := func(d Decision) {
+		if d.ID == "" {
+			// Fixed before the first attempt, so that a retry after a commit
+			// whose acknowledgement was lost finds the rows and writes
+			// nothing twice. Done here rather than in Enqueue to keep the
+			// caller's path free of the random source.
+			if id, err := uuid.NewV7(); err == nil {
+				d.ID = id.String()
+			}
+		}
 		batch = append(batch, d)
 		q.pending.Add(1)
 	}

@@ -109,21 +109,34 @@ func (p *Patient) Of(resourceType string) []Resource {
 func (p *Patient) Add(rs ...Resource) { p.Resources = append(p.Resources, rs...) }
 
 // Prefetch splits the patient into the keys of the order services. Only
-// observations whose LOINC code is in loinc are kept (nil keeps all), as the
-// services' observation template selects by code.
-func (p *Patient) Prefetch(loinc map[string]bool) map[string]any {
+// observations whose "system|code" is in codes are kept under
+// "observations" (nil keeps all), as the services' observation template
+// selects by code; "labObservations" holds the laboratory-category ones, as
+// the template that selects by category does.
+func (p *Patient) Prefetch(codes map[string]bool) map[string]any {
 	keep := func(r Resource) bool { return true }
 	active := func(r Resource) bool {
 		s, _ := r["status"].(string)
 		return s == "active" || s == "on-hold" || s == "intended"
 	}
 	obs := func(r Resource) bool {
-		if loinc == nil {
+		if codes == nil {
 			return true
 		}
 		for _, c := range codings(r["code"]) {
-			if c["system"] == "http://loinc.org" && loinc[fmt.Sprint(c["code"])] {
+			if codes[fmt.Sprint(c["system"])+"|"+fmt.Sprint(c["code"])] {
 				return true
+			}
+		}
+		return false
+	}
+	lab := func(r Resource) bool {
+		cats, _ := r["category"].([]any)
+		for _, cat := range cats {
+			for _, c := range codings(cat) {
+				if c["code"] == "laboratory" {
+					return true
+				}
 			}
 		}
 		return false
@@ -138,6 +151,7 @@ func (p *Patient) Prefetch(loinc map[string]bool) map[string]any {
 		"medications":          Searchset(filter(p.Of("MedicationRequest"), active)),
 		"medicationStatements": Searchset(filter(p.Of("MedicationStatement"), active)),
 		"observations":         Searchset(filter(p.Of("Observation"), obs)),
+		"labObservations":      Searchset(filter(p.Of("Observation"), lab)),
 		"immunizations":        Searchset(filter(p.Of("Immunization"), keep)),
 		"allergies":            Searchset(filter(p.Of("AllergyIntolerance"), keep)),
 	}
