@@ -22,6 +22,9 @@ type Config struct {
 	// CORSOrigins are the browser origins allowed to call the service;
 	// "*" allows any. Empty disables CORS headers.
 	CORSOrigins []string
+	// Auth verifies the CDS client's JWT on hook and feedback calls; nil
+	// disables authentication (local development only).
+	Auth Authenticator
 	// AuthDisabled is shown on /readyz so nobody mistakes a development
 	// instance for a protected one.
 	AuthDisabled bool
@@ -73,7 +76,7 @@ func (s *Server) Handler() http.Handler {
 	if s.cfg.Metrics != nil {
 		r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.cfg.Metrics.Registry, promhttp.HandlerOpts{})))
 	}
-	hooks := r.Group("/cds-services", s.limitBody)
+	hooks := r.Group("/cds-services", s.authenticate, s.limitBody)
 	hooks.POST("/:id", s.service)
 	hooks.POST("/:id/feedback", s.feedback)
 	return r

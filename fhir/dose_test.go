@@ -61,7 +61,7 @@ func TestDailyDose(t *testing.T) {
 			doseWant{Dose: f64(15), Freq: f64(1), Daily: f64(15)}},
 		{"mg BID (code in lower case)", mr(text("abrocitinib"), timingBID, dose("100", "mg", "mg")),
 			doseWant{Dose: f64(100), Freq: f64(2), Daily: f64(200)}},
-		{"tablets x product strength by code", mr(`{`+fmt.Sprintf(rx, "2196098", "upadacitinib 15 MG Extended Release Oral Tablet")+`}`),
+		{"tablets x product strength by code", mr(`{` + fmt.Sprintf(rx, "2196098", "upadacitinib 15 MG Extended Release Oral Tablet") + `}`),
 			doseWant{Strength: f64(15), Note: noteNoDosage}},
 		{"tablets x product strength by code, QD", mr(`{"coding":[{"system":"http://www.nlm.nih.gov/research/umls/rxnorm","code":"2588966"}],"text":"Rinvoq"}`,
 			timingQD, dose("1", "tablet", "{tbl}")),

@@ -16,7 +16,7 @@ type resource struct {
 	// a malformed one is ignored rather than failing the resource.
 	Subject *looseRef `json:"subject"`
 	Patient *looseRef `json:"patient"`
-	Status  string     `json:"status"`
+	Status  string    `json:"status"`
 
 	// Patient
 	BirthDate        string `json:"birthDate"`

@@ -207,7 +207,9 @@ func TestForeignNextLinkRefused(t *testing.T) {
 	foreign := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { foreignHits.Add(1) }))
 	defer foreign.Close()
 	links := map[string]func(*http.Request, int) string{
-		"other host":       func(r *http.Request, off int) string { return foreign.URL + r.URL.Path + "?_offset=" + strconv.Itoa(off) },
+		"other host": func(r *http.Request, off int) string {
+			return foreign.URL + r.URL.Path + "?_offset=" + strconv.Itoa(off)
+		},
 		"outside the base": nil, // set below: same host, another path
 		"credentials":      nil,
 	}

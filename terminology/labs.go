@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"sort"
 	"strings"
 )
 
@@ -19,6 +20,7 @@ type LabTable struct {
 	Analytes map[string]*Analyte `json:"analytes"`
 
 	byCode map[string]string
+	ids    []string // sorted analyte IDs, so that text matching is deterministic
 }
 
 // Analyte is one row of the lab table.
@@ -48,6 +50,10 @@ func ParseLabTable(data []byte) (*LabTable, error) {
 		return nil, fmt.Errorf("decode lab table: %w", err)
 	}
 	t.byCode = map[string]string{}
+	for id := range t.Analytes {
+		t.ids = append(t.ids, id)
+	}
+	sort.Strings(t.ids)
 	for id, a := range t.Analytes {
 		switch a.Kind {
 		case KindQuantity:
@@ -113,7 +119,8 @@ func (t *LabTable) AnalyteFor(codes []string, text string) (string, bool) {
 	if text == "" {
 		return "", false
 	}
-	for id, a := range t.Analytes {
+	for _, id := range t.ids {
+		a := t.Analytes[id]
 		for _, m := range a.TextMatch {
 			if strings.Contains(text, m) {
 				return id, true

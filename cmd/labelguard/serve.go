@@ -15,8 +15,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/labelguard/labelguard/api"
+	"github.com/labelguard/labelguard/auth"
 	"github.com/labelguard/labelguard/cdshooks"
 	"github.com/labelguard/labelguard/engine"
+	"github.com/labelguard/labelguard/metrics"
 	"github.com/labelguard/labelguard/policies"
 )
 
@@ -30,6 +32,11 @@ type serveConfig struct {
 	logLevel        string
 	logFormat       string
 	shutdownTimeout time.Duration
+	authMode        string
+	trustedIssuers  string
+	baseURL         string
+	clockSkew       time.Duration
+	fhirAllow       []string
 }
 
 func newServeCmd() *cobra.Command {
@@ -60,6 +67,11 @@ is not exposed; the Helm chart listens on :8080.`,
 	f.StringVar(&cfg.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.StringVar(&cfg.logFormat, "log-format", "json", "log format: json or text")
 	f.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may take to finish on SIGTERM")
+	f.StringVar(&cfg.authMode, "auth", "", "authentication of CDS clients: required or disabled (default: required when --trusted-issuers is set, else disabled with a warning)")
+	f.StringVar(&cfg.trustedIssuers, "trusted-issuers", "", "JSON file of trusted JWT issuers (see SECURITY.md)")
+	f.StringVar(&cfg.baseURL, "base-url", "", "this service's public base URL, as CDS clients call it (the JWT aud is base URL + endpoint path)")
+	f.DurationVar(&cfg.clockSkew, "clock-skew", time.Minute, "tolerated clock difference for JWT exp, iat and nbf")
+	f.StringSliceVar(&cfg.fhirAllow, "fhir-allow", nil, "FHIR base URLs the service may fetch missing prefetch from when authentication is disabled (issuers carry their own list)")
 	return cmd
 }
 
@@ -109,6 +121,10 @@ func runServe(ctx context.Context, cfg serveConfig, stderr interface{ Write([]by
 	if cfg.maxDepth <= 0 {
 		return fmt.Errorf("--max-json-depth must be positive")
 	}
+	verifier, err := newVerifier(cfg, log)
+	if err != nil {
+		return err
+	}
 	ps, err := loadPolicies(ctx, cfg.policyDir, cfg.siteParams)
 	if err != nil {
 		return fmt.Errorf("policies refused: %w", err)
@@ -122,20 +138,29 @@ func runServe(ctx context.Context, cfg serveConfig, stderr interface{ Write([]by
 			origins = append(origins, o)
 		}
 	}
-	srv := api.New(api.Config{
+	m := metrics.New()
+	m.SetPolicyRevision(ps.Revision)
+	apiCfg := api.Config{
 		MaxBodyBytes: cfg.maxBodyBytes,
 		Limits:       cdshooks.Limits{MaxDepth: cfg.maxDepth},
 		CORSOrigins:  origins,
-		AuthDisabled: true,
-	}, engine.NewActive(ps), log)
+		AuthDisabled: verifier == nil,
+		Metrics:      m,
+	}
+	if verifier != nil {
+		apiCfg.Auth = verifier
+	}
+	srv := api.New(apiCfg, engine.NewActive(ps), log)
 
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return fmt.Errorf("--addr %s: %w", cfg.addr, err)
 	}
-	log.Warn("authentication is disabled: any caller can use this service; for local development only")
-	if host, _, _ := net.SplitHostPort(cfg.addr); !isLoopback(host) {
-		log.Warn("listening on a non-loopback address without authentication", slog.String("addr", ln.Addr().String()))
+	if verifier == nil {
+		log.Warn("authentication is disabled: any caller can use this service; for local development only")
+		if host, _, _ := net.SplitHostPort(cfg.addr); !isLoopback(host) {
+			log.Warn("listening on a non-loopback address without authentication", slog.String("addr", ln.Addr().String()))
+		}
 	}
 	fmt.Fprintf(stderr, "labelguard %s listening on http://%s (discovery: http://%s/cds-services)\n",
 		version, ln.Addr(), ln.Addr())
@@ -162,6 +187,43 @@ func runServe(ctx context.Context, cfg serveConfig, stderr interface{ Write([]by
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// newVerifier builds the JWT verifier the settings ask for; nil means
+// authentication is disabled.
+func newVerifier(cfg serveConfig, log *slog.Logger) (*auth.Verifier, error) {
+	mode := cfg.authMode
+	if mode == "" {
+		mode = "disabled"
+		if cfg.trustedIssuers != "" {
+			mode = "required"
+		}
+	}
+	if err := auth.CheckFHIRAllowList(cfg.fhirAllow); err != nil {
+		return nil, fmt.Errorf("--fhir-allow: %w", err)
+	}
+	switch mode {
+	case "disabled":
+		return nil, nil
+	case "required":
+	default:
+		return nil, fmt.Errorf("--auth %q: want required or disabled", cfg.authMode)
+	}
+	if cfg.trustedIssuers == "" {
+		return nil, fmt.Errorf("--auth required needs --trusted-issuers")
+	}
+	if cfg.baseURL == "" {
+		return nil, fmt.Errorf("--auth required needs --base-url (the JWT aud is checked against it)")
+	}
+	issuers, err := auth.LoadIssuers(cfg.trustedIssuers)
+	if err != nil {
+		return nil, fmt.Errorf("--trusted-issuers: %w", err)
+	}
+	v, err := auth.NewVerifier(auth.Config{Issuers: issuers, BaseURL: cfg.baseURL, ClockSkew: cfg.clockSkew, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("authentication settings: %w", err)
+	}
+	return v, nil
 }
 
 func isLoopback(host string) bool {
