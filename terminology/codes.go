@@ -1,6 +1,9 @@
 package terminology
 
-import "strings"
+import (
+	"strings"
+	"unicode"
+)
 
 // Code systems the policies refer to.
 const (
@@ -47,28 +50,53 @@ func SplitCode(key string) (system, code string) {
 	return key[:i], key[i+1:]
 }
 
-// ContainsWord reports whether name occurs in text as a whole word: at the
-// start or end of text or next to a character that is not a letter or digit.
-// Both are expected in lower case.
-func ContainsWord(text, name string) bool {
-	if name == "" {
-		return false
-	}
-	for from := 0; from <= len(text)-len(name); {
-		i := strings.Index(text[from:], name)
-		if i < 0 {
-			return false
+// NormalizeText folds text for word matching: lower case, every run of
+// characters other than letters and digits read as one space, and a space
+// at each end, so that a whole-word match is a plain substring search for
+// " name ". The facts layer stores every text field this way, and value set
+// names are normalized with NormalizeName, so policies match with one
+// contains() instead of a regular expression per resource and name.
+func NormalizeText(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 2)
+	b.WriteByte(' ')
+	space := true
+	for _, r := range strings.ToLower(s) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteRune(r)
+			space = false
+			continue
 		}
-		start := from + i
-		end := start + len(name)
-		if (start == 0 || !isWordByte(text[start-1])) && (end == len(text) || !isWordByte(text[end])) {
-			return true
+		if !space {
+			b.WriteByte(' ')
+			space = true
 		}
-		from = start + 1
 	}
-	return false
+	if !space {
+		b.WriteByte(' ')
+	}
+	if b.Len() == 1 {
+		return ""
+	}
+	return b.String()
 }
 
-func isWordByte(b byte) bool {
-	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b >= 0x80
+// NormalizeName folds a name the way NormalizeText folds text, without the
+// surrounding spaces: "St. John's wort" becomes "st john s wort".
+func NormalizeName(s string) string {
+	return strings.TrimSpace(NormalizeText(s))
+}
+
+// ContainsWord reports whether name occurs in text as a whole word or
+// phrase, comparing their normalized forms.
+func ContainsWord(text, name string) bool {
+	n := NormalizeName(name)
+	if n == "" {
+		return false
+	}
+	t := text
+	if !strings.HasPrefix(t, " ") || !strings.HasSuffix(t, " ") {
+		t = NormalizeText(text)
+	}
+	return strings.Contains(t, " "+n+" ")
 }

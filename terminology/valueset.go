@@ -86,7 +86,7 @@ func ParseValueSet(data []byte) (*ValueSet, error) {
 	}
 	for _, ext := range raw.Extension {
 		if ext.URL == NameExtension {
-			if n := strings.ToLower(strings.TrimSpace(ext.ValueString)); n != "" {
+			if n := NormalizeName(ext.ValueString); n != "" {
 				vs.Names = append(vs.Names, n)
 			}
 		}

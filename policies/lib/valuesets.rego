@@ -45,16 +45,15 @@ split_code(code) := [substring(code, 0, i), substring(code, i + 1, -1)] if {
 	i := max(indexof_n(code, "|"))
 }
 
-# has_word: name occurs in text as a whole word or phrase. Both are
-# compared lower-cased with every run of other characters than letters and
-# digits read as one space, so "St. John's wort" matches "st john's wort".
+# has_word: name occurs in text as a whole word or phrase. The facts layer
+# normalizes every text (lower case, each run of characters other than
+# letters and digits read as one space) and the loader normalizes value set
+# names the same way, so a plain substring search for " name " is a whole-word
+# match. "St. John's wort" in a value set matches "ST JOHN'S WORT 300 MG".
 has_word(text, name) if {
-	phrase := trim_space(words(name))
-	phrase != ""
-	contains(concat("", [" ", words(text), " "]), concat("", [" ", phrase, " "]))
+	name != ""
+	contains(concat("", [" ", text, " "]), concat("", [" ", name, " "]))
 }
-
-words(text) := regex.replace(lower(text), `[^\p{L}\p{N}]+`, " ")
 
 # valueset_name returns the first name of the value set found in the
 # resource's text, for card wording ("clopidogrel"), else "".
