@@ -11,6 +11,7 @@ import (
 	"github.com/labelguard/labelguard/cdshooks"
 	"github.com/labelguard/labelguard/engine"
 	"github.com/labelguard/labelguard/metrics"
+	"github.com/labelguard/labelguard/prefetch"
 )
 
 // Config is what the HTTP layer needs; cmd/labelguard fills it from flags.
@@ -32,6 +33,11 @@ type Config struct {
 	Now func() time.Time
 	// Metrics, when set, are updated and served on /metrics.
 	Metrics *metrics.Metrics
+	// Fetcher fetches prefetch the client left out; nil fetches nothing.
+	Fetcher *prefetch.Fetcher
+	// FHIRAllow is the FHIR server allow-list used when authentication is
+	// disabled; with authentication, each issuer's own list applies.
+	FHIRAllow []string
 }
 
 // DefaultMaxBodyBytes fits a whole-patient prefetch with room to spare.

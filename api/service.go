@@ -8,9 +8,11 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/labelguard/labelguard/auth"
 	"github.com/labelguard/labelguard/cdshooks"
 	"github.com/labelguard/labelguard/fhir"
 	"github.com/labelguard/labelguard/pipeline"
+	"github.com/labelguard/labelguard/prefetch"
 )
 
 // emptyResponse is what the service says when it has nothing to say.
@@ -47,7 +49,11 @@ func (s *Server) service(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	res, err := pipeline.Run(c.Request.Context(), ps, svc, req, hc, s.cfg.Now())
+	pl := pipeline.Pipeline{Fetcher: s.cfg.Fetcher}
+	res, err := pl.Run(c.Request.Context(), pipeline.Call{
+		Policies: ps, Service: svc, Request: req, Context: hc, Now: s.cfg.Now(),
+		AllowFHIRServer: s.allowFHIRServer(c),
+	})
 	if err != nil {
 		writeError(c, mapFHIRError(err))
 		return
@@ -70,6 +76,17 @@ func (s *Server) service(c *gin.Context) {
 	c.JSON(http.StatusOK, cdshooks.Response{Cards: orEmpty(res.Cards)})
 }
 
+// allowFHIRServer is the SSRF guard for this call: the authenticated
+// issuer's FHIR server list, or the configured list when authentication is
+// disabled.
+func (s *Server) allowFHIRServer(c *gin.Context) func(string) bool {
+	if p, ok := auth.FromContext(c.Request.Context()); ok && p != nil {
+		return p.AllowsFHIRServer
+	}
+	allow := s.cfg.FHIRAllow
+	return func(u string) bool { return auth.FHIRServerAllowed(allow, u) }
+}
+
 // mapFHIRError gives FHIR problems their status: a draft order the service
 // cannot read is the client's mistake (400); a patient that cannot be
 // obtained is a failed precondition (412, per CDS Hooks).
@@ -78,6 +95,9 @@ func mapFHIRError(err error) error {
 	switch {
 	case errors.As(err, &oe):
 		return newError(http.StatusBadRequest, codeInvalidOrder, oe.Error(), err)
+	case errors.Is(err, prefetch.ErrPatientScopeMismatch):
+		return newError(http.StatusPreconditionFailed, codePreconditionFailed,
+			"fhirAuthorization.patient does not match context.patientId; nothing was fetched", err)
 	case errors.Is(err, fhir.ErrPatientUnavailable):
 		return newError(http.StatusPreconditionFailed, codePreconditionFailed,
 			"the patient resource was neither prefetched nor obtainable", err)

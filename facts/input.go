@@ -56,10 +56,13 @@ type Med struct {
 	Ref          string   `json:"ref"`          // "MedicationRequest/id"
 	ResourceType string   `json:"resourceType"` // MedicationRequest, MedicationStatement, ServiceRequest, Immunization
 	Codes        []string `json:"codes,omitempty"`
-	// Text is the lower-cased concatenation of every name the resource
-	// carries for its medication (code text, coding displays, contained or
-	// referenced Medication names), for name matching.
+	// Text is every name the resource carries for its medication (code
+	// text, coding displays, contained or referenced Medication names),
+	// normalized for word matching (terminology.NormalizeText: lower case,
+	// words separated by single spaces, a space at each end).
 	Text string `json:"text,omitempty"`
+	// Display is the medication's name as sent, for card wording.
+	Display string `json:"display,omitempty"`
 	// Ingredients are the drug-table ingredient IDs found by code or name.
 	Ingredients []string `json:"ingredients,omitempty"`
 	// Target is the target drug ID (upadacitinib, abrocitinib, baricitinib,
@@ -108,7 +111,8 @@ type Quantity struct {
 type Condition struct {
 	Ref                string   `json:"ref"`
 	Codes              []string `json:"codes,omitempty"`
-	Text               string   `json:"text,omitempty"` // lower-cased code text and displays
+	Text               string   `json:"text,omitempty"` // code text and displays, normalized for word matching
+	Display            string   `json:"display,omitempty"`
 	ClinicalStatus     string   `json:"clinicalStatus,omitempty"`
 	VerificationStatus string   `json:"verificationStatus,omitempty"`
 	// Active: clinicalStatus active, recurrence, relapse or absent, and not
@@ -122,19 +126,21 @@ type Condition struct {
 
 // Immunization is a given (or draft) immunization.
 type Immunization struct {
-	Ref    string   `json:"ref"`
-	Codes  []string `json:"codes,omitempty"` // CVX among them
-	Text   string   `json:"text,omitempty"`
-	Status string   `json:"status,omitempty"`
-	Date   string   `json:"date,omitempty"` // occurrenceDateTime
+	Ref     string   `json:"ref"`
+	Codes   []string `json:"codes,omitempty"` // CVX among them
+	Text    string   `json:"text,omitempty"`
+	Display string   `json:"display,omitempty"`
+	Status  string   `json:"status,omitempty"`
+	Date    string   `json:"date,omitempty"` // occurrenceDateTime
 }
 
 // Allergy is an AllergyIntolerance reduced to its substance.
 type Allergy struct {
-	Ref    string   `json:"ref"`
-	Codes  []string `json:"codes,omitempty"`
-	Text   string   `json:"text,omitempty"` // lower-cased code text, displays, reaction substances
-	Active bool     `json:"active,omitempty"`
+	Ref     string   `json:"ref"`
+	Codes   []string `json:"codes,omitempty"`
+	Text    string   `json:"text,omitempty"` // code text, displays, reaction substances, normalized
+	Display string   `json:"display,omitempty"`
+	Active  bool     `json:"active,omitempty"`
 }
 
 // Lab is the latest usable result of one analyte.

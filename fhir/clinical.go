@@ -42,6 +42,7 @@ func conditionFacts(r *resource) facts.Condition {
 		Ref:                "Condition/" + r.ID,
 		Codes:              r.Code.codes(),
 		Text:               r.Code.text(),
+		Display:            r.Code.display(),
 		ClinicalStatus:     r.ClinicalStatus.code(),
 		VerificationStatus: r.VerificationStatus.code(),
 		Recorded:           normTime(r.RecordedDate),
@@ -68,11 +69,12 @@ func immunizationFacts(r *resource) (facts.Immunization, bool) {
 		return facts.Immunization{}, false
 	}
 	return facts.Immunization{
-		Ref:    "Immunization/" + r.ID,
-		Codes:  r.VaccineCode.codes(),
-		Text:   r.VaccineCode.text(),
-		Status: st,
-		Date:   normTime(r.OccurrenceDateTime),
+		Ref:     "Immunization/" + r.ID,
+		Codes:   r.VaccineCode.codes(),
+		Text:    r.VaccineCode.text(),
+		Display: r.VaccineCode.display(),
+		Status:  st,
+		Date:    normTime(r.OccurrenceDateTime),
 	}, true
 }
 
@@ -92,9 +94,10 @@ func allergyFacts(r *resource) facts.Allergy {
 	}
 	cs, vs := r.ClinicalStatus.code(), r.VerificationStatus.code()
 	return facts.Allergy{
-		Ref:    "AllergyIntolerance/" + r.ID,
-		Codes:  codes,
-		Text:   joinNames(names),
-		Active: (cs == "" || cs == "active") && vs != "refuted" && vs != "entered-in-error",
+		Ref:     "AllergyIntolerance/" + r.ID,
+		Codes:   codes,
+		Text:    joinNames(names),
+		Display: r.Code.display(),
+		Active:  (cs == "" || cs == "active") && vs != "refuted" && vs != "entered-in-error",
 	}
 }

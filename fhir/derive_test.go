@@ -50,7 +50,8 @@ func TestDeriveSyntheaAbrocitinibWithActiveClopidogrel(t *testing.T) {
 	wantOrder := facts.Med{
 		Ref: "MedicationRequest/abro-1", ResourceType: "MedicationRequest",
 		Codes:       []string{"http://www.nlm.nih.gov/research/umls/rxnorm|2581786"},
-		Text:        "abrocitinib 100 mg oral tablet [cibinqo]",
+		Text:        " abrocitinib 100 mg oral tablet cibinqo ",
+		Display:     "abrocitinib 100 MG Oral Tablet [Cibinqo]",
 		Ingredients: []string{"abrocitinib"}, Target: "abrocitinib", Route: "oral",
 		Status: "draft", Intent: "order", Draft: true,
 		StrengthMg: f64(100), DoseMg: f64(100), FrequencyPerDay: f64(1), DailyDoseMg: f64(100),
@@ -65,8 +66,8 @@ func TestDeriveSyntheaAbrocitinibWithActiveClopidogrel(t *testing.T) {
 			active = append(active, m.Text)
 		}
 	}
-	wantActive := []string{"clopidogrel 75 mg oral tablet", "nitroglycerin 0.4 mg/actuat mucosal spray",
-		"simvastatin 20 mg oral tablet", "amlodipine 5 mg oral tablet"}
+	wantActive := []string{" clopidogrel 75 mg oral tablet ", " nitroglycerin 0.4 mg actuat mucosal spray ",
+		" simvastatin 20 mg oral tablet ", " amlodipine 5 mg oral tablet "}
 	if diff := cmp.Diff(wantActive, active); diff != "" {
 		t.Errorf("active medications (-want +got):\n%s", diff)
 	}
@@ -81,7 +82,7 @@ func TestDeriveSyntheaAbrocitinibWithActiveClopidogrel(t *testing.T) {
 		"hgb":       {Ref: "Observation/35d652f0-3e98-4b72-bfd0-c4c04a0b8b20", Code: "http://loinc.org|718-7", Value: f64(16.489780072), Unit: "g/dL", Time: "2020-08-05T21:19:24Z"},
 		"platelets": {Ref: "Observation/1bddf622", Code: "http://loinc.org|777-3", Value: f64(284.503696549), Unit: "10*9/L", Time: "2020-08-05T21:19:24Z"},
 		"weight":    {Code: "http://loinc.org|29463-7", Value: f64(76.374263781), Unit: "kg", Time: "2020-08-05T21:19:24Z"},
-		"smoking":   {Code: "http://loinc.org|72166-2", ValueCodes: []string{"http://snomed.info/sct|266919005"}, ValueText: "never smoker", Time: "2020-08-05T21:19:24Z"},
+		"smoking":   {Code: "http://loinc.org|72166-2", ValueCodes: []string{"http://snomed.info/sct|266919005"}, ValueText: " never smoker ", Time: "2020-08-05T21:19:24Z"},
 	}
 	if diff := cmp.Diff(wantLabs, in.Labs, cmpopts.IgnoreFields(facts.Lab{}, "Ref", "AgeDays"),
 		cmpopts.EquateApprox(0, 1e-6)); diff != "" {
@@ -96,7 +97,7 @@ func TestDeriveSyntheaAbrocitinibWithActiveClopidogrel(t *testing.T) {
 			active2 = append(active2, c.Text)
 		}
 	}
-	if diff := cmp.Diff([]string{"coronary heart disease", "body mass index 30+ - obesity (finding)"}, active2); diff != "" {
+	if diff := cmp.Diff([]string{" coronary heart disease ", " body mass index 30 obesity finding "}, active2); diff != "" {
 		t.Errorf("active conditions (-want +got):\n%s", diff)
 	}
 	if len(in.DataIssues) != 0 {
@@ -383,7 +384,7 @@ func TestConditionFlags(t *testing.T) {
 		if c.Active != tc.active || c.History != tc.history {
 			t.Errorf("%s %s: active %v history %v, want %v %v", tc.clinical, tc.verification, c.Active, c.History, tc.active, tc.history)
 		}
-		if c.Codes[0] != "http://hl7.org/fhir/sid/icd-10-cm|Z86711" || c.Text != "history of pe" ||
+		if c.Codes[0] != "http://hl7.org/fhir/sid/icd-10-cm|Z86711" || c.Text != " history of pe " || c.Display != "History of PE" ||
 			c.Onset != "2019-03-01T00:00:00Z" || c.Recorded != "2019-04-01T00:00:00Z" {
 			t.Errorf("condition = %+v", c)
 		}
@@ -404,14 +405,14 @@ func TestImmunizationsAndAllergies(t *testing.T) {
 			`{"resourceType":"AllergyIntolerance","id":"a3","verificationStatus":{"coding":[{"code":"refuted"}]},"code":{"text":"Latex"}}`),
 	}
 	got := mustDerive(t, Request{Hook: "patient-view", Prefetch: pf})
-	wantImm := []facts.Immunization{{Ref: "Immunization/i1", Codes: []string{"http://hl7.org/fhir/sid/cvx|187"}, Text: "zoster recombinant", Status: "completed", Date: "2025-01-02T00:00:00Z"}}
+	wantImm := []facts.Immunization{{Ref: "Immunization/i1", Codes: []string{"http://hl7.org/fhir/sid/cvx|187"}, Text: " zoster recombinant ", Display: "zoster recombinant", Status: "completed", Date: "2025-01-02T00:00:00Z"}}
 	if diff := cmp.Diff(wantImm, got.Input.Immunizations); diff != "" {
 		t.Errorf("immunizations (-want +got):\n%s", diff)
 	}
 	wantAll := []facts.Allergy{
-		{Ref: "AllergyIntolerance/a1", Codes: []string{"http://www.nlm.nih.gov/research/umls/rxnorm|2581781"}, Text: "cibinqo | abrocitinib", Active: true},
-		{Ref: "AllergyIntolerance/a2", Text: "penicillin"},
-		{Ref: "AllergyIntolerance/a3", Text: "latex"},
+		{Ref: "AllergyIntolerance/a1", Codes: []string{"http://www.nlm.nih.gov/research/umls/rxnorm|2581781"}, Text: " cibinqo abrocitinib ", Display: "Cibinqo", Active: true},
+		{Ref: "AllergyIntolerance/a2", Text: " penicillin ", Display: "Penicillin"},
+		{Ref: "AllergyIntolerance/a3", Text: " latex ", Display: "Latex"},
 	}
 	if diff := cmp.Diff(wantAll, got.Input.Allergies); diff != "" {
 		t.Errorf("allergies (-want +got):\n%s", diff)
@@ -443,8 +444,8 @@ func TestMedicationReference(t *testing.T) {
 		gotO = append(gotO, o{m.Ref, m.Target, m.Text})
 	}
 	want := []o{
-		{"MedicationRequest/c", "upadacitinib", "rinvoq 15 mg extended release oral tablet | tablet"},
-		{"MedicationRequest/r", "abrocitinib", "abrocitinib 200 mg oral tablet"},
+		{"MedicationRequest/c", "upadacitinib", " rinvoq 15 mg extended release oral tablet tablet "},
+		{"MedicationRequest/r", "abrocitinib", " abrocitinib 200 mg oral tablet "},
 	}
 	if diff := cmp.Diff(want, gotO); diff != "" {
 		t.Errorf("orders (-want +got):\n%s", diff)

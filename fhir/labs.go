@@ -103,7 +103,7 @@ func (c *labCollector) add(key string, r *resource) {
 		lab.ValueCodes = r.ValueCodeableConcept.codes()
 		lab.ValueText = r.ValueCodeableConcept.text()
 		if lab.ValueText == "" && r.ValueString != nil {
-			lab.ValueText = lower(*r.ValueString)
+			lab.ValueText = terminology.NormalizeText(*r.ValueString)
 		}
 		if len(lab.ValueCodes) == 0 && lab.ValueText == "" {
 			return

@@ -51,6 +51,23 @@ func (cc *codeableConcept) names() []string {
 	return out
 }
 
+// display is the concept's name as sent: its text, else the first coding
+// display, for card wording.
+func (cc *codeableConcept) display() string {
+	if cc == nil {
+		return ""
+	}
+	if t := strings.TrimSpace(cc.Text); t != "" {
+		return t
+	}
+	for _, c := range cc.Coding {
+		if d := strings.TrimSpace(c.Display); d != "" {
+			return d
+		}
+	}
+	return ""
+}
+
 // text is names joined for word matching.
 func (cc *codeableConcept) text() string { return joinNames(cc.names()) }
 
@@ -209,7 +226,10 @@ func appendUnique(list []string, s string) []string {
 
 // joinNames joins lower-cased names so that word matching sees a boundary
 // between them.
-func joinNames(names []string) string { return strings.Join(names, " | ") }
+// joinNames makes the Text of a fact: every name, normalized for word
+// matching (terminology.NormalizeText), so that policies match names with
+// one substring search.
+func joinNames(names []string) string { return terminology.NormalizeText(strings.Join(names, " | ")) }
 
 // jsonTypeName names the JSON type a Go type decodes from, for messages that
 // must not quote the offending value.

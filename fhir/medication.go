@@ -39,8 +39,15 @@ func buildMed(t Tables, v *medView, resolve medResolver) facts.Med {
 	codes := v.Concept.codes()
 	names := v.Concept.names()
 	names = appendUnique(names, lower(v.MedRefDisplay))
+	m.Display = v.Concept.display()
+	if m.Display == "" {
+		m.Display = strings.TrimSpace(v.MedRefDisplay)
+	}
 	var form *codeableConcept
 	if med := v.medication(resolve); med != nil {
+		if m.Display == "" {
+			m.Display = med.Code.display()
+		}
 		for _, c := range med.Code.codes() {
 			codes = appendUnique(codes, c)
 		}
@@ -55,6 +62,7 @@ func buildMed(t Tables, v *medView, resolve medResolver) facts.Med {
 	m.Codes = codes
 	m.Text = joinNames(names)
 	m.Route, m.Topical = route(v, form)
+	m.Route = terminology.NormalizeName(m.Route)
 	if !m.Topical {
 		for _, w := range topicalFormWords {
 			if terminology.ContainsWord(m.Text, w) {

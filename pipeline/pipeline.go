@@ -8,7 +8,9 @@ import (
 
 	"github.com/labelguard/labelguard/cdshooks"
 	"github.com/labelguard/labelguard/engine"
+	"github.com/labelguard/labelguard/facts"
 	"github.com/labelguard/labelguard/fhir"
+	"github.com/labelguard/labelguard/prefetch"
 )
 
 // Outcome is the result of one call.
@@ -22,10 +24,40 @@ type Outcome struct {
 	NoOrderOfInterest bool
 }
 
+// Pipeline runs calls. Its zero value fetches nothing: every prefetch key
+// the client left out is reported missing.
+type Pipeline struct {
+	// Fetcher, when set, fetches the prefetch keys a client left out from
+	// its fhirServer.
+	Fetcher *prefetch.Fetcher
+}
+
+// Call is one hook call to run.
+type Call struct {
+	Policies *engine.PolicySet
+	Service  engine.Service
+	Request  *cdshooks.Request
+	Context  *cdshooks.HookContext
+	Now      time.Time
+	// AllowFHIRServer is the calling client's FHIR server allow-list (the
+	// SSRF guard); nil leaves the decision to the fetcher's configuration.
+	AllowFHIRServer func(fhirServer string) bool
+}
+
 // Run evaluates a decoded request for the service svc of policy set ps at
-// time now. Errors from fhir keep their types (*fhir.OrderError,
-// fhir.ErrPatientUnavailable) so that callers can map them.
+// time now, without fetching. Errors from fhir keep their types
+// (*fhir.OrderError, fhir.ErrPatientUnavailable) so that callers can map
+// them.
 func Run(ctx context.Context, ps *engine.PolicySet, svc engine.Service, req *cdshooks.Request, hc *cdshooks.HookContext, now time.Time) (*Outcome, error) {
+	return (&Pipeline{}).Run(ctx, Call{Policies: ps, Service: svc, Request: req, Context: hc, Now: now})
+}
+
+// Run evaluates one call: screen the draft orders, fetch what the prefetch
+// lacks, derive the policy input, evaluate. Errors keep their types
+// (*fhir.OrderError, fhir.ErrPatientUnavailable,
+// prefetch.ErrPatientScopeMismatch) so that callers can map them.
+func (p *Pipeline) Run(ctx context.Context, c Call) (*Outcome, error) {
+	ps, svc, req, hc, now := c.Policies, c.Service, c.Request, c.Context, c.Now
 	vs, labs, drugs := ps.Tables()
 	tables := fhir.Tables{ValueSets: vs, Labs: labs, Drugs: drugs}
 	freq := fhir.Request{
@@ -54,10 +86,28 @@ func Run(ctx context.Context, ps *engine.PolicySet, svc engine.Service, req *cds
 	default:
 		return nil, fmt.Errorf("pipeline.Run: context of hook %s not decoded", hc.Hook)
 	}
+	var fetchIssues []facts.DataIssue
+	if p.Fetcher != nil {
+		fr, err := p.Fetcher.Fill(ctx, prefetch.FillRequest{
+			FHIRServer:    req.FHIRServer,
+			Authorization: req.FHIRAuthorization,
+			PatientID:     freq.PatientID,
+			Tokens:        prefetch.TokensFromContext(hc),
+			Templates:     svc.Prefetch,
+			Prefetch:      req.Prefetch,
+			Allowed:       c.AllowFHIRServer,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("pipeline.Run: %w", err)
+		}
+		freq.Prefetch = fr.Prefetch
+		fetchIssues = fr.Issues
+	}
 	derived, err := fhir.Derive(tables, freq)
 	if err != nil {
 		return nil, fmt.Errorf("pipeline.Run: %w", err)
 	}
+	derived.Input.DataIssues = mergeIssues(derived.Input.DataIssues, fetchIssues)
 	if hc.Order != nil && len(derived.Input.Orders) == 0 {
 		return &Outcome{Result: &engine.Result{}, Input: derived, NoOrderOfInterest: true}, nil
 	}
@@ -66,6 +116,27 @@ func Run(ctx context.Context, ps *engine.PolicySet, svc engine.Service, req *cds
 		return nil, fmt.Errorf("pipeline.Run: %w", err)
 	}
 	return &Outcome{Result: res, Input: derived}, nil
+}
+
+// mergeIssues adds the fetch issues to what Derive found, dropping Derive's
+// missing-key for a key whose fetch failed, so that each key is reported
+// once, with the more precise reason.
+func mergeIssues(derived, fetch []facts.DataIssue) []facts.DataIssue {
+	if len(fetch) == 0 {
+		return derived
+	}
+	failed := map[string]bool{}
+	for _, f := range fetch {
+		failed[f.Key] = true
+	}
+	out := make([]facts.DataIssue, 0, len(derived)+len(fetch))
+	for _, d := range derived {
+		if d.Kind == "missing-key" && failed[d.Key] {
+			continue
+		}
+		out = append(out, d)
+	}
+	return append(out, fetch...)
 }
 
 // PrefetchKeys returns the service's prefetch keys in a stable order.

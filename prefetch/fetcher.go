@@ -149,6 +149,9 @@ type FillRequest struct {
 	Templates map[string]string
 	// Prefetch is what the client sent. It is not modified.
 	Prefetch map[string]json.RawMessage
+	// Allowed, when set, decides for this request instead of
+	// Config.Allowed: the calling issuer's own allow-list.
+	Allowed func(fhirServer string) bool
 }
 
 // Result is the prefetch completed by Fill.
@@ -204,7 +207,11 @@ func (f *Fetcher) Fill(ctx context.Context, req FillRequest) (Result, error) {
 		f.log.Warn("prefetch: refused, fhirServer is not a usable URL")
 		return failAll(ReasonNotAllowed)
 	}
-	if f.cfg.Allowed == nil || !f.cfg.Allowed(req.FHIRServer) {
+	allowed := f.cfg.Allowed
+	if req.Allowed != nil {
+		allowed = req.Allowed
+	}
+	if allowed == nil || !allowed(req.FHIRServer) {
 		f.log.Warn("prefetch: refused, fhirServer is not allowed", "server", origin(base))
 		return failAll(ReasonNotAllowed)
 	}

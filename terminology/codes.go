@@ -61,8 +61,11 @@ func NormalizeText(s string) string {
 	b.Grow(len(s) + 2)
 	b.WriteByte(' ')
 	space := true
-	for _, r := range strings.ToLower(s) {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+	rs := []rune(strings.ToLower(s))
+	for i, r := range rs {
+		// A decimal point between digits is kept: "1.5 mg" is not "1 5 mg".
+		decimal := r == '.' && i > 0 && i+1 < len(rs) && unicode.IsDigit(rs[i-1]) && unicode.IsDigit(rs[i+1])
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || decimal {
 			b.WriteRune(r)
 			space = false
 			continue

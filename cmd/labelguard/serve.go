@@ -20,6 +20,7 @@ import (
 	"github.com/labelguard/labelguard/engine"
 	"github.com/labelguard/labelguard/metrics"
 	"github.com/labelguard/labelguard/policies"
+	"github.com/labelguard/labelguard/prefetch"
 )
 
 type serveConfig struct {
@@ -37,6 +38,8 @@ type serveConfig struct {
 	baseURL         string
 	clockSkew       time.Duration
 	fhirAllow       []string
+	fhirTimeout     time.Duration
+	fhirMaxPages    int
 }
 
 func newServeCmd() *cobra.Command {
@@ -71,6 +74,8 @@ is not exposed; the Helm chart listens on :8080.`,
 	f.StringVar(&cfg.trustedIssuers, "trusted-issuers", "", "JSON file of trusted JWT issuers (see SECURITY.md)")
 	f.StringVar(&cfg.baseURL, "base-url", "", "this service's public base URL, as CDS clients call it (the JWT aud is base URL + endpoint path)")
 	f.DurationVar(&cfg.clockSkew, "clock-skew", time.Minute, "tolerated clock difference for JWT exp, iat and nbf")
+	f.DurationVar(&cfg.fhirTimeout, "fhir-timeout", prefetch.DefaultTimeout, "deadline for fetching missing prefetch from the FHIR server, per request")
+	f.IntVar(&cfg.fhirMaxPages, "fhir-max-pages", prefetch.DefaultMaxPages, "most search result pages followed per prefetch key")
 	f.StringSliceVar(&cfg.fhirAllow, "fhir-allow", nil, "FHIR base URLs the service may fetch missing prefetch from when authentication is disabled (issuers carry their own list)")
 	return cmd
 }
@@ -146,6 +151,13 @@ func runServe(ctx context.Context, cfg serveConfig, stderr interface{ Write([]by
 		CORSOrigins:  origins,
 		AuthDisabled: verifier == nil,
 		Metrics:      m,
+		FHIRAllow:    cfg.fhirAllow,
+		Fetcher: prefetch.NewFetcher(prefetch.Config{
+			Timeout:  cfg.fhirTimeout,
+			MaxPages: cfg.fhirMaxPages,
+			Logger:   log,
+			Allowed:  func(u string) bool { return auth.FHIRServerAllowed(cfg.fhirAllow, u) },
+		}),
 	}
 	if verifier != nil {
 		apiCfg.Auth = verifier

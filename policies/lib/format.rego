@@ -23,19 +23,19 @@ evidence_lab(lab, display) := compact({
 
 evidence_med(med) := compact({
 	"reference": med.ref,
-	"display": truncate(object.get(med, "text", med.ref), 80),
+	"display": truncate(display_name(med), 80),
 	"time": object.get(med, "start", null),
 })
 
 evidence_condition(c) := compact({
 	"reference": c.ref,
-	"display": truncate(object.get(c, "text", c.ref), 80),
+	"display": truncate(display_name(c), 80),
 	"time": object.get(c, "onset", object.get(c, "recorded", null)),
 })
 
 evidence_immunization(i) := compact({
 	"reference": i.ref,
-	"display": truncate(object.get(i, "text", i.ref), 80),
+	"display": truncate(display_name(i), 80),
 	"time": object.get(i, "date", null),
 })
 
@@ -60,3 +60,11 @@ evidence_line(e) := sprintf("%s %s %s (%s)", [e.display, format_num(e.value), ob
 
 # evidence_list: a set of evidence objects as an array.
 evidence_list(evidence) := [e | some e in evidence]
+
+# display_name: a resource's name as sent (display), else its normalized
+# match text, else its reference.
+display_name(x) := x.display if {
+	x.display != ""
+} else := trim_space(x.text) if {
+	trim_space(x.text) != ""
+} else := x.ref

@@ -134,7 +134,7 @@ med_name(med, vs_id) := name if {
 	n := valueset_name(med, vs_id)
 	n != ""
 	name := n
-} else := truncate(object.get(med, "text", "medication"), 60)
+} else := truncate(object.get(med, "display", trim_space(object.get(med, "text", "medication"))), 60)
 
 drug_display := {
 	"upadacitinib": "Upadacitinib",

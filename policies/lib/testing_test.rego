@@ -10,6 +10,11 @@ now := "2026-06-15T12:00:00Z"
 # days_ago: the RFC 3339 time n days before now.
 days_ago(n) := time.format(time.parse_rfc3339_ns(now) - round(n * lib.ns_per_day))
 
+# norm folds text as the facts layer does (terminology.NormalizeText): lower
+# case, runs of other characters than letters and digits as one space, a
+# space at each end.
+norm(text) := concat("", [" ", trim_space(regex.replace(lower(text), `[^\p{L}\p{N}]+`, " ")), " "])
+
 patient(age, sex) := {"ref": "Patient/p1", "ageYears": age, "sex": sex}
 
 # order: a draft target order at initiation; extra fields override.
@@ -20,7 +25,7 @@ target_order(drug, extra) := merge(
 		"ref": sprintf("MedicationRequest/%s-order", [drug]),
 		"resourceType": "MedicationRequest",
 		"codes": [],
-		"text": sprintf("%s tablet", [drug]),
+		"text": norm(sprintf("%s tablet", [drug])),
 		"ingredients": [ingredient[drug]],
 		"target": drug,
 		"status": "draft",
@@ -45,7 +50,7 @@ continuation(o, started_days_ago) := merge(o, {"phase": "continuation", "started
 med(id, text) := {
 	"ref": sprintf("MedicationRequest/%s", [id]),
 	"resourceType": "MedicationRequest",
-	"text": text,
+	"text": norm(text),
 	"status": "active",
 	"active": true,
 	"start": days_ago(30),
@@ -55,7 +60,7 @@ med(id, text) := {
 draft_med(id, text) := {
 	"ref": sprintf("MedicationRequest/%s", [id]),
 	"resourceType": "MedicationRequest",
-	"text": text,
+	"text": norm(text),
 	"status": "draft",
 	"draft": true,
 }
@@ -64,7 +69,7 @@ draft_med(id, text) := {
 active_target(drug, started_days_ago) := {
 	"ref": sprintf("MedicationRequest/%s-active", [drug]),
 	"resourceType": "MedicationRequest",
-	"text": sprintf("%s tablet", [drug]),
+	"text": norm(sprintf("%s tablet", [drug])),
 	"ingredients": [ingredient[drug]],
 	"target": drug,
 	"status": "active",
@@ -75,7 +80,7 @@ active_target(drug, started_days_ago) := {
 condition(id, code, text) := {
 	"ref": sprintf("Condition/%s", [id]),
 	"codes": [code],
-	"text": text,
+	"text": norm(text),
 	"clinicalStatus": "active",
 	"active": true,
 	"history": true,

@@ -93,10 +93,10 @@ otherwise the embedded SQLite database on /data. Returns "true" or "".
 {{- end }}
 
 {{/*
-Whether the chart's own Secret (DSN, trusted issuers, bundle key) is rendered.
+Whether the chart's own Secret (DSN, bundle key) is rendered.
 */}}
 {{- define "labelguard.createSecret" -}}
-{{- if or (and .Values.database.dsn (not .Values.database.existingSecret)) (and .Values.auth.trustedIssuers.content (not .Values.auth.trustedIssuers.existingSecret)) (and .Values.policies.bundlePublicKey.content (not .Values.policies.bundlePublicKey.existingSecret)) }}true{{ end }}
+{{- if or (and .Values.database.dsn (not .Values.database.existingSecret)) (and .Values.policies.bundlePublicKey.content (not .Values.policies.bundlePublicKey.existingSecret)) }}true{{ end }}
 {{- end }}
 
 {{/*
@@ -116,10 +116,14 @@ Whether trusted issuers are configured, and their Secret name and key.
 {{- if or .Values.auth.trustedIssuers.content .Values.auth.trustedIssuers.existingSecret }}true{{ end }}
 {{- end }}
 {{- define "labelguard.trustedIssuersSecretName" -}}
-{{- default (include "labelguard.fullname" .) .Values.auth.trustedIssuers.existingSecret }}
+{{- if .Values.auth.trustedIssuers.existingSecret }}
+{{- .Values.auth.trustedIssuers.existingSecret }}
+{{- else }}
+{{- printf "%s-trusted-issuers" (include "labelguard.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
 {{- end }}
 {{- define "labelguard.trustedIssuersSecretKey" -}}
-{{- if .Values.auth.trustedIssuers.existingSecret }}{{ .Values.auth.trustedIssuers.key }}{{ else }}trusted-issuers.yaml{{ end }}
+{{- if .Values.auth.trustedIssuers.existingSecret }}{{ .Values.auth.trustedIssuers.key }}{{ else }}issuers.json{{ end }}
 {{- end }}
 
 {{/*
@@ -188,6 +192,9 @@ Checks that JSON schema cannot express (comparisons between values).
 {{- define "labelguard.validate" -}}
 {{- if and .Values.autoscaling.enabled (gt (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas)) }}
 {{- fail "autoscaling.minReplicas must not exceed autoscaling.maxReplicas" }}
+{{- end }}
+{{- if and .Values.auth.trustedIssuers.files (not .Values.auth.trustedIssuers.content) }}
+{{- fail "auth.trustedIssuers.files needs auth.trustedIssuers.content (with an existing Secret, put the files in it)" }}
 {{- end }}
 {{- if and .Values.policies.configMapFiles (not .Values.policies.configMap) }}
 {{- fail "policies.configMapFiles needs policies.configMap (the ConfigMap that holds them)" }}

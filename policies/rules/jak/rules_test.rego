@@ -213,7 +213,7 @@ test_resolved_pneumonia_does_not_fire if {
 }
 
 test_child_pugh_c_text_fires_hepatic_severe if {
-	c := {"ref": "Condition/cp", "text": "cirrhosis, child-pugh class c", "active": true, "history": true}
+	c := {"ref": "Condition/cp", "text": t.norm("cirrhosis, child-pugh class c"), "active": true, "history": true}
 	"jak.hepatic-severe" in ids([upa15], {"conditions": [c]})
 }
 
