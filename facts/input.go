@@ -63,6 +63,12 @@ type Med struct {
 	Text string `json:"text,omitempty"`
 	// Display is the medication's name as sent, for card wording.
 	Display string `json:"display,omitempty"`
+	// ValueSets lists the IDs of the value sets the resource belongs to (by
+	// code, or by name in Text), computed once by the facts layer with the
+	// policy set's own value sets; always present, possibly empty, so that
+	// lib.in_valueset needs no per-rule matching.
+	ValueSets []string `json:"valueSets"`
+
 	// Ingredients are the drug-table ingredient IDs found by code or name.
 	Ingredients []string `json:"ingredients,omitempty"`
 	// Target is the target drug ID (upadacitinib, abrocitinib, baricitinib,
@@ -113,6 +119,7 @@ type Condition struct {
 	Codes              []string `json:"codes,omitempty"`
 	Text               string   `json:"text,omitempty"` // code text and displays, normalized for word matching
 	Display            string   `json:"display,omitempty"`
+	ValueSets          []string `json:"valueSets"` // as Med.ValueSets
 	ClinicalStatus     string   `json:"clinicalStatus,omitempty"`
 	VerificationStatus string   `json:"verificationStatus,omitempty"`
 	// Active: clinicalStatus active, recurrence, relapse or absent, and not
@@ -126,21 +133,23 @@ type Condition struct {
 
 // Immunization is a given (or draft) immunization.
 type Immunization struct {
-	Ref     string   `json:"ref"`
-	Codes   []string `json:"codes,omitempty"` // CVX among them
-	Text    string   `json:"text,omitempty"`
-	Display string   `json:"display,omitempty"`
-	Status  string   `json:"status,omitempty"`
-	Date    string   `json:"date,omitempty"` // occurrenceDateTime
+	Ref       string   `json:"ref"`
+	Codes     []string `json:"codes,omitempty"` // CVX among them
+	Text      string   `json:"text,omitempty"`
+	Display   string   `json:"display,omitempty"`
+	ValueSets []string `json:"valueSets"` // as Med.ValueSets
+	Status    string   `json:"status,omitempty"`
+	Date      string   `json:"date,omitempty"` // occurrenceDateTime
 }
 
 // Allergy is an AllergyIntolerance reduced to its substance.
 type Allergy struct {
-	Ref     string   `json:"ref"`
-	Codes   []string `json:"codes,omitempty"`
-	Text    string   `json:"text,omitempty"` // code text, displays, reaction substances, normalized
-	Display string   `json:"display,omitempty"`
-	Active  bool     `json:"active,omitempty"`
+	Ref       string   `json:"ref"`
+	Codes     []string `json:"codes,omitempty"`
+	Text      string   `json:"text,omitempty"` // code text, displays, reaction substances, normalized
+	Display   string   `json:"display,omitempty"`
+	ValueSets []string `json:"valueSets"` // as Med.ValueSets
+	Active    bool     `json:"active,omitempty"`
 }
 
 // Lab is the latest usable result of one analyte.

@@ -155,6 +155,7 @@ func derive(t Tables, req Request) (*Derived, error) {
 		out.OrderResources[o.med.Ref] = o.json
 	}
 	in.DataIssues = st.dataIssues()
+	annotateValueSets(t, &in)
 	out.Input = in
 	return out, nil
 }
@@ -296,4 +297,27 @@ func (d *DraftOrders) HasCandidates(t Tables) bool {
 		}
 	}
 	return false
+}
+
+// annotateValueSets records each resource's value set membership once, in
+// Go, so that policies test membership with one lookup instead of matching
+// every code and name of every value set in every rule (which cost most of
+// the evaluation time when done in Rego).
+func annotateValueSets(t Tables, in *facts.Input) {
+	vs := t.ValueSets
+	for i := range in.Orders {
+		in.Orders[i].ValueSets = vs.Membership(in.Orders[i].Codes, in.Orders[i].Text)
+	}
+	for i := range in.Medications {
+		in.Medications[i].ValueSets = vs.Membership(in.Medications[i].Codes, in.Medications[i].Text)
+	}
+	for i := range in.Conditions {
+		in.Conditions[i].ValueSets = vs.Membership(in.Conditions[i].Codes, in.Conditions[i].Text)
+	}
+	for i := range in.Immunizations {
+		in.Immunizations[i].ValueSets = vs.Membership(in.Immunizations[i].Codes, in.Immunizations[i].Text)
+	}
+	for i := range in.Allergies {
+		in.Allergies[i].ValueSets = vs.Membership(in.Allergies[i].Codes, in.Allergies[i].Text)
+	}
 }

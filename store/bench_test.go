@@ -74,7 +74,7 @@ func BenchmarkEnqueue(b *testing.B) {
 	// accepted measures the accepted path alone: bursts that fit the
 	// queue, the timer stopped while the writer drains between them.
 	b.Run("accepted", func(b *testing.B) {
-		q := NewAuditQueue(nopStore{}, QueueOptions{Capacity: 4096, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		q := NewAuditQueue(nopStore{}, QueueOptions{Capacity: 4096, FlushInterval: time.Millisecond, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		d := decision(t0, "bench", 2)
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {

@@ -212,14 +212,33 @@ func (vs *ValueSet) MatchesText(text string) bool {
 	return false
 }
 
-// Matches reports membership by any code, else by name in text.
+// Matches reports membership by any code, else by name in text. A code
+// the value set excludes also blocks the name match, so that a resource
+// coded "not pregnant" never matches the name "pregnant".
 func (vs *ValueSet) Matches(codes []string, text string) bool {
+	excluded := false
 	for _, c := range codes {
 		if vs.ContainsCode(c) {
 			return true
 		}
+		if vs.match(c, vs.ExcludeCodes, vs.ExcludePrefixes, vs.excludeCompiled) {
+			excluded = true
+		}
 	}
-	return vs.MatchesText(text)
+	return !excluded && vs.MatchesText(text)
+}
+
+// Membership returns the sorted IDs of the value sets a resource with these
+// codes and text belongs to; never nil.
+func (all ValueSets) Membership(codes []string, text string) []string {
+	out := []string{}
+	for id, vs := range all {
+		if vs.Matches(codes, text) {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // ValueSets maps ValueSet.id to its index.

@@ -8,13 +8,31 @@ package labelguard.lib
 # as a whole word in resource.text. An excluded code also blocks the name
 # match (so "not pregnant" coded as such never matches "pregnant").
 in_valueset(resource, vs_id) if {
+	# The facts layer computed the membership (input from labelguard).
+	# object.get, not resource.valueSets: the type checker would otherwise
+	# drop the rule for literal objects that lack the field.
+	memberships := object.get(resource, "valueSets", null)
+	is_array(memberships)
+	vs_id in memberships
+}
+
+in_valueset(resource, vs_id) if {
+	not is_array(object.get(resource, "valueSets", null))
+	match_valueset(resource, vs_id)
+}
+
+# match_valueset computes membership from the resource's codes and text, for
+# inputs that do not carry valueSets (Rego unit tests, hand-written inputs).
+# The facts layer implements the same semantics in Go
+# (terminology.ValueSets.Membership); a test checks they agree.
+match_valueset(resource, vs_id) if {
 	vs := data.labelguard.valuesets[vs_id]
 	some code in object.get(resource, "codes", [])
 	code_in(vs, "codes", "prefixes", "regexes", code)
 	not code_in(vs, "excludeCodes", "excludePrefixes", "excludeRegexes", code)
 }
 
-in_valueset(resource, vs_id) if {
+match_valueset(resource, vs_id) if {
 	vs := data.labelguard.valuesets[vs_id]
 	not any_code_excluded(vs, resource)
 	some name in object.get(vs, "names", [])

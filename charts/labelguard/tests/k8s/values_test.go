@@ -47,7 +47,7 @@ func TestValuesRejected(t *testing.T) {
 		{"HPA CPU target over 100", []string{"--set", pg + ",autoscaling.enabled=true,autoscaling.targetCPUUtilizationPercentage=150"}, "targetCPUUtilizationPercentage"},
 		{"HPA min above max", []string{"--set", pg + ",autoscaling.enabled=true,autoscaling.minReplicas=5,autoscaling.maxReplicas=2"}, "minReplicas must not exceed"},
 		{"trusted issuers files without content", []string{"--set", "auth.trustedIssuers.existingSecret=ti,auth.trustedIssuers.files.jwks\\.json=x"}, "auth.trustedIssuers.files needs"},
-		{"trusted issuers file named like the issuers file", []string{"--set", "auth.trustedIssuers.content=x,auth.trustedIssuers.files.issuers\\.json=x"}, "/auth/trustedIssuers/files"},
+		{"trusted issuers file named like the issuers file", []string{"--set", "auth.trustedIssuers.content=x,auth.trustedIssuers.files.issuers\\.json=x"}, "invalid propertyName 'issuers.json'"},
 		{"ConfigMap files without ConfigMap", []string{"--set", "policies.configMapFiles[0]=rules/jak/jak.rego"}, "policies.configMapFiles needs policies.configMap"},
 		{"ConfigMap file path escaping", []string{"--set", "policies.configMap=p,policies.configMapFiles[0]=../etc/passwd"}, "/policies/configMapFiles/0"},
 		{"service type", []string{"--set", "service.type=Headless"}, "/service/type"},

@@ -1,0 +1,94 @@
+package scenario_test
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"testing"
+
+	"github.com/labelguard/labelguard/engine"
+	"github.com/labelguard/labelguard/pipeline"
+	"github.com/labelguard/labelguard/policies"
+	"github.com/labelguard/labelguard/scenario"
+)
+
+// membershipQuery computes, in Rego, the value sets of every resource from
+// its codes and text (lib.match_valueset), ignoring the valueSets the facts
+// layer computed.
+const membershipQuery = `{[r.ref, sort([vs | some vs, _ in data.labelguard.valuesets; data.labelguard.lib.match_valueset(r, vs)])] |
+	some r in array.concat(array.concat(object.get(input, "medications", []), object.get(input, "conditions", [])),
+		array.concat(object.get(input, "immunizations", []), object.get(input, "allergies", [])))
+}`
+
+// TestValueSetMembershipAgreesWithRego checks, over every scenario's real
+// input, that the value set membership the Go facts layer computes is
+// exactly what the policies' own matching (codes, prefixes, regexes,
+// exclusions, names) computes, so that precomputing it changes no card.
+func TestValueSetMembershipAgreesWithRego(t *testing.T) {
+	ctx := context.Background()
+	ps, err := engine.Load(ctx, policies.FS, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := scenario.Load(scenariosDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, s := range all {
+		req, hc, now, err := s.Request()
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc, _ := ps.Service(req.Hook)
+		for _, cand := range ps.Services {
+			if cand.Hook == req.Hook {
+				svc = cand
+				break
+			}
+		}
+		out, err := pipeline.Run(ctx, ps, svc, req, hc, now)
+		if err != nil || out.Input == nil {
+			continue
+		}
+		in := out.Input.Input
+		goSets := map[string][]string{}
+		for _, m := range in.Medications {
+			goSets[m.Ref] = m.ValueSets
+		}
+		for _, c := range in.Conditions {
+			goSets[c.Ref] = c.ValueSets
+		}
+		for _, i := range in.Immunizations {
+			goSets[i.Ref] = i.ValueSets
+		}
+		for _, a := range in.Allergies {
+			goSets[a.Ref] = a.ValueSets
+		}
+		var raw any
+		b, _ := json.Marshal(in)
+		_ = json.Unmarshal(b, &raw)
+		got, err := ps.Query(ctx, membershipQuery, raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pairs, _ := got.([]any)
+		for _, p := range pairs {
+			pair := p.([]any)
+			ref := pair[0].(string)
+			var regoSets []string
+			for _, v := range pair[1].([]any) {
+				regoSets = append(regoSets, v.(string))
+			}
+			goSet := goSets[ref]
+			if !slices.Equal(regoSets, goSet) && !(len(regoSets) == 0 && len(goSet) == 0) {
+				t.Errorf("%s: %s: Go membership %v, Rego %v", s.Name, ref, goSet, regoSets)
+			}
+			checked++
+		}
+	}
+	if checked < 100 {
+		t.Errorf("only %d resources checked; the scenarios should give hundreds", checked)
+	}
+	t.Logf("%d resources agree", checked)
+}
