@@ -35,10 +35,17 @@ type Config struct {
 	Metrics *metrics.Metrics
 	// Fetcher fetches prefetch the client left out; nil fetches nothing.
 	Fetcher *prefetch.Fetcher
+	// EvalTimeout bounds policy evaluation per request; past it the answer
+	// is a data.incomplete card. 0 means DefaultEvalTimeout.
+	EvalTimeout time.Duration
 	// FHIRAllow is the FHIR server allow-list used when authentication is
 	// disabled; with authentication, each issuer's own list applies.
 	FHIRAllow []string
 }
+
+// DefaultEvalTimeout is far above a normal evaluation (milliseconds) and
+// below the 500 ms to 2 s after which EHRs give up on a service.
+const DefaultEvalTimeout = 400 * time.Millisecond
 
 // DefaultMaxBodyBytes fits a whole-patient prefetch with room to spare.
 const DefaultMaxBodyBytes = 8 << 20
@@ -54,6 +61,9 @@ type Server struct {
 func New(cfg Config, policies *engine.Active, log *slog.Logger) *Server {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.EvalTimeout <= 0 {
+		cfg.EvalTimeout = DefaultEvalTimeout
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -53,10 +53,15 @@ func (s *Server) service(c *gin.Context) {
 	res, err := pl.Run(c.Request.Context(), pipeline.Call{
 		Policies: ps, Service: svc, Request: req, Context: hc, Now: s.cfg.Now(),
 		AllowFHIRServer: s.allowFHIRServer(c),
+		EvalTimeout:     s.cfg.EvalTimeout,
 	})
 	if err != nil {
 		writeError(c, mapFHIRError(err))
 		return
+	}
+	if res.EvalTimedOut {
+		s.log.Error("policy evaluation exceeded its deadline; answered data.incomplete",
+			slog.String("request_id", requestID(c)), slog.String("service", svc.ID), slog.Duration("deadline", s.cfg.EvalTimeout))
 	}
 	if res.NoOrderOfInterest {
 		addLogAttrs(c, slog.Bool("order_of_interest", false))

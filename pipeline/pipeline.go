@@ -22,6 +22,9 @@ type Outcome struct {
 	// NoOrderOfInterest is set when nothing in the request concerned the
 	// service's drugs.
 	NoOrderOfInterest bool
+	// EvalTimedOut is set when evaluation hit EvalTimeout and the result is
+	// the data.incomplete answer.
+	EvalTimedOut bool
 }
 
 // Pipeline runs calls. Its zero value fetches nothing: every prefetch key
@@ -42,6 +45,10 @@ type Call struct {
 	// AllowFHIRServer is the calling client's FHIR server allow-list (the
 	// SSRF guard); nil leaves the decision to the fetcher's configuration.
 	AllowFHIRServer func(fhirServer string) bool
+	// EvalTimeout bounds policy evaluation (0: no bound beyond ctx). A
+	// policy that loops or explodes is stopped and answered with a
+	// data.incomplete card instead of a hung request.
+	EvalTimeout time.Duration
 }
 
 // Run evaluates a decoded request for the service svc of policy set ps at
@@ -111,8 +118,20 @@ func (p *Pipeline) Run(ctx context.Context, c Call) (*Outcome, error) {
 	if hc.Order != nil && len(derived.Input.Orders) == 0 {
 		return &Outcome{Result: &engine.Result{}, Input: derived, NoOrderOfInterest: true}, nil
 	}
-	res, err := ps.Evaluate(ctx, engine.Request{Service: svc.ID, Input: &derived.Input, Orders: derived.OrderResources})
+	ectx := ctx
+	if c.EvalTimeout > 0 {
+		var cancel context.CancelFunc
+		ectx, cancel = context.WithTimeout(ctx, c.EvalTimeout)
+		defer cancel()
+	}
+	res, err := ps.Evaluate(ectx, engine.Request{Service: svc.ID, Input: &derived.Input, Orders: derived.OrderResources})
 	if err != nil {
+		if ectx.Err() != nil && ctx.Err() == nil {
+			// Our deadline, not the caller's: answer that no check was made.
+			res = ps.IncompleteResult(&derived.Input, "policy evaluation exceeded its deadline")
+			res.Notes = append(res.Notes, "evaluation stopped at the deadline: "+err.Error())
+			return &Outcome{Result: res, Input: derived, EvalTimedOut: true}, nil
+		}
 		return nil, fmt.Errorf("pipeline.Run: %w", err)
 	}
 	return &Outcome{Result: res, Input: derived}, nil

@@ -39,6 +39,7 @@ type serveConfig struct {
 	clockSkew       time.Duration
 	fhirAllow       []string
 	fhirTimeout     time.Duration
+	evalTimeout     time.Duration
 	fhirMaxPages    int
 }
 
@@ -74,6 +75,7 @@ is not exposed; the Helm chart listens on :8080.`,
 	f.StringVar(&cfg.trustedIssuers, "trusted-issuers", "", "JSON file of trusted JWT issuers (see SECURITY.md)")
 	f.StringVar(&cfg.baseURL, "base-url", "", "this service's public base URL, as CDS clients call it (the JWT aud is base URL + endpoint path)")
 	f.DurationVar(&cfg.clockSkew, "clock-skew", time.Minute, "tolerated clock difference for JWT exp, iat and nbf")
+	f.DurationVar(&cfg.evalTimeout, "eval-timeout", api.DefaultEvalTimeout, "deadline for evaluating the policies of one request (past it the answer is a data.incomplete card)")
 	f.DurationVar(&cfg.fhirTimeout, "fhir-timeout", prefetch.DefaultTimeout, "deadline for fetching missing prefetch from the FHIR server, per request")
 	f.IntVar(&cfg.fhirMaxPages, "fhir-max-pages", prefetch.DefaultMaxPages, "most search result pages followed per prefetch key")
 	f.StringSliceVar(&cfg.fhirAllow, "fhir-allow", nil, "FHIR base URLs the service may fetch missing prefetch from when authentication is disabled (issuers carry their own list)")
@@ -152,6 +154,7 @@ func runServe(ctx context.Context, cfg serveConfig, stderr interface{ Write([]by
 		AuthDisabled: verifier == nil,
 		Metrics:      m,
 		FHIRAllow:    cfg.fhirAllow,
+		EvalTimeout:  cfg.evalTimeout,
 		Fetcher: prefetch.NewFetcher(prefetch.Config{
 			Timeout:  cfg.fhirTimeout,
 			MaxPages: cfg.fhirMaxPages,

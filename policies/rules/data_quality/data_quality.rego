@@ -24,6 +24,7 @@ key_kind := {
 	"MedicationRequest": "medications",
 	"MedicationStatement": "medications",
 	"observations": "observations",
+	"labObservations": "observations",
 	"labs": "observations",
 	"Observation": "observations",
 	"immunizations": "immunizations",
