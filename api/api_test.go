@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -196,7 +197,14 @@ func TestGoldenResponses(t *testing.T) {
 
 func TestBadInput(t *testing.T) {
 	t.Parallel()
-	h, logs := newServer(t, func(c *api.Config) { c.MaxBodyBytes = 64 << 10 })
+	h, logs := newServer(t, func(c *api.Config) { c.MaxBodyBytes = 64 << 10; c.MaxResources = 500 })
+	var drafts []string
+	for i := range 51 {
+		drafts = append(drafts, fmt.Sprintf(`{"resource":{"resourceType":"MedicationRequest","id":"m%d","status":"draft","intent":"order"}}`, i))
+	}
+	manyDrafts := `{"hook":"order-sign","hookInstance":"abc","context":{"userId":"Practitioner/1","patientId":"p1","draftOrders":{"resourceType":"Bundle","entry":[` + strings.Join(drafts, ",") + `]}}}`
+	manyResources := `{"hook":"order-sign","hookInstance":"abc","context":{"userId":"Practitioner/1","patientId":"p1","draftOrders":{"resourceType":"Bundle","entry":[]}},"prefetch":{"observations":[` +
+		strings.TrimSuffix(strings.Repeat(`{"resourceType":"Observation"},`, 600), ",") + `]}}`
 	valid := `{"hook":"order-sign","hookInstance":"abc","context":{"userId":"Practitioner/1","patientId":"p1","draftOrders":{"resourceType":"Bundle","entry":[]}}}`
 	tests := []struct {
 		name, path, ctype, body string
@@ -215,6 +223,8 @@ func TestBadInput(t *testing.T) {
 		{"wrong content type", "/cds-services/jak-order-sign", "text/plain", valid, 415, "unsupported_media_type"},
 		{"too large", "/cds-services/jak-order-sign", "application/json", `{"hook":"order-sign","x":"` + strings.Repeat("a", 70<<10) + `"}`, 413, "request_too_large"},
 		{"too deep", "/cds-services/jak-order-sign", "application/json", strings.Repeat("[", 200) + strings.Repeat("]", 200), 400, "too_deep"},
+		{"too many draft orders", "/cds-services/jak-order-sign", "application/json", manyDrafts, 400, "invalid_request"},
+		{"too many resources", "/cds-services/jak-order-sign", "application/json", manyResources, 413, "request_too_large"},
 		{"feedback unknown service", "/cds-services/nope/feedback", "application/json", `{"feedback":[]}`, 404, "not_found"},
 		{"feedback invalid outcome", "/cds-services/jak-order-sign/feedback", "application/json", `{"feedback":[{"card":"x","outcome":"ignored","outcomeTimestamp":"2026-11-23T10:00:00Z"}]}`, 400, "invalid_request"},
 		{"unknown route", "/nothing", "", "", 404, "not_found"},

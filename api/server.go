@@ -35,6 +35,10 @@ type Config struct {
 	Metrics *metrics.Metrics
 	// Fetcher fetches prefetch the client left out; nil fetches nothing.
 	Fetcher *prefetch.Fetcher
+	// MaxDraftOrders and MaxResources bound the draft orders and the FHIR
+	// resources of one request (0: the defaults).
+	MaxDraftOrders int
+	MaxResources   int
 	// EvalTimeout bounds policy evaluation per request; past it the answer
 	// is a data.incomplete card. 0 means DefaultEvalTimeout.
 	EvalTimeout time.Duration
@@ -46,6 +50,13 @@ type Config struct {
 // DefaultEvalTimeout is far above a normal evaluation (milliseconds) and
 // below the 500 ms to 2 s after which EHRs give up on a service.
 const DefaultEvalTimeout = 400 * time.Millisecond
+
+// Defaults for the structural limits: far above any real order session,
+// low enough that a hostile request cannot make the service allocate much.
+const (
+	DefaultMaxDraftOrders = 50
+	DefaultMaxResources   = 20000
+)
 
 // DefaultMaxBodyBytes fits a whole-patient prefetch with room to spare.
 const DefaultMaxBodyBytes = 8 << 20
@@ -61,6 +72,12 @@ type Server struct {
 func New(cfg Config, policies *engine.Active, log *slog.Logger) *Server {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.MaxDraftOrders <= 0 {
+		cfg.MaxDraftOrders = DefaultMaxDraftOrders
+	}
+	if cfg.MaxResources <= 0 {
+		cfg.MaxResources = DefaultMaxResources
 	}
 	if cfg.EvalTimeout <= 0 {
 		cfg.EvalTimeout = DefaultEvalTimeout

@@ -1,7 +1,10 @@
 package api
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -14,6 +17,8 @@ import (
 	"github.com/labelguard/labelguard/pipeline"
 	"github.com/labelguard/labelguard/prefetch"
 )
+
+var resourceTypeKey = []byte(`"resourceType"`)
 
 // emptyResponse is what the service says when it has nothing to say.
 var emptyResponse = cdshooks.Response{Cards: []cdshooks.Card{}}
@@ -34,7 +39,19 @@ func (s *Server) service(c *gin.Context) {
 		return
 	}
 	addLogAttrs(c, slog.String("service", svc.ID), slog.String("policy_revision", ps.Revision))
-	req, err := cdshooks.DecodeRequest(c.Request.Body, s.cfg.Limits)
+	body, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		writeError(c, mapReadError(err, s.cfg.MaxBodyBytes))
+		return
+	}
+	// Every FHIR resource carries "resourceType": counting the key bounds
+	// the resources before anything is decoded.
+	if n := bytes.Count(body, resourceTypeKey); n > s.cfg.MaxResources {
+		writeError(c, newError(http.StatusRequestEntityTooLarge, codeTooLarge,
+			fmt.Sprintf("request holds more than %d FHIR resources", s.cfg.MaxResources), nil))
+		return
+	}
+	req, err := cdshooks.DecodeRequest(bytes.NewReader(body), s.cfg.Limits)
 	if err != nil {
 		writeError(c, mapReadError(err, s.cfg.MaxBodyBytes))
 		return
@@ -54,6 +71,7 @@ func (s *Server) service(c *gin.Context) {
 		Policies: ps, Service: svc, Request: req, Context: hc, Now: s.cfg.Now(),
 		AllowFHIRServer: s.allowFHIRServer(c),
 		EvalTimeout:     s.cfg.EvalTimeout,
+		MaxDraftOrders:  s.cfg.MaxDraftOrders,
 	})
 	if err != nil {
 		writeError(c, mapFHIRError(err))
@@ -98,6 +116,8 @@ func (s *Server) allowFHIRServer(c *gin.Context) func(string) bool {
 func mapFHIRError(err error) error {
 	var oe *fhir.OrderError
 	switch {
+	case errors.Is(err, pipeline.ErrTooManyDraftOrders):
+		return newError(http.StatusBadRequest, cdshooks.CodeInvalidRequest, "context.draftOrders: too many draft orders", err)
 	case errors.As(err, &oe):
 		return newError(http.StatusBadRequest, codeInvalidOrder, oe.Error(), err)
 	case errors.Is(err, prefetch.ErrPatientScopeMismatch):

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -27,6 +28,10 @@ type Outcome struct {
 	EvalTimedOut bool
 }
 
+// ErrTooManyDraftOrders is returned for a request with more draft orders
+// than the configured limit.
+var ErrTooManyDraftOrders = errors.New("too many draft orders")
+
 // Pipeline runs calls. Its zero value fetches nothing: every prefetch key
 // the client left out is reported missing.
 type Pipeline struct {
@@ -45,6 +50,8 @@ type Call struct {
 	// AllowFHIRServer is the calling client's FHIR server allow-list (the
 	// SSRF guard); nil leaves the decision to the fetcher's configuration.
 	AllowFHIRServer func(fhirServer string) bool
+	// MaxDraftOrders bounds the draft orders of one request (0: no bound).
+	MaxDraftOrders int
 	// EvalTimeout bounds policy evaluation (0: no bound beyond ctx). A
 	// policy that loops or explodes is stopped and answered with a
 	// data.incomplete card instead of a hung request.
@@ -80,6 +87,9 @@ func (p *Pipeline) Run(ctx context.Context, c Call) (*Outcome, error) {
 		drafts, err := fhir.ParseDraftOrders(hc.Order.DraftOrders)
 		if err != nil {
 			return nil, fmt.Errorf("pipeline.Run: %w", err)
+		}
+		if c.MaxDraftOrders > 0 && len(drafts.Orders) > c.MaxDraftOrders {
+			return nil, fmt.Errorf("pipeline.Run: %w (%d, limit %d)", ErrTooManyDraftOrders, len(drafts.Orders), c.MaxDraftOrders)
 		}
 		if !drafts.HasCandidates(tables) {
 			// Nothing to check: answer at once and fetch nothing.

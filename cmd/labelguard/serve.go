@@ -40,6 +40,8 @@ type serveConfig struct {
 	fhirAllow       []string
 	fhirTimeout     time.Duration
 	evalTimeout     time.Duration
+	maxDraftOrders  int
+	maxResources    int
 	fhirMaxPages    int
 }
 
@@ -75,6 +77,8 @@ is not exposed; the Helm chart listens on :8080.`,
 	f.StringVar(&cfg.trustedIssuers, "trusted-issuers", "", "JSON file of trusted JWT issuers (see SECURITY.md)")
 	f.StringVar(&cfg.baseURL, "base-url", "", "this service's public base URL, as CDS clients call it (the JWT aud is base URL + endpoint path)")
 	f.DurationVar(&cfg.clockSkew, "clock-skew", time.Minute, "tolerated clock difference for JWT exp, iat and nbf")
+	f.IntVar(&cfg.maxDraftOrders, "max-draft-orders", api.DefaultMaxDraftOrders, "most draft orders accepted in one request (more: 400)")
+	f.IntVar(&cfg.maxResources, "max-resources", api.DefaultMaxResources, "most FHIR resources accepted in one request (more: 413)")
 	f.DurationVar(&cfg.evalTimeout, "eval-timeout", api.DefaultEvalTimeout, "deadline for evaluating the policies of one request (past it the answer is a data.incomplete card)")
 	f.DurationVar(&cfg.fhirTimeout, "fhir-timeout", prefetch.DefaultTimeout, "deadline for fetching missing prefetch from the FHIR server, per request")
 	f.IntVar(&cfg.fhirMaxPages, "fhir-max-pages", prefetch.DefaultMaxPages, "most search result pages followed per prefetch key")
@@ -148,13 +152,15 @@ func runServe(ctx context.Context, cfg serveConfig, stderr interface{ Write([]by
 	m := metrics.New()
 	m.SetPolicyRevision(ps.Revision)
 	apiCfg := api.Config{
-		MaxBodyBytes: cfg.maxBodyBytes,
-		Limits:       cdshooks.Limits{MaxDepth: cfg.maxDepth},
-		CORSOrigins:  origins,
-		AuthDisabled: verifier == nil,
-		Metrics:      m,
-		FHIRAllow:    cfg.fhirAllow,
-		EvalTimeout:  cfg.evalTimeout,
+		MaxBodyBytes:   cfg.maxBodyBytes,
+		Limits:         cdshooks.Limits{MaxDepth: cfg.maxDepth},
+		CORSOrigins:    origins,
+		AuthDisabled:   verifier == nil,
+		Metrics:        m,
+		FHIRAllow:      cfg.fhirAllow,
+		EvalTimeout:    cfg.evalTimeout,
+		MaxDraftOrders: cfg.maxDraftOrders,
+		MaxResources:   cfg.maxResources,
 		Fetcher: prefetch.NewFetcher(prefetch.Config{
 			Timeout:  cfg.fhirTimeout,
 			MaxPages: cfg.fhirMaxPages,
