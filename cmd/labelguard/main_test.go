@@ -110,3 +110,23 @@ func TestConfigFilePrecedence(t *testing.T) {
 		t.Errorf("bad config error = %v, want it to name both settings", err)
 	}
 }
+
+// TestConfigDocIsCurrent fails when docs/configuration.md no longer matches
+// the serve flags; regenerate with -update.
+func TestConfigDocIsCurrent(t *testing.T) {
+	var buf bytes.Buffer
+	writeConfigDoc(&buf)
+	path := filepath.Join("..", "..", "docs", "configuration.md")
+	if *update {
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (generate it with -update)", err)
+	}
+	if !bytes.Equal(want, buf.Bytes()) {
+		t.Errorf("docs/configuration.md is stale: run go test ./cmd/labelguard -run TestConfigDocIsCurrent -update")
+	}
+}

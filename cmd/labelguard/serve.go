@@ -40,6 +40,8 @@ type serveConfig struct {
 	fhirAllow       []string
 	fhirTimeout     time.Duration
 	evalTimeout     time.Duration
+	tlsCert         string
+	tlsKey          string
 	maxDraftOrders  int
 	maxResources    int
 	fhirMaxPages    int
@@ -80,7 +82,9 @@ is not exposed; the Helm chart listens on :8080.`,
 	f.IntVar(&cfg.maxDraftOrders, "max-draft-orders", api.DefaultMaxDraftOrders, "most draft orders accepted in one request (more: 400)")
 	f.IntVar(&cfg.maxResources, "max-resources", api.DefaultMaxResources, "most FHIR resources accepted in one request (more: 413)")
 	f.DurationVar(&cfg.evalTimeout, "eval-timeout", api.DefaultEvalTimeout, "deadline for evaluating the policies of one request (past it the answer is a data.incomplete card)")
-	f.DurationVar(&cfg.fhirTimeout, "fhir-timeout", prefetch.DefaultTimeout, "deadline for fetching missing prefetch from the FHIR server, per request")
+	f.StringVar(&cfg.tlsCert, "tls-cert", "", "TLS certificate file (PEM); with --tls-key the service speaks HTTPS and HTTP/2")
+	f.StringVar(&cfg.tlsKey, "tls-key", "", "TLS private key file (PEM)")
+	f.DurationVar(&cfg.fhirTimeout, "fhir-timeout", time.Second, "deadline for fetching missing prefetch from the FHIR server, per request")
 	f.IntVar(&cfg.fhirMaxPages, "fhir-max-pages", prefetch.DefaultMaxPages, "most search result pages followed per prefetch key")
 	f.StringSliceVar(&cfg.fhirAllow, "fhir-allow", nil, "FHIR base URLs the service may fetch missing prefetch from when authentication is disabled (issuers carry their own list)")
 	return cmd
@@ -131,6 +135,9 @@ func runServe(ctx context.Context, cfg serveConfig, stderr interface{ Write([]by
 	}
 	if cfg.maxDepth <= 0 {
 		return fmt.Errorf("--max-json-depth must be positive")
+	}
+	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
+		return fmt.Errorf("--tls-cert and --tls-key go together")
 	}
 	verifier, err := newVerifier(cfg, log)
 	if err != nil {
@@ -183,8 +190,12 @@ func runServe(ctx context.Context, cfg serveConfig, stderr interface{ Write([]by
 			log.Warn("listening on a non-loopback address without authentication", slog.String("addr", ln.Addr().String()))
 		}
 	}
-	fmt.Fprintf(stderr, "labelguard %s listening on http://%s (discovery: http://%s/cds-services)\n",
-		version, ln.Addr(), ln.Addr())
+	scheme := "http"
+	if cfg.tlsCert != "" {
+		scheme = "https"
+	}
+	fmt.Fprintf(stderr, "labelguard %s listening on %s://%s (discovery: %s://%s/cds-services)\n",
+		version, scheme, ln.Addr(), scheme, ln.Addr())
 
 	hs := &http.Server{
 		Handler:           srv.Handler(),
@@ -195,7 +206,14 @@ func runServe(ctx context.Context, cfg serveConfig, stderr interface{ Write([]by
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() {
+		if cfg.tlsCert != "" {
+			// net/http negotiates HTTP/2 over TLS by itself.
+			errc <- hs.ServeTLS(ln, cfg.tlsCert, cfg.tlsKey)
+			return
+		}
+		errc <- hs.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)

@@ -1,0 +1,322 @@
+// Package corpus builds the CDS Hooks request bodies that the benchmarks and
+// the load generator send: the focused order request (what the services'
+// prefetch templates return for one Synthea patient), the heavy one (a whole
+// Synthea patient as one collection Bundle), and any number of distinct
+// patient variants derived from the Synthea bundles (new ids, shifted
+// dates, different labs and orders), so that no cache keyed on a patient,
+// a resource or a body can hide the parsing and evaluation cost.
+package corpus
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	tp "github.com/labelguard/labelguard/internal/testpatient"
+	"github.com/labelguard/labelguard/policies"
+)
+
+// LabCodes returns the "system|code" keys that the services' observations
+// prefetch template selects, read from the embedded services.json so that
+// the focused request holds what an EHR would return for it.
+func LabCodes() (map[string]bool, error) {
+	data, err := policies.FS.ReadFile("services.json")
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		Services []struct {
+			Prefetch map[string]string `json:"prefetch"`
+		} `json:"services"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, s := range doc.Services {
+		tmpl, ok := s.Prefetch["observations"]
+		if !ok {
+			continue
+		}
+		_, q, _ := strings.Cut(tmpl, "?")
+		vals, err := url.ParseQuery(q)
+		if err != nil {
+			return nil, fmt.Errorf("observations template: %w", err)
+		}
+		for _, c := range strings.Split(vals.Get("code"), ",") {
+			if c = strings.TrimSpace(c); c != "" {
+				out[c] = true
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("services.json: no observations template with codes")
+	}
+	return out, nil
+}
+
+// LoadPatients reads every Synthea bundle (*.json) of dir, sorted by name.
+// An empty dir means the repository's policies/testdata/patients.
+func LoadPatients(dir string) ([]*tp.Patient, error) {
+	if dir == "" {
+		dir = filepath.Dir(tp.SamplePath("x.json"))
+	}
+	names, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(names)
+	var out []*tp.Patient
+	for _, n := range names {
+		p, err := tp.Load(n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("corpus: no Synthea bundles in %s", dir)
+	}
+	return out, nil
+}
+
+// Order is a draft order a request carries.
+type Order struct {
+	Text   string
+	Dose   float64
+	Unit   string // "mg" or "{tbl}"
+	Timing string // GTS abbreviation: QD, BID
+}
+
+// Orders are the draft orders variants cycle through: every target drug at
+// its usual and out-of-label doses, so that different rules fire.
+var Orders = []Order{
+	{"upadacitinib 45 MG Extended Release Oral Tablet", 1, "{tbl}", "QD"},
+	{"Rinvoq 15 MG Extended Release Oral Tablet", 15, "mg", "QD"},
+	{"upadacitinib 30 MG Extended Release Oral Tablet", 30, "mg", "QD"},
+	{"abrocitinib 100 MG Oral Tablet", 100, "mg", "QD"},
+	{"abrocitinib 200 MG Oral Tablet", 200, "mg", "QD"},
+	{"baricitinib 4 MG Oral Tablet", 4, "mg", "QD"},
+	{"baricitinib 2 MG Oral Tablet", 2, "mg", "BID"},
+}
+
+// Draft returns the order as a draft MedicationRequest for the patient.
+func (o Order) Draft(id, patientID string) tp.Resource {
+	return tp.MedicationRequest(id, patientID, o.Text, o.Dose, o.Unit, o.Timing)
+}
+
+// Request is one hook call to send.
+type Request struct {
+	Service      string // jak-order-select or jak-order-sign
+	Hook         string
+	HookInstance string
+	PatientID    string
+	Body         []byte
+	// InstanceAt is the byte offset of HookInstance in Body (a 36-byte
+	// UUID), so that a sender can give every request its own instance
+	// without re-encoding the body.
+	InstanceAt int
+}
+
+// WithInstance returns a copy of the body with hookInstance replaced by id,
+// which must be 36 bytes long (a UUID).
+func (r *Request) WithInstance(id string) []byte {
+	b := slices.Clone(r.Body)
+	if len(id) == 36 && r.InstanceAt >= 0 {
+		copy(b[r.InstanceAt:], id)
+	}
+	return b
+}
+
+// Build renders a request for hook ("order-select" or "order-sign") with
+// the focused prefetch of p (the services' templates applied to the whole
+// patient) and the given draft orders. compact selects compact JSON, else
+// indented with four spaces like the Synthea files.
+func Build(p *tp.Patient, hook, hookInstance string, labCodes map[string]bool, drafts []tp.Resource, compact bool) (*Request, error) {
+	return render(p, hook, hookInstance, p.Prefetch(labCodes), drafts, compact)
+}
+
+// BuildHeavy renders an order-sign request whose prefetch carries the whole
+// patient, every resource of the Synthea bundle (claims, encounters and
+// all), as one collection Bundle under "observations", as a service asking
+// for Patient/$everything would get it; the other keys hold empty
+// searchsets, and "patient" the Patient.
+func BuildHeavy(p *tp.Patient, hookInstance string, drafts []tp.Resource, compact bool) (*Request, error) {
+	everything := tp.Searchset(p.Resources)
+	everything["type"] = "collection"
+	delete(everything, "total")
+	empty := tp.Searchset(nil)
+	pf := map[string]any{
+		"patient":      p.Of("Patient")[0],
+		"observations": everything,
+	}
+	for _, k := range []string{"conditions", "medications", "medicationStatements", "immunizations", "allergies", "labObservations"} {
+		pf[k] = empty
+	}
+	return render(p, "order-sign", hookInstance, pf, drafts, compact)
+}
+
+func render(p *tp.Patient, hook, hookInstance string, pf map[string]any, drafts []tp.Resource, compact bool) (*Request, error) {
+	if len(hookInstance) != 36 {
+		return nil, fmt.Errorf("corpus: hookInstance %q is not a UUID", hookInstance)
+	}
+	req := tp.Request(hook, hookInstance, p.ID, pf, drafts, nil)
+	var body []byte
+	var err error
+	if compact {
+		body, err = json.Marshal(req)
+	} else {
+		body, err = json.MarshalIndent(req, "", "    ")
+	}
+	if err != nil {
+		return nil, err
+	}
+	at := bytes.Index(body, []byte(`"hookInstance":`))
+	if at >= 0 {
+		at = bytes.Index(body[at:], []byte(hookInstance)) + at
+	}
+	svc := "jak-order-sign"
+	if hook == "order-select" {
+		svc = "jak-order-select"
+	}
+	return &Request{Service: svc, Hook: hook, HookInstance: hookInstance, PatientID: p.ID, Body: body, InstanceAt: at}, nil
+}
+
+// UUID returns a deterministic version-4-shaped UUID for (a, b).
+func UUID(a, b uint64) string {
+	h := (a+1)*0x9E3779B97F4A7C15 ^ (b+7)*0xC2B2AE3D27D4EB4F
+	return fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", uint32(h>>32), uint16(h>>16), uint16(h)&0xfff, uint16(a)&0xfff, b&0xffffffffffff)
+}
+
+// Variant returns a distinct patient derived from base: every resource id
+// (and every reference to it) gets a variant suffix, the patient a new id,
+// dates move back by n days, and two recent CBC results (ANC, hemoglobin)
+// with values that vary with n are added, dated relative to now.
+func Variant(base *tp.Patient, n int, now time.Time) (*tp.Patient, error) {
+	// Deep copy through JSON: variants are built once, before sending.
+	data, err := json.Marshal(base.Resources)
+	if err != nil {
+		return nil, err
+	}
+	var rs []tp.Resource
+	if err := json.Unmarshal(data, &rs); err != nil {
+		return nil, err
+	}
+	suffix := fmt.Sprintf("-v%d", n)
+	ids := map[string]string{}
+	newPID := UUID(uint64(n), 0x5a)
+	for _, r := range rs {
+		id, _ := r["id"].(string)
+		if id == "" {
+			continue
+		}
+		if r["resourceType"] == "Patient" {
+			ids[id] = newPID
+		} else if len(id)+len(suffix) <= 64 {
+			ids[id] = id + suffix
+		}
+	}
+	shift := time.Duration(n%365) * 24 * time.Hour
+	for i, r := range rs {
+		rs[i] = rewriteVariant(r, ids, shift).(tp.Resource)
+	}
+	p := &tp.Patient{ID: newPID, Resources: rs}
+	anc := 0.4 + float64(n%25)*0.1 // 0.4 .. 2.8 x10^3/uL: below and above the thresholds
+	hgb := 7.0 + float64(n%13)*0.5 // 7 .. 13 g/dL
+	when := now.Add(-time.Duration(1+n%20) * 24 * time.Hour).UTC().Format(time.RFC3339)
+	p.Add(
+		tp.Observation(UUID(uint64(n), 1), newPID, "751-8", "Neutrophils [#/volume] in Blood", math.Round(anc*10)/10, "10*3/uL", when),
+		tp.Observation(UUID(uint64(n), 2), newPID, "718-7", "Hemoglobin [Mass/volume] in Blood", hgb, "g/dL", when),
+	)
+	return p, nil
+}
+
+// dateKeys are the members whose dates a variant shifts.
+var dateKeys = map[string]bool{
+	"effectiveDateTime": true, "issued": true, "authoredOn": true, "occurrenceDateTime": true,
+	"recordedDate": true, "onsetDateTime": true, "start": true, "end": true, "abatementDateTime": true,
+}
+
+func rewriteVariant(v any, ids map[string]string, shift time.Duration) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			s, ok := e.(string)
+			if !ok {
+				x[k] = rewriteVariant(e, ids, shift)
+				continue
+			}
+			switch {
+			case k == "id":
+				if n, ok := ids[s]; ok {
+					x[k] = n
+				}
+			case k == "reference":
+				if typ, id, ok := strings.Cut(s, "/"); ok {
+					if n, ok := ids[id]; ok {
+						x[k] = typ + "/" + n
+					}
+				}
+			case dateKeys[k] && shift > 0:
+				if t, err := time.Parse(time.RFC3339, s); err == nil {
+					x[k] = t.Add(-shift).Format(time.RFC3339)
+				}
+			}
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = rewriteVariant(e, ids, shift)
+		}
+		return x
+	}
+	return v
+}
+
+// Corpus is a pool of distinct patients and their requests.
+type Corpus struct {
+	// Sign and Select hold, per patient variant, an order-sign and an
+	// order-select request for the same draft order.
+	Sign, Select []*Request
+}
+
+// Generate builds n patient variants cycling through the bases, with the
+// draft orders of Orders in turn, as compact focused requests.
+func Generate(bases []*tp.Patient, n int, now time.Time) (*Corpus, error) {
+	codes, err := LabCodes()
+	if err != nil {
+		return nil, err
+	}
+	c := &Corpus{}
+	for i := 0; i < n; i++ {
+		p, err := Variant(bases[i%len(bases)], i, now)
+		if err != nil {
+			return nil, err
+		}
+		o := Orders[i%len(Orders)]
+		drafts := []tp.Resource{o.Draft(fmt.Sprintf("order-%d", i), p.ID)}
+		drafts[0]["authoredOn"] = now.UTC().Format("2006-01-02")
+		sign, err := Build(p, "order-sign", UUID(uint64(i), 100), codes, drafts, true)
+		if err != nil {
+			return nil, err
+		}
+		sel, err := Build(p, "order-select", UUID(uint64(i), 200), codes, drafts, true)
+		if err != nil {
+			return nil, err
+		}
+		c.Sign = append(c.Sign, sign)
+		c.Select = append(c.Select, sel)
+	}
+	return c, nil
+}
+
+// ReadFile is a small helper for callers that take a request body from a
+// file instead of generating it.
+func ReadFile(path string) ([]byte, error) { return os.ReadFile(path) }
