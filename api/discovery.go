@@ -1,7 +1,9 @@
 package api
 
 import (
+	"context"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -43,6 +45,23 @@ func (s *Server) readyz(c *gin.Context) {
 	} else {
 		body["status"] = "ready"
 		checks["policies"] = gin.H{"status": "ok", "revision": ps.Revision, "rules": len(ps.Catalog), "services": len(ps.Services)}
+	}
+	if s.cfg.Store != nil {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), time.Second)
+		err := s.cfg.Store.Ping(ctx)
+		cancel()
+		db := gin.H{"status": "ok", "backend": s.cfg.Store.Backend()}
+		if err != nil {
+			// Reported, never fatal: hooks keep answering while the audit
+			// queue buffers.
+			db = gin.H{"status": "unavailable", "backend": s.cfg.Store.Backend(), "error": "database did not answer"}
+		}
+		checks["database"] = db
+	}
+	if s.cfg.Audit != nil {
+		if q, ok := s.cfg.Audit.(interface{ Depth() int }); ok {
+			checks["auditQueue"] = gin.H{"depth": q.Depth()}
+		}
 	}
 	if s.cfg.AuthDisabled {
 		checks["authentication"] = gin.H{"status": "disabled", "warning": "authentication is disabled: for local development only"}

@@ -55,3 +55,15 @@ func writeError(c *gin.Context, err error) {
 	c.AbortWithStatusJSON(http.StatusInternalServerError,
 		cdshooks.NewError(codeInternal, "internal error; see the service log for request "+requestID(c)))
 }
+
+// errorCode is the stable code a client saw for err, for the audit.
+func errorCode(err error) string {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae.code
+	}
+	if body, ok := cdshooks.ErrorFor(err); ok {
+		return body.Error.Code
+	}
+	return codeInternal
+}

@@ -4,15 +4,19 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/labelguard/labelguard/auth"
 	"github.com/labelguard/labelguard/cdshooks"
+	"github.com/labelguard/labelguard/store"
 )
 
-// feedback validates CDS Hooks feedback for a known service. Durable
-// storage is the audit store's job; until it is configured the outcome is
-// logged by card UUID and outcome only.
+// feedback validates CDS Hooks feedback for a known service and writes it
+// to the store before answering 200, so that an acknowledged outcome is
+// never lost. Feedback for a card the service never issued is stored and
+// flagged by the store, not dropped.
 func (s *Server) feedback(c *gin.Context) {
 	ps := s.policies.Load()
 	if ps == nil {
@@ -38,6 +42,21 @@ func (s *Server) feedback(c *gin.Context) {
 		}
 	}
 	addLogAttrs(c, slog.String("service", id), slog.Int("accepted", accepted), slog.Int("overridden", overridden))
+	if s.cfg.Store != nil {
+		unknown, err := s.cfg.Store.InsertFeedback(c.Request.Context(), feedbackRecords(c, id, fb, s.cfg.Now().UTC()))
+		switch {
+		case errors.Is(err, store.ErrInvalid):
+			writeError(c, newError(http.StatusBadRequest, cdshooks.CodeInvalidRequest, "feedback: "+err.Error(), err))
+			return
+		case err != nil:
+			writeError(c, newError(http.StatusServiceUnavailable, codeUnavailable,
+				"feedback could not be stored; retry later", err))
+			return
+		}
+		if unknown > 0 {
+			addLogAttrs(c, slog.Int("unknown_cards", unknown))
+		}
+	}
 	c.Status(http.StatusOK)
 }
 
@@ -49,4 +68,31 @@ func mapReadError(err error, limit int64) error {
 		return tooLarge(limit)
 	}
 	return err
+}
+
+// feedbackRecords maps decoded feedback to store records, with the calling
+// issuer when the client authenticated.
+func feedbackRecords(c *gin.Context, service string, fb *cdshooks.Feedback, now time.Time) []store.Feedback {
+	issuer := ""
+	if p, ok := auth.FromContext(c.Request.Context()); ok && p != nil {
+		issuer = p.Issuer
+	}
+	out := make([]store.Feedback, 0, len(fb.Feedback))
+	for _, e := range fb.Feedback {
+		r := store.Feedback{
+			CardUUID: e.Card, Service: service, Outcome: e.Outcome,
+			OutcomeTime: e.OutcomeTimestamp, ReceivedAt: now, Issuer: issuer,
+		}
+		for _, a := range e.AcceptedSuggestions {
+			r.AcceptedSuggestions = append(r.AcceptedSuggestions, a.ID)
+		}
+		if o := e.OverrideReason; o != nil {
+			r.UserComment = o.UserComment
+			if o.Reason != nil {
+				r.ReasonSystem, r.ReasonCode, r.ReasonDisplay = o.Reason.System, o.Reason.Code, o.Reason.Display
+			}
+		}
+		out = append(out, r)
+	}
+	return out
 }

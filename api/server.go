@@ -11,7 +11,9 @@ import (
 	"github.com/labelguard/labelguard/cdshooks"
 	"github.com/labelguard/labelguard/engine"
 	"github.com/labelguard/labelguard/metrics"
+	"github.com/labelguard/labelguard/phi"
 	"github.com/labelguard/labelguard/prefetch"
+	"github.com/labelguard/labelguard/store"
 )
 
 // Config is what the HTTP layer needs; cmd/labelguard fills it from flags.
@@ -42,6 +44,13 @@ type Config struct {
 	// EvalTimeout bounds policy evaluation per request; past it the answer
 	// is a data.incomplete card. 0 means DefaultEvalTimeout.
 	EvalTimeout time.Duration
+	// Audit receives a record of every service call; nil records nothing.
+	Audit Auditor
+	// Store holds feedback (written before the 200) and is pinged for
+	// /readyz; nil keeps feedback in the log only.
+	Store store.Store
+	// Hasher makes the keyed hashes of patient and order identifiers.
+	Hasher *phi.Hasher
 	// FHIRAllow is the FHIR server allow-list used when authentication is
 	// disabled; with authentication, each issuer's own list applies.
 	FHIRAllow []string

@@ -27,7 +27,8 @@ var emptyResponse = cdshooks.Response{Cards: []cdshooks.Card{}}
 // draft orders, derive the policy input from the prefetch, evaluate, and
 // return the cards.
 func (s *Server) service(c *gin.Context) {
-	start := time.Now()
+	rec := &callRecord{start: time.Now(), now: s.cfg.Now().UTC()}
+	defer func() { s.recordDecision(c, rec) }()
 	ps := s.policies.Load()
 	if ps == nil {
 		writeError(c, newError(http.StatusServiceUnavailable, codeUnavailable, "policies are not loaded yet", nil))
@@ -38,46 +39,60 @@ func (s *Server) service(c *gin.Context) {
 		writeError(c, newError(http.StatusNotFound, codeNotFound, "unknown service", nil))
 		return
 	}
+	rec.service, rec.revision = svc.ID, ps.Revision
+	fail := func(err error) {
+		rec.errorKind = errorCode(err)
+		writeError(c, err)
+	}
 	addLogAttrs(c, slog.String("service", svc.ID), slog.String("policy_revision", ps.Revision))
 	body, err := io.ReadAll(c.Request.Body)
 	if err != nil {
-		writeError(c, mapReadError(err, s.cfg.MaxBodyBytes))
+		fail(mapReadError(err, s.cfg.MaxBodyBytes))
 		return
 	}
 	// Every FHIR resource carries "resourceType": counting the key bounds
 	// the resources before anything is decoded.
 	if n := bytes.Count(body, resourceTypeKey); n > s.cfg.MaxResources {
-		writeError(c, newError(http.StatusRequestEntityTooLarge, codeTooLarge,
+		fail(newError(http.StatusRequestEntityTooLarge, codeTooLarge,
 			fmt.Sprintf("request holds more than %d FHIR resources", s.cfg.MaxResources), nil))
 		return
 	}
 	req, err := cdshooks.DecodeRequest(bytes.NewReader(body), s.cfg.Limits)
 	if err != nil {
-		writeError(c, mapReadError(err, s.cfg.MaxBodyBytes))
+		fail(mapReadError(err, s.cfg.MaxBodyBytes))
 		return
 	}
+	rec.hook, rec.hookInstance = req.Hook, req.HookInstance
 	if req.Hook != svc.Hook {
-		writeError(c, newError(http.StatusBadRequest, cdshooks.CodeInvalidRequest,
+		fail(newError(http.StatusBadRequest, cdshooks.CodeInvalidRequest,
 			"hook: service "+svc.ID+" serves "+svc.Hook, nil))
 		return
 	}
 	hc, err := cdshooks.DecodeContext(req.Hook, req.Context)
 	if err != nil {
-		writeError(c, err)
+		fail(err)
 		return
+	}
+	switch {
+	case hc.Order != nil:
+		rec.patientID = hc.Order.PatientID
+	case hc.PatientView != nil:
+		rec.patientID = hc.PatientView.PatientID
 	}
 	pl := pipeline.Pipeline{Fetcher: s.cfg.Fetcher}
 	res, err := pl.Run(c.Request.Context(), pipeline.Call{
-		Policies: ps, Service: svc, Request: req, Context: hc, Now: s.cfg.Now(),
+		Policies: ps, Service: svc, Request: req, Context: hc, Now: rec.now,
 		AllowFHIRServer: s.allowFHIRServer(c),
 		EvalTimeout:     s.cfg.EvalTimeout,
 		MaxDraftOrders:  s.cfg.MaxDraftOrders,
 	})
 	if err != nil {
-		writeError(c, mapFHIRError(err))
+		fail(mapFHIRError(err))
 		return
 	}
+	rec.out = res
 	if res.EvalTimedOut {
+		rec.errorKind = "eval_timeout"
 		s.log.Error("policy evaluation exceeded its deadline; answered data.incomplete",
 			slog.String("request_id", requestID(c)), slog.String("service", svc.ID), slog.Duration("deadline", s.cfg.EvalTimeout))
 	}
@@ -91,7 +106,7 @@ func (s *Server) service(c *gin.Context) {
 		s.countDataIssues(res.Input.Input.DataIssues)
 	}
 	addLogAttrs(c, slog.Int("cards", len(res.Cards)), slog.Any("rules", firedRules(res)),
-		slog.Float64("pipeline_ms", float64(time.Since(start).Microseconds())/1000))
+		slog.Float64("pipeline_ms", float64(time.Since(rec.start).Microseconds())/1000))
 	s.countCards(res.Findings)
 	for _, n := range res.Notes {
 		s.log.Warn("policy defect", slog.String("request_id", requestID(c)), slog.String("note", n))

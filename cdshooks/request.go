@@ -96,14 +96,23 @@ func (r *Request) Prefetched(key string) (json.RawMessage, PrefetchStatus) {
 // context is only checked to be an object; DecodeContext checks it against
 // the hook definition. Errors are *RequestError unless reading r failed.
 func DecodeRequest(r io.Reader, limits Limits) (*Request, error) {
-	body, err := readBody(r, limits)
+	body, err := readAll(r)
 	if err != nil {
 		return nil, err
 	}
 	req := &Request{}
-	top, err := parseTopLevel(body, &req.Deviations)
-	if err != nil {
-		return nil, err
+	// The fast path validates, bounds and splits the body in one pass;
+	// anything it does not accept takes the original path, which yields
+	// the precise error.
+	fields, prefetch, fast := scanRequest(body, limits.maxDepth())
+	top := object{fields: fields, devs: &req.Deviations}
+	if !fast {
+		if err := checkDepth(body, limits.maxDepth()); err != nil {
+			return nil, err
+		}
+		if top, err = parseTopLevel(body, &req.Deviations); err != nil {
+			return nil, err
+		}
 	}
 	if req.Hook, err = top.requiredString("hook"); err != nil {
 		return nil, err
@@ -123,11 +132,15 @@ func DecodeRequest(r io.Reader, limits Limits) (*Request, error) {
 	}
 	req.Context = raw
 	if raw, ok := top.present("prefetch"); ok {
-		p, err := parseObject(raw, "prefetch", nil)
-		if err != nil {
-			return nil, err
+		if fast && prefetch != nil {
+			req.Prefetch = prefetch
+		} else {
+			p, err := parseObject(raw, "prefetch", nil)
+			if err != nil {
+				return nil, err
+			}
+			req.Prefetch = p.fields
 		}
-		req.Prefetch = p.fields
 	}
 	if raw, ok := top.present("extension"); ok {
 		if jsonKind(raw) != "object" {

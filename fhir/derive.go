@@ -304,20 +304,20 @@ func (d *DraftOrders) HasCandidates(t Tables) bool {
 // every code and name of every value set in every rule (which cost most of
 // the evaluation time when done in Rego).
 func annotateValueSets(t Tables, in *facts.Input) {
-	vs := t.ValueSets
+	vs := matcherFor(t.ValueSets)
 	for i := range in.Orders {
-		in.Orders[i].ValueSets = vs.Membership(in.Orders[i].Codes, in.Orders[i].Text)
+		in.Orders[i].ValueSets = vs.membership(in.Orders[i].Codes, in.Orders[i].Text)
 	}
 	for i := range in.Medications {
-		in.Medications[i].ValueSets = vs.Membership(in.Medications[i].Codes, in.Medications[i].Text)
+		in.Medications[i].ValueSets = vs.membership(in.Medications[i].Codes, in.Medications[i].Text)
 	}
 	for i := range in.Conditions {
-		in.Conditions[i].ValueSets = vs.Membership(in.Conditions[i].Codes, in.Conditions[i].Text)
+		in.Conditions[i].ValueSets = vs.membership(in.Conditions[i].Codes, in.Conditions[i].Text)
 	}
 	for i := range in.Immunizations {
-		in.Immunizations[i].ValueSets = vs.Membership(in.Immunizations[i].Codes, in.Immunizations[i].Text)
+		in.Immunizations[i].ValueSets = vs.membership(in.Immunizations[i].Codes, in.Immunizations[i].Text)
 	}
 	for i := range in.Allergies {
-		in.Allergies[i].ValueSets = vs.Membership(in.Allergies[i].Codes, in.Allergies[i].Text)
+		in.Allergies[i].ValueSets = vs.membership(in.Allergies[i].Codes, in.Allergies[i].Text)
 	}
 }

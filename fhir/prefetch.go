@@ -131,7 +131,7 @@ func (s *store) addObject(key string, raw json.RawMessage, fullURL string, depth
 		}
 		return
 	}
-	if ok && rt == "Bundle" && s.addBundleFast(key, raw) {
+	if (!ok || rt == "Bundle") && s.addFast(key, raw, fullURL) {
 		return
 	}
 	var env envelope
@@ -250,8 +250,11 @@ func skipSpace(b []byte, i int) int {
 	return i
 }
 
-// fastBundle decodes a whole Bundle, resources included, in one pass.
-type fastBundle struct {
+// fastValue decodes a whole prefetch value in one pass: a Bundle with its
+// resources, or a single resource (the resource fields are promoted; a
+// resource has no entry member, and Patient.link decodes as raw links).
+type fastValue struct {
+	resource
 	Link  []json.RawMessage `json:"link"`
 	Entry []*struct {
 		FullURL  string    `json:"fullUrl"`
@@ -259,24 +262,38 @@ type fastBundle struct {
 	} `json:"entry"`
 }
 
-// addBundleFast reads a Bundle with a single json.Unmarshal: encoding/json
-// validates and scans its input once per call, so decoding the Bundle, then
-// each entry, then each resource would scan every byte several times. It
-// reports false, having added nothing, when the Bundle needs the
-// entry-by-entry path: a wrong JSON type somewhere (which must be counted
-// against the right resource) or a nested Bundle.
-func (s *store) addBundleFast(key string, raw json.RawMessage) bool {
-	var b fastBundle
-	if json.Unmarshal(raw, &b) != nil {
+// addFast reads a Bundle, or a single resource whose resourceType is not
+// its first member (as encoders that sort keys write it), with a single
+// json.Unmarshal: encoding/json validates and scans its input once per
+// call, so decoding the outline, then each entry, then each resource
+// would scan every byte several times. It reports false, having added
+// nothing, when the value needs the member-by-member path: a wrong JSON
+// type somewhere (which must be counted against the right resource), a
+// nested Bundle, an entry or value without resourceType (a response
+// wrapper), or an OperationOutcome in place of the data.
+func (s *store) addFast(key string, raw json.RawMessage, fullURL string) bool {
+	var v fastValue
+	if jsonKind(raw) != '{' || json.Unmarshal(raw, &v) != nil {
 		return false
 	}
-	for _, e := range b.Entry {
+	switch rt := v.ResourceType; rt {
+	case "", "OperationOutcome":
+		return false
+	case "Bundle":
+	default:
+		if prefetchTypes[rt] {
+			r := v.resource
+			s.addDecoded(key, &r, nil, fullURL)
+		}
+		return true
+	}
+	for _, e := range v.Entry {
 		if e != nil && e.Resource != nil && (e.Resource.ResourceType == "Bundle" || e.Resource.ResourceType == "") {
 			return false
 		}
 	}
-	s.addBundleLinks(key, b.Link)
-	for _, e := range b.Entry {
+	s.addBundleLinks(key, v.Link)
+	for _, e := range v.Entry {
 		if e != nil && e.Resource != nil {
 			s.addDecoded(key, e.Resource, nil, e.FullURL)
 		}

@@ -32,7 +32,7 @@ environment, then file, then default.`,
 			return applySettings(cmd.Flags())
 		},
 	}
-	root.AddCommand(newServeCmd(), newRulesCmd(), newVersionCmd())
+	root.AddCommand(newServeCmd(), newRulesCmd(), newReportCmd(), newVersionCmd())
 	return root
 }
 

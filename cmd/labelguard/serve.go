@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -9,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -19,8 +22,10 @@ import (
 	"github.com/labelguard/labelguard/cdshooks"
 	"github.com/labelguard/labelguard/engine"
 	"github.com/labelguard/labelguard/metrics"
+	"github.com/labelguard/labelguard/phi"
 	"github.com/labelguard/labelguard/policies"
 	"github.com/labelguard/labelguard/prefetch"
+	"github.com/labelguard/labelguard/store"
 )
 
 type serveConfig struct {
@@ -40,6 +45,11 @@ type serveConfig struct {
 	fhirAllow       []string
 	fhirTimeout     time.Duration
 	evalTimeout     time.Duration
+	dataDir         string
+	databaseDSN     string
+	auditRetention  time.Duration
+	auditQueueSize  int
+	hashKeyFile     string
 	tlsCert         string
 	tlsKey          string
 	maxDraftOrders  int
@@ -82,6 +92,11 @@ is not exposed; the Helm chart listens on :8080.`,
 	f.IntVar(&cfg.maxDraftOrders, "max-draft-orders", api.DefaultMaxDraftOrders, "most draft orders accepted in one request (more: 400)")
 	f.IntVar(&cfg.maxResources, "max-resources", api.DefaultMaxResources, "most FHIR resources accepted in one request (more: 413)")
 	f.DurationVar(&cfg.evalTimeout, "eval-timeout", api.DefaultEvalTimeout, "deadline for evaluating the policies of one request (past it the answer is a data.incomplete card)")
+	f.StringVar(&cfg.dataDir, "data-dir", "./data", "directory of the embedded SQLite database (feedback and decision audit) and its generated hash key")
+	f.StringVar(&cfg.databaseDSN, "database-dsn", "", "PostgreSQL DSN (postgres://...); when set, PostgreSQL is used instead of SQLite")
+	f.DurationVar(&cfg.auditRetention, "audit-retention", 30*24*time.Hour, "age after which decision audit rows are purged (0 keeps them)")
+	f.IntVar(&cfg.auditQueueSize, "audit-queue-size", 10000, "decisions buffered in memory while the database is slow or down")
+	f.StringVar(&cfg.hashKeyFile, "hash-key-file", "", "secret key for the keyed hashes of patient identifiers (at least 16 bytes); default with SQLite: generated once in --data-dir; required with PostgreSQL")
 	f.StringVar(&cfg.tlsCert, "tls-cert", "", "TLS certificate file (PEM); with --tls-key the service speaks HTTPS and HTTP/2")
 	f.StringVar(&cfg.tlsKey, "tls-key", "", "TLS private key file (PEM)")
 	f.DurationVar(&cfg.fhirTimeout, "fhir-timeout", time.Second, "deadline for fetching missing prefetch from the FHIR server, per request")
@@ -156,8 +171,30 @@ func runServe(ctx context.Context, cfg serveConfig, stderr interface{ Write([]by
 			origins = append(origins, o)
 		}
 	}
+	hasher, err := loadHasher(cfg)
+	if err != nil {
+		return err
+	}
+	st := store.NewDeferred(store.Config{DataDir: cfg.dataDir, PostgresDSN: cfg.databaseDSN}, 5*time.Second)
+	defer st.Close()
+	octx, ocancel := context.WithTimeout(ctx, 10*time.Second)
+	if err := st.Open(octx); err != nil {
+		// Not fatal: hooks answer while the audit queue buffers and retries.
+		log.Error("database unavailable at startup; audit records will wait in the queue", slog.String("backend", st.Backend()), slog.String("error", err.Error()))
+	}
+	ocancel()
+	queue := store.NewAuditQueue(st, store.QueueOptions{Capacity: cfg.auditQueueSize, Logger: log})
+	if cfg.auditRetention > 0 {
+		go store.RunRetention(ctx, st, time.Hour, cfg.auditRetention, log)
+	}
+
 	m := metrics.New()
 	m.SetPolicyRevision(ps.Revision)
+	m.Func("labelguard_audit_queue_depth", "Decision records waiting to be written.", false, func() float64 { return float64(queue.Depth()) })
+	m.Func("labelguard_audit_queue_capacity", "Capacity of the decision audit queue.", false, func() float64 { return float64(queue.Capacity()) })
+	m.Func("labelguard_audit_dropped_total", "Decision records dropped because the queue was full or closed.", true, func() float64 { return float64(queue.Dropped()) })
+	m.Func("labelguard_audit_write_errors_total", "Failed attempts to write decision records.", true, func() float64 { return float64(queue.WriteErrors()) })
+	m.Func("labelguard_audit_written_total", "Decision records written.", true, func() float64 { return float64(queue.Written()) })
 	apiCfg := api.Config{
 		MaxBodyBytes:   cfg.maxBodyBytes,
 		Limits:         cdshooks.Limits{MaxDepth: cfg.maxDepth},
@@ -168,6 +205,9 @@ func runServe(ctx context.Context, cfg serveConfig, stderr interface{ Write([]by
 		EvalTimeout:    cfg.evalTimeout,
 		MaxDraftOrders: cfg.maxDraftOrders,
 		MaxResources:   cfg.maxResources,
+		Audit:          queue,
+		Store:          st,
+		Hasher:         hasher,
 		Fetcher: prefetch.NewFetcher(prefetch.Config{
 			Timeout:  cfg.fhirTimeout,
 			MaxPages: cfg.fhirMaxPages,
@@ -225,6 +265,10 @@ func runServe(ctx context.Context, cfg serveConfig, stderr interface{ Write([]by
 	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	// In-flight requests are done: write what the audit queue still holds.
+	if err := queue.Close(sctx); err != nil {
+		log.Error("audit queue not fully drained at shutdown", slog.String("error", err.Error()))
+	}
 	return nil
 }
 
@@ -263,6 +307,41 @@ func newVerifier(cfg serveConfig, log *slog.Logger) (*auth.Verifier, error) {
 		return nil, fmt.Errorf("authentication settings: %w", err)
 	}
 	return v, nil
+}
+
+// loadHasher reads the hash key, or with SQLite generates one in the data
+// directory on first start, so that `serve` works with no flags while the
+// hashes stay stable across restarts. Replicas sharing PostgreSQL must share
+// one key, so there it is required.
+func loadHasher(cfg serveConfig) (*phi.Hasher, error) {
+	path := cfg.hashKeyFile
+	if path == "" {
+		if cfg.databaseDSN != "" {
+			return nil, fmt.Errorf("--hash-key-file is required with --database-dsn (every replica must hash with the same key)")
+		}
+		if err := os.MkdirAll(cfg.dataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("--data-dir: %w", err)
+		}
+		path = filepath.Join(cfg.dataDir, "hash.key")
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			key := make([]byte, 32)
+			if _, err := rand.Read(key); err != nil {
+				return nil, fmt.Errorf("generate hash key: %w", err)
+			}
+			if err := os.WriteFile(path, []byte(hex.EncodeToString(key)+"\n"), 0o600); err != nil {
+				return nil, fmt.Errorf("write hash key: %w", err)
+			}
+		}
+	}
+	key, err := phi.LoadKey(path)
+	if err != nil {
+		return nil, fmt.Errorf("--hash-key-file: %w", err)
+	}
+	h, err := phi.NewHasher(key)
+	if err != nil {
+		return nil, fmt.Errorf("--hash-key-file: %w", err)
+	}
+	return h, nil
 }
 
 func isLoopback(host string) bool {

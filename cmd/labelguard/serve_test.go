@@ -48,6 +48,7 @@ func TestServeStartsOnEmbeddedDefaultsAndStops(t *testing.T) {
 	cfg := serveConfig{
 		addr: "127.0.0.1:0", maxBodyBytes: 1 << 20, maxDepth: 64,
 		logLevel: "error", logFormat: "json", shutdownTimeout: 5 * time.Second,
+		dataDir: t.TempDir(), auditQueueSize: 100,
 	}
 	done := make(chan error, 1)
 	go func() { done <- runServe(ctx, cfg, out) }()
@@ -122,7 +123,7 @@ func TestServeTLSAndHTTP2(t *testing.T) {
 	defer cancel()
 	out := &syncBuffer{}
 	cfg := serveConfig{addr: "127.0.0.1:0", maxBodyBytes: 1 << 20, maxDepth: 64, logLevel: "error", logFormat: "json",
-		shutdownTimeout: 5 * time.Second, tlsCert: certFile, tlsKey: keyFile}
+		shutdownTimeout: 5 * time.Second, tlsCert: certFile, tlsKey: keyFile, dataDir: t.TempDir(), auditQueueSize: 100}
 	done := make(chan error, 1)
 	go func() { done <- runServe(ctx, cfg, out) }()
 	re := regexp.MustCompile(`listening on (https://[0-9.:]+)`)
@@ -130,6 +131,11 @@ func TestServeTLSAndHTTP2(t *testing.T) {
 	for deadline := time.Now().Add(60 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if m := re.FindStringSubmatch(out.String()); m != nil {
 			base = m[1]
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("serve exited early: %v", err)
+		default:
 		}
 	}
 	if base == "" {

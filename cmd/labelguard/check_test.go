@@ -1,0 +1,57 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/labelguard/labelguard/engine"
+)
+
+func TestCheckCmd(t *testing.T) {
+	// The default set has warnings (shadowed monitoring variants) but no
+	// error.
+	out, _, err := runCmd(t, newCheckCmd())
+	if err != nil || !strings.Contains(out, " 0 error(s)") {
+		t.Fatalf("check of the default set: %v\n%s", err, out)
+	}
+	if _, _, err := runCmd(t, newCheckCmd(), "--strict"); err == nil && strings.Contains(out, "warning") {
+		t.Error("--strict passed with warnings")
+	}
+
+	dir := copyPolicies(t, "../../policies", false)
+	labs := filepath.Join(dir, "rules/jak/labs.rego")
+	replaceIn(t, labs, "lab_low(analyte) := lab if {", "lab_low(analyte) := lab    if {")
+	replaceIn(t, labs, `lab := lib.latest_lab(analyte)`, `lab := lib.latest_lab(analyte)
+	lib.in_valueset(lab, "no-such-value-set")`)
+	replaceIn(t, filepath.Join(dir, "rules/jak/pregnancy.rego"), "# title: ", "# titel: ")
+	out, _, err = runCmd(t, newCheckCmd(), "--policies", dir, "--json")
+	if err == nil {
+		t.Fatal("check passed a broken set")
+	}
+	var rep engine.CheckReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	checks := map[string]int{}
+	for _, p := range rep.Problems {
+		if p.Severity == engine.SeverityError {
+			checks[p.Check]++
+		}
+	}
+	if checks[engine.CheckFormat] != 1 || checks[engine.CheckValueSet] != 1 || checks[engine.CheckMetadata] == 0 {
+		t.Errorf("problems %v:\n%s", checks, out)
+	}
+
+	// --fix rewrites the formatting, the rest stays reported.
+	out, errOut, err := runCmd(t, newCheckCmd(), "--policies", dir, "--fix")
+	if err == nil || !strings.Contains(errOut, "formatted rules/jak/labs.rego") || strings.Contains(out, "[format]") {
+		t.Errorf("--fix: %v\n%s%s", err, out, errOut)
+	}
+	data, _ := os.ReadFile(labs)
+	if strings.Contains(string(data), "lab    if") {
+		t.Error("--fix did not format labs.rego")
+	}
+}

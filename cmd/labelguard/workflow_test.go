@@ -1,0 +1,142 @@
+package main
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/labelguard/labelguard/policyload"
+)
+
+// raiseANCThreshold makes the change docs/policy-authoring.md walks
+// through: the ANC threshold from 1.0 to 1.5 ×10^9/L, with the Rego tests
+// that pin it updated and one new test.
+func raiseANCThreshold(t *testing.T, dir string) {
+	t.Helper()
+	replaceIn(t, filepath.Join(dir, "rules/jak/labs.rego"), `"anc": {"threshold": 1.0, "text": "1.0"`, `"anc": {"threshold": 1.5, "text": "1.5"`)
+	tests := filepath.Join(dir, "rules/jak/labs_test.rego")
+	replaceIn(t, tests, `t.lab("anc", 0.99, 5)`, `t.lab("anc", 1.49, 5)`)
+	replaceIn(t, tests, `t.lab("anc", 1.0, 5)`, `t.lab("anc", 1.5, 5)`)
+	f, err := os.OpenFile(tests, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(`
+test_anc_1_2_fires_with_threshold_1_5 if {
+	fires("jak.lab-anc-low", [upa], {"labs": t.with_labs({"anc": t.lab("anc", 1.2, 5)})})
+}
+`); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func writeKeys(t *testing.T, dir string) (priv, pub string) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalECPrivateKey(k)
+	pder, _ := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	priv, pub = filepath.Join(dir, "private.pem"), filepath.Join(dir, "public.pem")
+	os.WriteFile(priv, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), 0o600)
+	os.WriteFile(pub, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pder}), 0o644)
+	return priv, pub
+}
+
+// TestAuthoringWorkflow follows docs/policy-authoring.md step by step:
+// change a threshold and write a Rego test, check, test, diff over the
+// scenario corpus, build and sign a bundle, evaluate with it. (A running
+// server picking the change up is policyload's TestWatchDirEndToEnd and
+// TestPollBundle.)
+func TestAuthoringWorkflow(t *testing.T) {
+	dir := copyPolicies(t, "../../policies", true)
+	raiseANCThreshold(t, dir)
+
+	// labelguard check
+	out, _, err := runCmd(t, newCheckCmd(), "--policies", dir)
+	if err != nil {
+		t.Fatalf("check: %v\n%s", err, out)
+	}
+
+	// labelguard test: the Rego tests pass, but scenario 028 (an ANC of
+	// exactly 1.0) now expects the wrong cards.
+	scen028 := filepath.Join(dir, "testdata/scenarios/028-labs-at-thresholds-unit-conversions.json")
+	out, _, err = runCmd(t, newTestCmd(), "--policies", dir, "--coverage")
+	if err == nil || !strings.Contains(out, " passed, 0 failed (policy revision") || !strings.Contains(out, "028-labs-at-thresholds-unit-conversions.json") ||
+		!strings.Contains(out, "unexpected jak.lab-anc-low") || !strings.Contains(out, "Scenarios: 126 passed, 1 failed") {
+		t.Fatalf("test before updating the scenario: %v\n%s", err, out)
+	}
+
+	// labelguard diff over the scenario corpus
+	out, _, err = runCmd(t, newDiffCmd(), "--candidate", dir, "--corpus", filepath.Join(dir, "testdata/scenarios"), "--json")
+	if err != nil {
+		t.Fatalf("diff: %v\n%s", err, out)
+	}
+	var rep diffReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Errors != 0 || rep.Summary.Calls != 127 || rep.Base == rep.Candidate {
+		t.Errorf("diff: %d errors, %d items, base %s, candidate %s", rep.Errors, rep.Summary.Calls, rep.Base, rep.Candidate)
+	}
+	if rep.Summary.ChangedCalls == 0 {
+		t.Error("diff found no change")
+	}
+	var changed028 []policyload.Change
+	for _, it := range rep.Items {
+		if strings.HasPrefix(it.Item, "028-") {
+			changed028 = it.Changes
+		}
+	}
+	want := []policyload.Change{
+		{Kind: policyload.Appeared, Rule: "jak.lab-anc-low", Order: "MedicationRequest/upa-1", To: "critical"},
+		{Kind: policyload.Disappeared, Rule: "jak.monitoring-plan", Order: "MedicationRequest/upa-1", From: "info"},
+	}
+	if len(changed028) != 2 || changed028[0] != want[0] || changed028[1] != want[1] {
+		t.Errorf("028 changes %+v, want %+v", changed028, want)
+	}
+	t.Logf("diff summary: %+v", rep.Summary)
+	table, _, err := runCmd(t, newDiffCmd(), "--candidate", dir, "--corpus", filepath.Join(dir, "testdata/scenarios"))
+	if err != nil || !strings.Contains(table, "028-labs-at-thresholds-unit-conversions.json  MedicationRequest/upa-1") {
+		t.Errorf("diff table: %v\n%s", err, table)
+	}
+
+	// The informaticist accepts the impact: update the scenario, test again.
+	replaceIn(t, scen028, `"jak.monitoring-plan"`, `"jak.lab-anc-low"`)
+	out, _, err = runCmd(t, newTestCmd(), "--policies", dir, "--min-coverage", "90")
+	if err != nil || !strings.Contains(out, "Scenarios: 127 passed, 0 failed") || !strings.HasSuffix(out, "PASS\n") {
+		t.Fatalf("test after updating the scenario: %v\n%s", err, out)
+	}
+
+	// labelguard bundle build --signing-key, bundle verify, eval --bundle
+	keys := t.TempDir()
+	priv, pub := writeKeys(t, keys)
+	bundle := filepath.Join(keys, "bundle.tar.gz")
+	if out, errOut, err := runCmd(t, newBundleCmd(), "build", "--policies", dir, "--revision", "2026.11.1", "-o", bundle, "--signing-key", priv); err != nil {
+		t.Fatalf("bundle build: %v\n%s%s", err, out, errOut)
+	}
+	out, _, err = runCmd(t, newBundleCmd(), "verify", "--public-key", pub, bundle)
+	if err != nil || !strings.Contains(out, "signature verified, revision 2026.11.1") {
+		t.Fatalf("bundle verify: %v\n%s", err, out)
+	}
+	out, _, err = runCmd(t, newEvalCmd(), "--bundle", bundle, "--bundle-public-key", pub, "--request", lowANCRequest, "--now", "2026-11-23T12:00:00Z", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev evalReport
+	if err := json.Unmarshal([]byte(out), &ev); err != nil || ev.Revision != "2026.11.1" || len(ev.Cards) == 0 {
+		t.Errorf("eval --bundle: %v %+v", err, ev)
+	}
+	if !strings.Contains(out, "is below 1.5") {
+		t.Errorf("the bundle does not carry the new threshold:\n%s", out)
+	}
+}
