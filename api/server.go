@@ -12,6 +12,8 @@ import (
 	"github.com/labelguard/labelguard/engine"
 	"github.com/labelguard/labelguard/metrics"
 	"github.com/labelguard/labelguard/phi"
+	"github.com/labelguard/labelguard/pipeline"
+	"github.com/labelguard/labelguard/policyload"
 	"github.com/labelguard/labelguard/prefetch"
 	"github.com/labelguard/labelguard/store"
 )
@@ -51,9 +53,22 @@ type Config struct {
 	Store store.Store
 	// Hasher makes the keyed hashes of patient and order identifiers.
 	Hasher *phi.Hasher
+	// Policies reports reload and shadow status on /status and receives
+	// each outcome for shadow evaluation; nil leaves both out.
+	Policies PolicyStatus
+	// Playground, when set, registers the policy playground's page and
+	// read-only endpoints (development and review only).
+	Playground interface{ Register(gin.IRouter) }
 	// FHIRAllow is the FHIR server allow-list used when authentication is
 	// disabled; with authentication, each issuer's own list applies.
 	FHIRAllow []string
+}
+
+// PolicyStatus is the policy manager as the HTTP layer sees it
+// (*policyload.Manager).
+type PolicyStatus interface {
+	Status() policyload.Status
+	ShadowOutcome(service string, out *pipeline.Outcome) bool
 }
 
 // DefaultEvalTimeout is far above a normal evaluation (milliseconds) and
@@ -117,6 +132,12 @@ func (s *Server) Handler() http.Handler {
 	r.GET("/cds-services", s.discovery)
 	if s.cfg.Metrics != nil {
 		r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.cfg.Metrics.Registry, promhttp.HandlerOpts{})))
+	}
+	if s.cfg.Policies != nil {
+		r.GET("/status", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"policies": s.cfg.Policies.Status()}) })
+	}
+	if s.cfg.Playground != nil {
+		s.cfg.Playground.Register(r)
 	}
 	hooks := r.Group("/cds-services", s.authenticate, s.limitBody)
 	hooks.POST("/:id", s.service)

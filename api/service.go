@@ -112,6 +112,11 @@ func (s *Server) service(c *gin.Context) {
 		s.log.Warn("policy defect", slog.String("request_id", requestID(c)), slog.String("note", n))
 	}
 	c.JSON(http.StatusOK, cdshooks.Response{Cards: orEmpty(res.Cards)})
+	if s.cfg.Policies != nil && !res.NoOrderOfInterest {
+		// Off the hot path: the candidate set is evaluated by a bounded
+		// worker after the answer is written, and never returned.
+		s.cfg.Policies.ShadowOutcome(svc.ID, res)
+	}
 }
 
 // allowFHIRServer is the SSRF guard for this call: the authenticated

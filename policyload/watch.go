@@ -76,7 +76,7 @@ func (m *Manager) dirCandidate(dir, site string) *candidate {
 		scenarioDir: scen,
 		siteFile:    site,
 		load: func(ctx context.Context, siteParams []byte) (*engine.PolicySet, error) {
-			return engine.Load(ctx, os.DirFS(dir), engine.Options{SiteParams: siteParams})
+			return engine.Load(ctx, engine.DirFS(dir), engine.Options{SiteParams: siteParams})
 		},
 	}
 }

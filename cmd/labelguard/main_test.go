@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -128,5 +129,31 @@ func TestConfigDocIsCurrent(t *testing.T) {
 	}
 	if !bytes.Equal(want, buf.Bytes()) {
 		t.Errorf("docs/configuration.md is stale: run go test ./cmd/labelguard -run TestConfigDocIsCurrent -update")
+	}
+}
+
+// TestChartFlagsExist checks that every flag the Helm chart passes to
+// `labelguard serve` exists, so a deployment never dies on an unknown flag.
+func TestChartFlagsExist(t *testing.T) {
+	tmpl, err := os.ReadFile(filepath.Join("..", "..", "charts", "labelguard", "templates", "deployment.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	flags := regexp.MustCompile(`- --([a-z][a-z0-9-]*)`).FindAllStringSubmatch(string(tmpl), -1)
+	if len(flags) < 5 {
+		t.Fatalf("found only %d flags in the chart's deployment", len(flags))
+	}
+	serve := newServeCmd()
+	for _, f := range flags {
+		if serve.Flags().Lookup(f[1]) == nil {
+			t.Errorf("the chart passes --%s, which labelguard serve does not have", f[1])
+		}
+	}
+	envs := regexp.MustCompile(`name: (LABELGUARD_[A-Z_]+)`).FindAllStringSubmatch(string(tmpl), -1)
+	for _, e := range envs {
+		name := strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(e[1], "LABELGUARD_"), "_", "-"))
+		if serve.Flags().Lookup(name) == nil {
+			t.Errorf("the chart sets %s, which matches no serve flag", e[1])
+		}
 	}
 }

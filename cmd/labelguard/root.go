@@ -32,7 +32,8 @@ environment, then file, then default.`,
 			return applySettings(cmd.Flags())
 		},
 	}
-	root.AddCommand(newServeCmd(), newRulesCmd(), newReportCmd(), newVersionCmd())
+	root.AddCommand(newServeCmd(), newEvalCmd(), newTestCmd(), newCheckCmd(), newDiffCmd(), newBundleCmd(),
+		newRulesCmd(), newReportCmd(), newVersionCmd())
 	return root
 }
 

@@ -23,38 +23,48 @@ import (
 	"github.com/labelguard/labelguard/engine"
 	"github.com/labelguard/labelguard/metrics"
 	"github.com/labelguard/labelguard/phi"
+	"github.com/labelguard/labelguard/playground"
 	"github.com/labelguard/labelguard/policies"
+	"github.com/labelguard/labelguard/policyload"
 	"github.com/labelguard/labelguard/prefetch"
 	"github.com/labelguard/labelguard/store"
 )
 
 type serveConfig struct {
-	addr            string
-	policyDir       string
-	siteParams      string
-	maxBodyBytes    int64
-	maxDepth        int
-	corsOrigins     []string
-	logLevel        string
-	logFormat       string
-	shutdownTimeout time.Duration
-	authMode        string
-	trustedIssuers  string
-	baseURL         string
-	clockSkew       time.Duration
-	fhirAllow       []string
-	fhirTimeout     time.Duration
-	evalTimeout     time.Duration
-	dataDir         string
-	databaseDSN     string
-	auditRetention  time.Duration
-	auditQueueSize  int
-	hashKeyFile     string
-	tlsCert         string
-	tlsKey          string
-	maxDraftOrders  int
-	maxResources    int
-	fhirMaxPages    int
+	addr              string
+	policyDir         string
+	siteParams        string
+	maxBodyBytes      int64
+	maxDepth          int
+	corsOrigins       []string
+	logLevel          string
+	logFormat         string
+	shutdownTimeout   time.Duration
+	authMode          string
+	trustedIssuers    string
+	baseURL           string
+	clockSkew         time.Duration
+	fhirAllow         []string
+	fhirTimeout       time.Duration
+	evalTimeout       time.Duration
+	watch             bool
+	bundleURL         string
+	bundlePublicKey   string
+	bundlePoll        time.Duration
+	shadowPolicies    string
+	shadowBundleURL   string
+	playground        string
+	playgroundSamples string
+	dataDir           string
+	databaseDSN       string
+	auditRetention    time.Duration
+	auditQueueSize    int
+	hashKeyFile       string
+	tlsCert           string
+	tlsKey            string
+	maxDraftOrders    int
+	maxResources      int
+	fhirMaxPages      int
 }
 
 func newServeCmd() *cobra.Command {
@@ -92,6 +102,14 @@ is not exposed; the Helm chart listens on :8080.`,
 	f.IntVar(&cfg.maxDraftOrders, "max-draft-orders", api.DefaultMaxDraftOrders, "most draft orders accepted in one request (more: 400)")
 	f.IntVar(&cfg.maxResources, "max-resources", api.DefaultMaxResources, "most FHIR resources accepted in one request (more: 413)")
 	f.DurationVar(&cfg.evalTimeout, "eval-timeout", api.DefaultEvalTimeout, "deadline for evaluating the policies of one request (past it the answer is a data.incomplete card)")
+	f.BoolVar(&cfg.watch, "watch", false, "reload --policies and --site-params when they change (compiled and tested first; a failing set is rejected)")
+	f.StringVar(&cfg.bundleURL, "bundle-url", "", "poll this signed OPA bundle (HTTP, ETag) instead of --policies")
+	f.StringVar(&cfg.bundlePublicKey, "bundle-public-key", "", "PEM public key bundles must be signed with")
+	f.DurationVar(&cfg.bundlePoll, "bundle-poll", time.Minute, "bundle polling interval")
+	f.StringVar(&cfg.shadowPolicies, "shadow-policies", "", "candidate policy directory evaluated in shadow beside the active set (never returned to the EHR)")
+	f.StringVar(&cfg.shadowBundleURL, "shadow-bundle-url", "", "candidate bundle evaluated in shadow (verified with --bundle-public-key)")
+	f.StringVar(&cfg.playground, "playground", "auto", "serve the policy playground at /playground/: true, false, or auto (on when authentication is disabled)")
+	f.StringVar(&cfg.playgroundSamples, "playground-samples", "", "directory of sample patients and scenarios for the playground (default: policies/testdata when present)")
 	f.StringVar(&cfg.dataDir, "data-dir", "./data", "directory of the embedded SQLite database (feedback and decision audit) and its generated hash key")
 	f.StringVar(&cfg.databaseDSN, "database-dsn", "", "PostgreSQL DSN (postgres://...); when set, PostgreSQL is used instead of SQLite")
 	f.DurationVar(&cfg.auditRetention, "audit-retention", 30*24*time.Hour, "age after which decision audit rows are purged (0 keeps them)")
@@ -127,7 +145,7 @@ func loadPolicies(ctx context.Context, dir, siteParamsFile string) (*engine.Poli
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 			return nil, fmt.Errorf("--policies %q is not a directory", dir)
 		}
-		fsys = os.DirFS(dir)
+		fsys = engine.DirFS(dir)
 	}
 	opts := engine.Options{}
 	if siteParamsFile != "" {
@@ -158,12 +176,22 @@ func runServe(ctx context.Context, cfg serveConfig, stderr interface{ Write([]by
 	if err != nil {
 		return err
 	}
-	ps, err := loadPolicies(ctx, cfg.policyDir, cfg.siteParams)
-	if err != nil {
-		return fmt.Errorf("policies refused: %w", err)
+	if cfg.watch && cfg.policyDir == "" {
+		return fmt.Errorf("--watch needs --policies DIR (the embedded set never changes)")
 	}
-	log.Info("policies loaded", slog.String("revision", ps.Revision),
-		slog.Int("rules", len(ps.Catalog)), slog.Int("services", len(ps.Services)))
+	if (cfg.bundleURL != "" || cfg.shadowBundleURL != "") && cfg.bundlePublicKey == "" {
+		return fmt.Errorf("--bundle-url and --shadow-bundle-url need --bundle-public-key: an unsigned bundle is never activated")
+	}
+	active := engine.NewActive(nil)
+	if cfg.bundleURL == "" {
+		ps, err := loadPolicies(ctx, cfg.policyDir, cfg.siteParams)
+		if err != nil {
+			return fmt.Errorf("policies refused: %w", err)
+		}
+		log.Info("policies loaded", slog.String("revision", ps.Revision),
+			slog.Int("rules", len(ps.Catalog)), slog.Int("services", len(ps.Services)))
+		active.Store(ps)
+	}
 
 	origins := make([]string, 0, len(cfg.corsOrigins))
 	for _, o := range cfg.corsOrigins {
@@ -189,7 +217,13 @@ func runServe(ctx context.Context, cfg serveConfig, stderr interface{ Write([]by
 	}
 
 	m := metrics.New()
-	m.SetPolicyRevision(ps.Revision)
+	if ps := active.Load(); ps != nil {
+		m.SetPolicyRevision(ps.Revision)
+	}
+	mgr, err := startPolicyManager(ctx, cfg, active, m, log)
+	if err != nil {
+		return err
+	}
 	m.Func("labelguard_audit_queue_depth", "Decision records waiting to be written.", false, func() float64 { return float64(queue.Depth()) })
 	m.Func("labelguard_audit_queue_capacity", "Capacity of the decision audit queue.", false, func() float64 { return float64(queue.Capacity()) })
 	m.Func("labelguard_audit_dropped_total", "Decision records dropped because the queue was full or closed.", true, func() float64 { return float64(queue.Dropped()) })
@@ -218,7 +252,19 @@ func runServe(ctx context.Context, cfg serveConfig, stderr interface{ Write([]by
 	if verifier != nil {
 		apiCfg.Auth = verifier
 	}
-	srv := api.New(apiCfg, engine.NewActive(ps), log)
+	apiCfg.Policies = mgr
+	if on, err := playgroundOn(cfg.playground, verifier == nil); err != nil {
+		return err
+	} else if on {
+		if verifier != nil {
+			log.Warn("the playground is on while authentication is required: its endpoints are not authenticated")
+		}
+		apiCfg.Playground = playground.New(playground.Config{
+			Policies: active, SamplesDir: playgroundSamples(cfg.playgroundSamples),
+			EvalTimeout: cfg.evalTimeout, Logger: log,
+		})
+	}
+	srv := api.New(apiCfg, active, log)
 
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
@@ -342,6 +388,72 @@ func loadHasher(cfg serveConfig) (*phi.Hasher, error) {
 		return nil, fmt.Errorf("--hash-key-file: %w", err)
 	}
 	return h, nil
+}
+
+// startPolicyManager starts hot reload, bundle polling and shadow
+// evaluation as the flags ask.
+func startPolicyManager(ctx context.Context, cfg serveConfig, active *engine.Active, m *metrics.Metrics, log *slog.Logger) (*policyload.Manager, error) {
+	mgr, err := policyload.New(policyload.Config{
+		Active: active, Logger: log, SiteParamsFile: cfg.siteParams,
+		OnReload:   func(o string) { m.PolicyReloads.WithLabelValues(o).Inc() },
+		OnActivate: func(p *engine.PolicySet) { m.SetPolicyRevision(p.Revision) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	var key []byte
+	if cfg.bundlePublicKey != "" {
+		if key, err = os.ReadFile(cfg.bundlePublicKey); err != nil {
+			return nil, fmt.Errorf("--bundle-public-key: %w", err)
+		}
+	}
+	if cfg.watch {
+		if err := mgr.WatchDir(ctx, cfg.policyDir, cfg.siteParams); err != nil {
+			return nil, fmt.Errorf("--watch: %w", err)
+		}
+	}
+	if cfg.bundleURL != "" {
+		if err := mgr.PollBundle(ctx, cfg.bundleURL, key, cfg.bundlePoll); err != nil {
+			return nil, fmt.Errorf("--bundle-url: %w", err)
+		}
+	}
+	if cfg.shadowPolicies != "" {
+		if err := mgr.SetShadowDir(ctx, cfg.shadowPolicies, cfg.siteParams); err != nil {
+			return nil, fmt.Errorf("--shadow-policies: %w", err)
+		}
+	}
+	if cfg.shadowBundleURL != "" {
+		if err := mgr.PollShadowBundle(ctx, cfg.shadowBundleURL, key, cfg.bundlePoll); err != nil {
+			return nil, fmt.Errorf("--shadow-bundle-url: %w", err)
+		}
+	}
+	return mgr, nil
+}
+
+// playgroundOn decides --playground: auto is on exactly when
+// authentication is disabled (a local run), off in a protected deployment.
+func playgroundOn(v string, authDisabled bool) (bool, error) {
+	switch v {
+	case "auto", "":
+		return authDisabled, nil
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return false, fmt.Errorf("--playground %q: want true, false or auto", v)
+}
+
+// playgroundSamples returns the sample directory, defaulting to the
+// repository's policies/testdata when serve runs from a checkout.
+func playgroundSamples(dir string) string {
+	if dir != "" {
+		return dir
+	}
+	if st, err := os.Stat(filepath.Join("policies", "testdata")); err == nil && st.IsDir() {
+		return filepath.Join("policies", "testdata")
+	}
+	return ""
 }
 
 func isLoopback(host string) bool {
