@@ -61,7 +61,7 @@ platelet_action := {
 #   id: abrocitinib.lab-platelets-low
 #   indicator: critical
 #   drugs: [abrocitinib]
-#   hooks: [order-select, order-sign, patient-view]
+#   hooks: [order-select, order-sign]
 #   source:
 #     label: Cibinqo (abrocitinib) US Prescribing Information
 #     section: "2.1, 5"

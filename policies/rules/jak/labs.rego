@@ -61,7 +61,7 @@ lab_action_long := {
 #   id: jak.lab-anc-low
 #   indicator: critical
 #   drugs: [upadacitinib, abrocitinib, baricitinib]
-#   hooks: [order-select, order-sign, patient-view]
+#   hooks: [order-select, order-sign]
 #   source:
 #     label: Rinvoq (upadacitinib) US Prescribing Information
 #     section: "2.1"
@@ -79,7 +79,7 @@ findings contains lab_finding("jak.lab-anc-low", "anc", order, lab) if {
 #   id: jak.lab-alc-low
 #   indicator: critical
 #   drugs: [upadacitinib, abrocitinib, baricitinib]
-#   hooks: [order-select, order-sign, patient-view]
+#   hooks: [order-select, order-sign]
 #   source:
 #     label: Rinvoq (upadacitinib) US Prescribing Information
 #     section: "2.1"
@@ -97,7 +97,7 @@ findings contains lab_finding("jak.lab-alc-low", "alc", order, lab) if {
 #   id: jak.lab-hgb-low
 #   indicator: critical
 #   drugs: [upadacitinib, abrocitinib, baricitinib]
-#   hooks: [order-select, order-sign, patient-view]
+#   hooks: [order-select, order-sign]
 #   source:
 #     label: Rinvoq (upadacitinib) US Prescribing Information
 #     section: "2.1"
