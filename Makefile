@@ -18,5 +18,14 @@ fmt:
 ci:
 	bash .ci/run
 
+# bench regenerates the Go benchmark part of docs/performance.md: every
+# stage on the focused and the heavy request, the decode-only floor in the
+# same run, into docs/bench/current.txt, summarized by benchstat when it is
+# installed (go install golang.org/x/perf/cmd/benchstat@latest). The load
+# tests need running servers: see loadgen/loadtest.sh.
+BENCHSTAT ?= $(shell command -v benchstat || echo $(HOME)/go/bin/benchstat)
+
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./fhir ./engine ./api
+	mkdir -p docs/bench
+	$(GO) test -run '^$$' -bench 'Perf' -benchmem -count 5 -benchtime 400ms ./pipeline ./engine | tee docs/bench/current.txt
+	if [ -x "$(BENCHSTAT)" ]; then $(BENCHSTAT) docs/bench/current.txt; fi

@@ -1141,32 +1141,3 @@ func TestConformanceCardContent(t *testing.T) {
 	}
 }
 
-// TestConformanceLatency: the largest committed whole-patient request is
-// answered well within the 500 ms the specification recommends (median of
-// five calls after a warm-up, prefetch supplied, no FHIR fetch).
-func TestConformanceLatency(t *testing.T) {
-	if testing.Short() {
-		t.Skip("timing test")
-	}
-	h := confServer(t, nil)
-	var biggest []byte
-	var hook string
-	for _, req := range confRequests(t) {
-		if b := confJSON(t, req); len(b) > len(biggest) {
-			biggest, hook = b, req["hook"].(string)
-		}
-	}
-	confPost(t, h, "/cds-services/jak-"+hook, biggest)
-	var times []time.Duration
-	for range 5 {
-		start := time.Now()
-		if rec := confPost(t, h, "/cds-services/jak-"+hook, biggest); rec.Code != http.StatusOK {
-			t.Fatalf("status %d", rec.Code)
-		}
-		times = append(times, time.Since(start))
-	}
-	slices.Sort(times)
-	if times[2] > 500*time.Millisecond {
-		t.Errorf("median %v for a %d-byte request, want under 500 ms", times[2], len(biggest))
-	}
-}

@@ -172,7 +172,25 @@ func runServe(ctx context.Context, cfg serveConfig, stderr interface{ Write([]by
 	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
 		return fmt.Errorf("--tls-cert and --tls-key go together")
 	}
-	verifier, err := newVerifier(cfg, log)
+	hasher, err := loadHasher(cfg)
+	if err != nil {
+		return err
+	}
+	st := store.NewDeferred(store.Config{DataDir: cfg.dataDir, PostgresDSN: cfg.databaseDSN}, 5*time.Second)
+	defer st.Close()
+	octx, ocancel := context.WithTimeout(ctx, 10*time.Second)
+	if err := st.Open(octx); err != nil {
+		// Not fatal: hooks answer while the audit queue buffers and retries.
+		log.Error("database unavailable at startup; audit records will wait in the queue", slog.String("backend", st.Backend()), slog.String("error", err.Error()))
+	}
+	ocancel()
+	queue := store.NewAuditQueue(st, store.QueueOptions{Capacity: cfg.auditQueueSize, Logger: log})
+	if cfg.auditRetention > 0 {
+		go store.RunRetention(ctx, st, time.Hour, cfg.auditRetention, log)
+	}
+
+	replay := &auth.LayeredReplayCache{Shared: st, Local: auth.NewMemoryReplayCache(0, nil), Logger: log}
+	verifier, err := newVerifier(cfg, log, replay)
 	if err != nil {
 		return err
 	}
@@ -199,23 +217,6 @@ func runServe(ctx context.Context, cfg serveConfig, stderr interface{ Write([]by
 			origins = append(origins, o)
 		}
 	}
-	hasher, err := loadHasher(cfg)
-	if err != nil {
-		return err
-	}
-	st := store.NewDeferred(store.Config{DataDir: cfg.dataDir, PostgresDSN: cfg.databaseDSN}, 5*time.Second)
-	defer st.Close()
-	octx, ocancel := context.WithTimeout(ctx, 10*time.Second)
-	if err := st.Open(octx); err != nil {
-		// Not fatal: hooks answer while the audit queue buffers and retries.
-		log.Error("database unavailable at startup; audit records will wait in the queue", slog.String("backend", st.Backend()), slog.String("error", err.Error()))
-	}
-	ocancel()
-	queue := store.NewAuditQueue(st, store.QueueOptions{Capacity: cfg.auditQueueSize, Logger: log})
-	if cfg.auditRetention > 0 {
-		go store.RunRetention(ctx, st, time.Hour, cfg.auditRetention, log)
-	}
-
 	m := metrics.New()
 	if ps := active.Load(); ps != nil {
 		m.SetPolicyRevision(ps.Revision)
@@ -320,7 +321,7 @@ func runServe(ctx context.Context, cfg serveConfig, stderr interface{ Write([]by
 
 // newVerifier builds the JWT verifier the settings ask for; nil means
 // authentication is disabled.
-func newVerifier(cfg serveConfig, log *slog.Logger) (*auth.Verifier, error) {
+func newVerifier(cfg serveConfig, log *slog.Logger, replay auth.ReplayCache) (*auth.Verifier, error) {
 	mode := cfg.authMode
 	if mode == "" {
 		mode = "disabled"
@@ -348,7 +349,9 @@ func newVerifier(cfg serveConfig, log *slog.Logger) (*auth.Verifier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--trusted-issuers: %w", err)
 	}
-	v, err := auth.NewVerifier(auth.Config{Issuers: issuers, BaseURL: cfg.baseURL, ClockSkew: cfg.clockSkew, Logger: log})
+	// The replay cache is shared through the database, so that replicas
+	// reject a token replayed to another one.
+	v, err := auth.NewVerifier(auth.Config{Issuers: issuers, BaseURL: cfg.baseURL, ClockSkew: cfg.clockSkew, Logger: log, Replay: replay})
 	if err != nil {
 		return nil, fmt.Errorf("authentication settings: %w", err)
 	}
