@@ -1140,4 +1140,3 @@ func TestConformanceCardContent(t *testing.T) {
 		t.Fatal("the golden requests produced no cards")
 	}
 }
-
