@@ -8,8 +8,6 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/cover"
-	"github.com/open-policy-agent/opa/v1/storage/inmem"
-	"github.com/open-policy-agent/opa/v1/tester"
 )
 
 // Coverage is the line coverage of the policy modules (test files
@@ -34,49 +32,11 @@ type FileCoverage struct {
 // RunTestsCoverage runs the Rego unit tests like RunTests and measures the
 // line coverage of the policy modules.
 func (ps *PolicySet) RunTestsCoverage(ctx context.Context, filter string) ([]TestResult, *Coverage, error) {
-	doc, err := ps.tables.document()
-	if err != nil {
-		return nil, nil, fmt.Errorf("engine.RunTestsCoverage: %w", err)
-	}
 	cov := cover.New()
-	compiler := ast.NewCompiler().
-		WithCapabilities(Capabilities()).
-		WithEnablePrintStatements(true)
-	r := tester.NewRunner().
-		SetCompiler(compiler).
-		SetStore(inmem.NewFromObject(doc)).
-		SetModules(ps.modules).
-		CapturePrintOutput(true).
-		RaiseBuiltinErrors(true).
-		SetCoverageQueryTracer(cov).
-		Filter(filter)
-	ch, err := r.RunTests(ctx, nil)
+	out, err := ps.runTests(ctx, filter, cov)
 	if err != nil {
 		return nil, nil, fmt.Errorf("engine.RunTestsCoverage: %w", err)
 	}
-	var out []TestResult
-	for res := range ch {
-		tr := TestResult{
-			Package: strings.TrimPrefix(res.Package, "data."),
-			Name:    res.Name,
-			Pass:    !res.Fail && res.Error == nil && !res.Skip,
-			Skip:    res.Skip,
-			Output:  string(res.Output),
-		}
-		if res.Location != nil {
-			tr.Location = fmt.Sprintf("%s:%d", res.Location.File, res.Location.Row)
-		}
-		if res.Error != nil {
-			tr.Error = res.Error.Error()
-		}
-		out = append(out, tr)
-	}
-	slices.SortFunc(out, func(a, b TestResult) int {
-		if c := strings.Compare(a.Package, b.Package); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Name, b.Name)
-	})
 	serving := map[string]*ast.Module{}
 	for p, m := range ps.modules {
 		if !isTest(p) {

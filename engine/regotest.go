@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/cover"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 	"github.com/open-policy-agent/opa/v1/tester"
 )
@@ -28,9 +29,18 @@ type TestResult struct {
 // capabilities as serving. filter is a regular expression over test names
 // ("" runs all).
 func (ps *PolicySet) RunTests(ctx context.Context, filter string) ([]TestResult, error) {
-	doc, err := ps.tables.document()
+	out, err := ps.runTests(ctx, filter, nil)
 	if err != nil {
 		return nil, fmt.Errorf("engine.RunTests: %w", err)
+	}
+	return out, nil
+}
+
+// runTests runs the tests, tracing coverage into cov when it is set.
+func (ps *PolicySet) runTests(ctx context.Context, filter string, cov *cover.Cover) ([]TestResult, error) {
+	doc, err := ps.tables.document()
+	if err != nil {
+		return nil, err
 	}
 	compiler := ast.NewCompiler().
 		WithCapabilities(Capabilities()).
@@ -42,9 +52,12 @@ func (ps *PolicySet) RunTests(ctx context.Context, filter string) ([]TestResult,
 		CapturePrintOutput(true).
 		RaiseBuiltinErrors(true).
 		Filter(filter)
+	if cov != nil {
+		r = r.SetCoverageQueryTracer(cov)
+	}
 	ch, err := r.RunTests(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("engine.RunTests: %w", err)
+		return nil, err
 	}
 	var out []TestResult
 	for res := range ch {
