@@ -21,6 +21,7 @@ type Metrics struct {
 	FetchDuration   *prometheus.HistogramVec
 	FetchErrors     *prometheus.CounterVec
 	DataIncomplete  *prometheus.CounterVec
+	ShadowChanges   *prometheus.CounterVec
 }
 
 // New registers the collectors, with the Go runtime and process collectors,
@@ -62,7 +63,12 @@ func New() *Metrics {
 		Name: "labelguard_data_issues_total",
 		Help: "Data that could not be obtained or was dropped, by kind and prefetch key.",
 	}, []string{"kind", "key"})
+	m.ShadowChanges = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "labelguard_shadow_changes_total",
+		Help: "Cards the shadow (candidate) policy set would change, by service, rule and kind (appeared, disappeared, indicator).",
+	}, []string{"service", "rule", "kind"})
 	m.Registry.MustRegister(
+		m.ShadowChanges,
 		m.Requests, m.RequestDuration, m.Cards, m.PolicyRevision, m.PolicyReloads,
 		m.FetchDuration, m.FetchErrors, m.DataIncomplete,
 		collectors.NewGoCollector(),

@@ -17,8 +17,10 @@ import (
 	"github.com/labelguard/labelguard/cdshooks"
 	"github.com/labelguard/labelguard/engine"
 	"github.com/labelguard/labelguard/fhir"
+	"github.com/labelguard/labelguard/phi"
 	"github.com/labelguard/labelguard/pipeline"
 	"github.com/labelguard/labelguard/policies"
+	"github.com/labelguard/labelguard/store"
 )
 
 // The benchmarks measure each stage of one hook call on the focused
@@ -182,5 +184,40 @@ func BenchmarkHandler(b *testing.B) {
 			b.Fatalf("status %d: %s", rec.Code, rec.Body)
 		}
 		_, _ = io.Copy(io.Discard, rec.Body)
+	}
+}
+
+// BenchmarkHandlerAudit is BenchmarkHandler with the decision audit on
+// (SQLite, the default): the record goes to a bounded queue, so the hook's
+// latency should not move.
+func BenchmarkHandlerAudit(b *testing.B) {
+	for _, audit := range []bool{false, true} {
+		b.Run(map[bool]string{false: "off", true: "on"}[audit], func(b *testing.B) {
+			ps := load(b)
+			cfg := api.Config{Now: func() time.Time { return now }}
+			if audit {
+				st, err := store.Open(context.Background(), store.Config{DataDir: b.TempDir()})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer st.Close()
+				q := store.NewAuditQueue(st, store.QueueOptions{})
+				defer q.Close(context.Background())
+				h, _ := phi.NewHasher([]byte("0123456789abcdef0123456789abcdef"))
+				cfg.Audit, cfg.Hasher = q, h
+			}
+			h := api.New(cfg, engine.NewActive(ps), slog.New(slog.DiscardHandler)).Handler()
+			body := focused(b)
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodPost, "/cds-services/jak-order-sign", bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("status %d", rec.Code)
+				}
+			}
+		})
 	}
 }

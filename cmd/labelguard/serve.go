@@ -400,6 +400,9 @@ func startPolicyManager(ctx context.Context, cfg serveConfig, active *engine.Act
 		Active: active, Logger: log, SiteParamsFile: cfg.siteParams,
 		OnReload:   func(o string) { m.PolicyReloads.WithLabelValues(o).Inc() },
 		OnActivate: func(p *engine.PolicySet) { m.SetPolicyRevision(p.Revision) },
+		OnShadowChange: func(svc string, c policyload.Change) {
+			m.ShadowChanges.WithLabelValues(svc, c.Rule, c.Kind).Inc()
+		},
 	})
 	if err != nil {
 		return nil, err
