@@ -52,6 +52,7 @@ func TestDeriveSyntheaAbrocitinibWithActiveClopidogrel(t *testing.T) {
 		Codes:       []string{"http://www.nlm.nih.gov/research/umls/rxnorm|2581786"},
 		Text:        " abrocitinib 100 mg oral tablet cibinqo ",
 		Display:     "abrocitinib 100 MG Oral Tablet [Cibinqo]",
+		ValueSets:   []string{"abrocitinib", "jak-inhibitors"},
 		Ingredients: []string{"abrocitinib"}, Target: "abrocitinib", Route: "oral",
 		Status: "draft", Intent: "order", Draft: true,
 		StrengthMg: f64(100), DoseMg: f64(100), FrequencyPerDay: f64(1), DailyDoseMg: f64(100),
@@ -405,14 +406,14 @@ func TestImmunizationsAndAllergies(t *testing.T) {
 			`{"resourceType":"AllergyIntolerance","id":"a3","verificationStatus":{"coding":[{"code":"refuted"}]},"code":{"text":"Latex"}}`),
 	}
 	got := mustDerive(t, Request{Hook: "patient-view", Prefetch: pf})
-	wantImm := []facts.Immunization{{Ref: "Immunization/i1", Codes: []string{"http://hl7.org/fhir/sid/cvx|187"}, Text: " zoster recombinant ", Display: "zoster recombinant", Status: "completed", Date: "2025-01-02T00:00:00Z"}}
+	wantImm := []facts.Immunization{{Ref: "Immunization/i1", Codes: []string{"http://hl7.org/fhir/sid/cvx|187"}, Text: " zoster recombinant ", Display: "zoster recombinant", ValueSets: []string{}, Status: "completed", Date: "2025-01-02T00:00:00Z"}}
 	if diff := cmp.Diff(wantImm, got.Input.Immunizations); diff != "" {
 		t.Errorf("immunizations (-want +got):\n%s", diff)
 	}
 	wantAll := []facts.Allergy{
-		{Ref: "AllergyIntolerance/a1", Codes: []string{"http://www.nlm.nih.gov/research/umls/rxnorm|2581781"}, Text: " cibinqo abrocitinib ", Display: "Cibinqo", Active: true},
-		{Ref: "AllergyIntolerance/a2", Text: " penicillin ", Display: "Penicillin"},
-		{Ref: "AllergyIntolerance/a3", Text: " latex ", Display: "Latex"},
+		{Ref: "AllergyIntolerance/a1", Codes: []string{"http://www.nlm.nih.gov/research/umls/rxnorm|2581781"}, Text: " cibinqo abrocitinib ", Display: "Cibinqo", ValueSets: []string{"abrocitinib", "jak-inhibitors"}, Active: true},
+		{Ref: "AllergyIntolerance/a2", Text: " penicillin ", Display: "Penicillin", ValueSets: []string{}},
+		{Ref: "AllergyIntolerance/a3", Text: " latex ", Display: "Latex", ValueSets: []string{}},
 	}
 	if diff := cmp.Diff(wantAll, got.Input.Allergies); diff != "" {
 		t.Errorf("allergies (-want +got):\n%s", diff)
