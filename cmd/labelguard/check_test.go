@@ -11,14 +11,23 @@ import (
 )
 
 func TestCheckCmd(t *testing.T) {
-	// The default set has warnings (shadowed monitoring variants) but no
-	// error.
+	// The default set is clean: no error and no warning, so --strict
+	// passes too.
 	out, _, err := runCmd(t, newCheckCmd())
-	if err != nil || !strings.Contains(out, " 0 error(s)") {
+	if err != nil || !strings.Contains(out, " 0 error(s), 0 warning(s)") {
 		t.Fatalf("check of the default set: %v\n%s", err, out)
 	}
-	if _, _, err := runCmd(t, newCheckCmd(), "--strict"); err == nil && strings.Contains(out, "warning") {
-		t.Error("--strict passed with warnings")
+	if _, _, err := runCmd(t, newCheckCmd(), "--strict"); err != nil {
+		t.Errorf("--strict failed on the clean default set: %v", err)
+	}
+	// A variant that can never be chosen is a warning: --strict fails on it.
+	warn := copyPolicies(t, "../../policies", false)
+	replaceIn(t, filepath.Join(warn, "rules/jak/labs.rego"), "#   hooks: [order-select, order-sign]", "#   hooks: [order-select, order-sign, patient-view]")
+	if out, _, err := runCmd(t, newCheckCmd(), "--policies", warn); err != nil || strings.Contains(out, " 0 warning(s)") {
+		t.Errorf("a shadowed variant gave no warning: %v\n%s", err, out)
+	}
+	if _, _, err := runCmd(t, newCheckCmd(), "--policies", warn, "--strict"); err == nil {
+		t.Error("--strict passed with a warning")
 	}
 
 	dir := copyPolicies(t, "../../policies", false)
