@@ -68,3 +68,31 @@ display_name(x) := x.display if {
 } else := trim_space(x.text) if {
 	trim_space(x.text) != ""
 } else := x.ref
+
+# evidence_dose: the order itself, with the daily dose derived from it.
+evidence_dose(order) := compact({
+	"reference": order.ref,
+	"display": truncate(sprintf("Ordered: %s", [display_name(order)]), 80),
+	"value": object.get(order, "dailyDoseMg", null),
+	"unit": unit_if_dose(order),
+})
+
+unit_if_dose(order) := "mg/day" if is_number(object.get(order, "dailyDoseMg", null))
+
+else := null
+
+# evidence_dispense: the order itself, with the quantity dispensed.
+evidence_dispense(order) := compact({
+	"reference": order.ref,
+	"display": truncate(sprintf("Dispense: %s", [display_name(order)]), 80),
+	"value": object.get(order, ["dispenseQuantity", "value"], null),
+	"unit": object.get(order, ["dispenseQuantity", "unit"], null),
+})
+
+# evidence_age: the patient, with the age in years at the evaluation time.
+evidence_age := compact({
+	"reference": input.patient.ref,
+	"display": "Age",
+	"value": age,
+	"unit": "years",
+})

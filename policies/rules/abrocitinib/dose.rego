@@ -50,7 +50,7 @@ findings contains f if {
 			lib.cite("abrocitinib", "§2.2"),
 		]),
 		"order": order.ref,
-		"evidence": [],
+		"evidence": [lib.evidence_dose(order)],
 		"suggestions": lib.update_dose(order, dose.usual),
 		"links": lib.label_links("abrocitinib"),
 	}

@@ -38,7 +38,7 @@ findings contains f if {
 			lib.cite("abrocitinib", "§1 and §8.4"),
 		]),
 		"order": order.ref,
-		"evidence": [],
+		"evidence": [lib.evidence_age],
 		"suggestions": [],
 		"links": lib.label_links("abrocitinib"),
 	}

@@ -77,7 +77,7 @@ findings contains f if {
 			lib.cite("baricitinib", "section 4.2"),
 		]),
 		"order": order.ref,
-		"evidence": [],
+		"evidence": [lib.evidence_dose(order)],
 		"suggestions": lib.update_dose(order, dose.reduced),
 		"links": lib.label_links("baricitinib"),
 	}
@@ -87,7 +87,7 @@ findings contains f if {
 dose_risks := [x | some x in jak.risk_factors; x.id in dose_risk_factor_ids] if {
 	not lib.age >= elderly_age
 } else := array.concat(
-	[{"id": "age-65", "display": sprintf("Age %d (65 or older)", [lib.age]), "evidence": []}],
+	[{"id": "age-65", "display": sprintf("Age %d (65 or older)", [lib.age]), "evidence": [lib.evidence_age]}],
 	[x | some x in jak.risk_factors; x.id in dose_risk_factor_ids],
 )
 

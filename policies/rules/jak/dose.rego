@@ -69,7 +69,7 @@ findings contains f if {
 			"Enter the dose as a quantity in mg (or tablets of a known strength) with a frequency.",
 		]),
 		"order": order.ref,
-		"evidence": [],
+		"evidence": [lib.evidence_dose(order)],
 		"suggestions": [],
 		"links": lib.label_links(order.target),
 	}

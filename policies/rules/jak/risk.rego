@@ -11,7 +11,7 @@ import data.labelguard.lib
 risk_ages := {"elderly": 65, "cv_risk": 50}
 
 # risk_factors: {id, display, evidence} of every factor present.
-risk_factors contains {"id": "age-65", "display": sprintf("Age %d (65 or older)", [lib.age]), "evidence": []} if {
+risk_factors contains {"id": "age-65", "display": sprintf("Age %d (65 or older)", [lib.age]), "evidence": [lib.evidence_age]} if {
 	lib.age >= risk_ages.elderly
 }
 

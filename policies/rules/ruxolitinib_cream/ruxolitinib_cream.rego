@@ -45,7 +45,7 @@ findings contains f if {
 			lib.cite("ruxolitinib-cream", "§1 (revised 09/2025)"),
 		]),
 		"order": order.ref,
-		"evidence": [],
+		"evidence": [lib.evidence_age],
 		"suggestions": [],
 		"links": lib.label_links("ruxolitinib-cream"),
 	}
@@ -92,7 +92,7 @@ findings contains f if {
 			lib.cite("ruxolitinib-cream", "§2.1"),
 		]),
 		"order": order.ref,
-		"evidence": [],
+		"evidence": [lib.evidence_dispense(order)],
 		"suggestions": [],
 		"links": lib.label_links("ruxolitinib-cream"),
 	}
@@ -196,7 +196,7 @@ findings contains f if {
 			lib.cite("ruxolitinib-cream", "§2.1"),
 		]),
 		"order": order.ref,
-		"evidence": [],
+		"evidence": [lib.evidence_med(m) | some m in input.medications; m.active; lib.target(m) == "ruxolitinib-cream"],
 		"suggestions": [],
 		"links": lib.label_links("ruxolitinib-cream"),
 	}

@@ -106,7 +106,7 @@ findings contains f if {
 			lib.cite("upadacitinib", section_25),
 		]),
 		"order": order.ref,
-		"evidence": [],
+		"evidence": [lib.evidence_dose(order)],
 		"suggestions": lib.update_dose(order, dose.start),
 		"links": lib.label_links("upadacitinib"),
 	}
@@ -136,7 +136,7 @@ findings contains f if {
 			lib.cite("upadacitinib", section_25),
 		]),
 		"order": order.ref,
-		"evidence": [],
+		"evidence": [lib.evidence_dose(order)],
 		"suggestions": lib.update_dose(order, dose.start),
 		"links": lib.label_links("upadacitinib"),
 	}
@@ -166,7 +166,7 @@ findings contains f if {
 			lib.cite("upadacitinib", section_25),
 		]),
 		"order": order.ref,
-		"evidence": [],
+		"evidence": [lib.evidence_dose(order), lib.evidence_age],
 		"suggestions": lib.update_dose(order, dose.age65),
 		"links": lib.label_links("upadacitinib"),
 	}

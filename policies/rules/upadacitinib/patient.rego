@@ -38,7 +38,7 @@ findings contains f if {
 			lib.cite("upadacitinib", "§1 and §8.4"),
 		]),
 		"order": order.ref,
-		"evidence": [],
+		"evidence": [lib.evidence_age],
 		"suggestions": [],
 		"links": lib.label_links("upadacitinib"),
 	}
@@ -81,7 +81,7 @@ findings contains f if {
 			lib.cite("upadacitinib", section_25),
 		]),
 		"order": order.ref,
-		"evidence": [lib.evidence_lab(w, "Body weight") | w := lib.latest_lab("weight")],
+		"evidence": array.concat([lib.evidence_age], [lib.evidence_lab(w, "Body weight") | w := lib.latest_lab("weight")]),
 		"suggestions": [],
 		"links": lib.label_links("upadacitinib"),
 	}

@@ -19,7 +19,8 @@ test_age_unknown_does_not_fire_age_min if {
 test_adolescent_under_40_kg_fires if {
 	labs := t.with_labs({"weight": t.lab("weight", 39.9, 10)})
 	f := finding("upadacitinib.weight-min", [upa(15)], {"patient": t.patient(14, "female"), "labs": labs})
-	f.evidence[0].value == 39.9
+	f.evidence[0].value == 14 # the age
+	f.evidence[1].value == 39.9 # the weight
 }
 
 test_adolescent_at_40_kg_does_not_fire if {
