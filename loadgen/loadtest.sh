@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# loadtest.sh runs the load tests of docs/performance.md against servers it
+# starts on loopback: labelguard with authentication off, with ES256 and
+# with ES384 client JWTs, and opa run --server on the same policies and
+# data. Usage (from the repository root):
+#
+#   loadgen/loadtest.sh [RATE] [DURATION] [SOAK]     # defaults: 500 60s 5m
+#
+# It needs the opa CLI (go install github.com/open-policy-agent/opa@v1.22.2)
+# for the comparison; without it that part is skipped.
+set -euo pipefail
+RATE=${1:-500}
+DURATION=${2:-60s}
+SOAK=${3:-5m}
+OUT=$(mktemp -d)
+OPA=${OPA:-$(command -v opa || echo "$HOME/go/bin/opa")}
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+go build -o "$OUT/labelguard" ./cmd/labelguard
+go build -o "$OUT/lgbench" ./loadgen/cmd/lgbench
+B="$OUT/lgbench"
+
+wait_up() { for _ in $(seq 100); do curl -fsS "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "server $1 did not start" >&2; return 1; }
+
+echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2), $(go version)"
+echo "== load before: $(cat /proc/loadavg)"
+
+# Authentication off.
+"$OUT/labelguard" serve --addr 127.0.0.1:18080 --log-level warn 2>"$OUT/serve.log" &
+SPID=$!; PIDS+=("$SPID")
+wait_up http://127.0.0.1:18080/healthz
+"$B" --url http://127.0.0.1:18080 --rate "$RATE" --duration "$DURATION" --mode both --server-pid "$SPID"
+"$B" --url http://127.0.0.1:18080 --rate 0 --workers 4 --duration 20s --mode cold --server-pid "$SPID"
+
+# OPA over REST with the input labelguard derives, same rate.
+if [ -x "$OPA" ]; then
+  go run ./internal/tools/policydata policies >"$OUT/data.json"
+  "$OPA" run --server --addr 127.0.0.1:18181 --log-level error policies/lib policies/main policies/rules "$OUT/data.json" 2>"$OUT/opa.log" &
+  PIDS+=("$!")
+  wait_up http://127.0.0.1:18181/health
+  "$B" --url http://127.0.0.1:18080 --opa-url http://127.0.0.1:18181 --rate "$RATE" --duration "$DURATION" --mode cold --server-pid "$SPID"
+fi
+
+# Memory soak (RSS from /proc).
+"$B" --url http://127.0.0.1:18080 --rate "$RATE" --soak "$SOAK" --sample 15s --server-pid "$SPID"
+kill "$SPID"
+
+# Authentication on: one JWT per request, ES256 then ES384.
+"$B" --write-issuer "$OUT/keys" --issuer https://bench.labelguard.test
+"$OUT/labelguard" serve --addr 127.0.0.1:18082 --log-level warn --auth required \
+  --trusted-issuers "$OUT/keys/trusted-issuers.json" --base-url http://127.0.0.1:18082 2>"$OUT/serve-auth.log" &
+APID=$!; PIDS+=("$APID")
+wait_up http://127.0.0.1:18082/healthz
+for alg in es256 es384; do
+  "$B" --url http://127.0.0.1:18082 --rate "$RATE" --duration "$DURATION" --mode cold \
+    --sign-key "$OUT/keys/$alg.pem" --kid "$alg" --issuer https://bench.labelguard.test --server-pid "$APID"
+done
+echo "== load after: $(cat /proc/loadavg)"
