@@ -104,7 +104,7 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*PolicySet, error) {
 		tables:   tbl,
 		modules:  src.modules,
 		compiler: compiler,
-		store:    inmem.NewFromObject(doc),
+		store:    inmem.NewFromObjectWithOpts(doc, inmem.OptReturnASTValuesOnRead(true)),
 		queries:  map[string]*rego.PreparedEvalQuery{},
 	}
 	if opts.Revision != "" {
