@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -165,4 +166,29 @@ func mustParse(t *testing.T, der []byte) *x509.Certificate {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// TestServeRefusesBrokenPolicies: a policy set whose rule lacks its
+// METADATA stops startup with a message naming the file and the rule.
+func TestServeRefusesBrokenPolicies(t *testing.T) {
+	dir := copyPolicies(t, "../../policies", false)
+	path := filepath.Join(dir, "rules", "jak", "allergy.rego")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(b), "# METADATA", "# (metadata removed)", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := serveConfig{addr: "127.0.0.1:0", policyDir: dir, maxBodyBytes: 1 << 20, maxDepth: 64,
+		logLevel: "error", logFormat: "json", dataDir: t.TempDir(), auditQueueSize: 10}
+	err = runServe(context.Background(), cfg, &syncBuffer{})
+	if err == nil {
+		t.Fatal("serve started on a policy set with a rule lacking METADATA")
+	}
+	for _, want := range []string{"rules/jak/allergy.rego:", "labelguard.rules.jak.findings", "METADATA"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %q", err, want)
+		}
+	}
 }
