@@ -447,7 +447,7 @@ func TestConformanceHookInstance(t *testing.T) {
 	h := confServer(t, nil)
 	req := confRequests(t)["upadacitinib-45mg-low-anc"]
 	if req == nil {
-		t.Skip("golden request upadacitinib-45mg-low-anc not found")
+		t.Fatal("golden request upadacitinib-45mg-low-anc not found")
 	}
 	call := func(hi any) *httptest.ResponseRecorder {
 		r := confClone(t, req)
@@ -927,7 +927,7 @@ func TestConformanceOrderSelectSelections(t *testing.T) {
 	h := confServer(t, nil)
 	req := confRequests(t)["upadacitinib-15mg-normal-cbc"]
 	if req == nil || req["hook"] != "order-select" {
-		t.Skip("golden order-select request not found")
+		t.Fatal("golden order-select request not found")
 	}
 	ctx := req["context"].(map[string]any)
 	sel := ctx["selections"].([]any)
@@ -986,7 +986,7 @@ func TestConformanceOrderSignResigned(t *testing.T) {
 	h := confServer(t, nil)
 	req := confRequests(t)["abrocitinib-with-clopidogrel"]
 	if req == nil {
-		t.Skip("golden request abrocitinib-with-clopidogrel not found")
+		t.Fatal("golden request abrocitinib-with-clopidogrel not found")
 	}
 	draft := confPost(t, h, "/cds-services/jak-order-sign", confJSON(t, req))
 	r := confClone(t, req)
