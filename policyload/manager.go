@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/labelguard/labelguard/engine"
+	"github.com/labelguard/labelguard/facts"
 	"github.com/labelguard/labelguard/scenario"
 )
 
@@ -42,6 +43,10 @@ type Config struct {
 	// OnShadowChange is called for every card difference shadow mode
 	// finds (metrics, audit); it must not block.
 	OnShadowChange func(service string, c Change)
+	// OnShadowResult is called with every shadow evaluation (the candidate
+	// set's revision and result), so that its cards can be audited beside
+	// the active set's; it must not block.
+	OnShadowResult func(service string, in *facts.Input, revision string, res *engine.Result)
 	// Debounce is how long a directory must be quiet before a reload
 	// (default 500ms): an editor's save or a git checkout is one reload.
 	Debounce time.Duration

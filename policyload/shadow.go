@@ -219,6 +219,9 @@ func (m *Manager) shadowOne(ctx context.Context, s *shadow, call ShadowCall) {
 		s.lastErr = err.Error()
 		return
 	}
+	if m.cfg.OnShadowResult != nil {
+		m.cfg.OnShadowResult(call.Service, call.Input, ps.Revision, res)
+	}
 	changes := Compare(call.Active, res.Findings)
 	s.tally.Add(changes)
 	if m.cfg.OnShadowChange != nil {

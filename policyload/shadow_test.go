@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/labelguard/labelguard/engine"
+	"github.com/labelguard/labelguard/facts"
 )
 
 func TestCompare(t *testing.T) {
@@ -43,7 +44,9 @@ func TestShadow(t *testing.T) {
 	dir := copyDir(t, "testdata/mini")
 	active := loadDir(t, dir)
 	changes := make(chan Change, 10)
-	m, err := New(Config{Active: engine.NewActive(active), OnShadowChange: func(_ string, c Change) { changes <- c }})
+	results := make(chan string, 10)
+	m, err := New(Config{Active: engine.NewActive(active), OnShadowChange: func(_ string, c Change) { changes <- c },
+		OnShadowResult: func(_ string, _ *facts.Input, rev string, _ *engine.Result) { results <- rev }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,6 +78,11 @@ func TestShadow(t *testing.T) {
 	}
 	if c := <-changes; c.Kind != Disappeared || c.Order != "MedicationRequest/1" {
 		t.Errorf("change %+v", c)
+	}
+	for range 3 {
+		if rev := <-results; rev == active.Revision || rev == "" {
+			t.Errorf("shadow result reported with revision %q, want the candidate's", rev)
+		}
 	}
 	// The active set is untouched: shadow never answers.
 	if m.cfg.Active.Load() != active {

@@ -21,6 +21,7 @@ import (
 	"github.com/labelguard/labelguard/auth"
 	"github.com/labelguard/labelguard/cdshooks"
 	"github.com/labelguard/labelguard/engine"
+	"github.com/labelguard/labelguard/facts"
 	"github.com/labelguard/labelguard/metrics"
 	"github.com/labelguard/labelguard/phi"
 	"github.com/labelguard/labelguard/playground"
@@ -221,7 +222,7 @@ func runServe(ctx context.Context, cfg serveConfig, stderr interface{ Write([]by
 	if ps := active.Load(); ps != nil {
 		m.SetPolicyRevision(ps.Revision)
 	}
-	mgr, err := startPolicyManager(ctx, cfg, active, m, log)
+	mgr, err := startPolicyManager(ctx, cfg, active, m, shadowAuditor(queue, hasher), log)
 	if err != nil {
 		return err
 	}
@@ -395,9 +396,10 @@ func loadHasher(cfg serveConfig) (*phi.Hasher, error) {
 
 // startPolicyManager starts hot reload, bundle polling and shadow
 // evaluation as the flags ask.
-func startPolicyManager(ctx context.Context, cfg serveConfig, active *engine.Active, m *metrics.Metrics, log *slog.Logger) (*policyload.Manager, error) {
+func startPolicyManager(ctx context.Context, cfg serveConfig, active *engine.Active, m *metrics.Metrics,
+	onShadow func(string, *facts.Input, string, *engine.Result), log *slog.Logger) (*policyload.Manager, error) {
 	mgr, err := policyload.New(policyload.Config{
-		Active: active, Logger: log, SiteParamsFile: cfg.siteParams,
+		Active: active, Logger: log, SiteParamsFile: cfg.siteParams, OnShadowResult: onShadow,
 		OnReload:   func(o string) { m.PolicyReloads.WithLabelValues(o).Inc() },
 		OnActivate: func(p *engine.PolicySet) { m.SetPolicyRevision(p.Revision) },
 		OnShadowChange: func(svc string, c policyload.Change) {
@@ -434,6 +436,32 @@ func startPolicyManager(ctx context.Context, cfg serveConfig, active *engine.Act
 		}
 	}
 	return mgr, nil
+}
+
+// shadowAuditor records the shadow set's cards in the decision audit under
+// the service "shadow:<id>" with the candidate's revision, so that a release
+// can be judged on live traffic with the same report as the active set.
+func shadowAuditor(q *store.AuditQueue, h *phi.Hasher) func(string, *facts.Input, string, *engine.Result) {
+	return func(service string, in *facts.Input, revision string, res *engine.Result) {
+		d := store.Decision{
+			Time: time.Now().UTC(), Service: "shadow:" + service, Hook: in.Hook, HookInstance: in.HookInstance,
+			PolicyRevision: revision, ErrorKind: "shadow",
+		}
+		if in.Patient != nil {
+			d.PatientHash = h.Hash(strings.TrimPrefix(in.Patient.Ref, "Patient/"))
+		}
+		for i, c := range res.Cards {
+			sc := store.Card{UUID: c.UUID, Indicator: c.Indicator}
+			if c.Source.Topic != nil {
+				sc.Rule = c.Source.Topic.Code
+			}
+			if i < len(res.Findings) && res.Findings[i].Order != "" {
+				sc.Order = h.HashRef(res.Findings[i].Order)
+			}
+			d.Cards = append(d.Cards, sc)
+		}
+		q.Enqueue(d)
+	}
 }
 
 // playgroundOn decides --playground: auto is on exactly when

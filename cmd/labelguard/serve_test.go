@@ -21,6 +21,12 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/labelguard/labelguard/cdshooks"
+	"github.com/labelguard/labelguard/engine"
+	"github.com/labelguard/labelguard/facts"
+	"github.com/labelguard/labelguard/phi"
+	"github.com/labelguard/labelguard/store"
 )
 
 // syncBuffer lets the test read what serve prints while it runs.
@@ -190,5 +196,43 @@ func TestServeRefusesBrokenPolicies(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %q", err, want)
 		}
+	}
+}
+
+// TestShadowAuditor: shadow evaluations land in the decision audit under
+// "shadow:<service>" with the candidate's revision and hashed identifiers.
+func TestShadowAuditor(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	q := store.NewAuditQueue(st, store.QueueOptions{})
+	h, err := phi.NewHasher([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &facts.Input{Hook: "order-sign", HookInstance: "hi", Patient: &facts.Patient{Ref: "Patient/p1"}}
+	res := &engine.Result{
+		Findings: []engine.Finding{{Rule: "upadacitinib.dose-max", Indicator: "critical", Order: "MedicationRequest/m1"}},
+		Cards: []cdshooks.Card{{UUID: "u1", Indicator: "critical",
+			Source: cdshooks.Source{Topic: &cdshooks.Coding{System: engine.TopicSystem, Code: "upadacitinib.dose-max"}}}},
+	}
+	shadowAuditor(q, h)("jak-order-sign", in, "candidate-rev", res)
+	if err := q.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := st.Decisions(ctx, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds) != 1 {
+		t.Fatalf("%d decisions, want 1", len(ds))
+	}
+	d := ds[0]
+	if d.Service != "shadow:jak-order-sign" || d.PolicyRevision != "candidate-rev" || d.PatientHash != h.Hash("p1") ||
+		len(d.Cards) != 1 || d.Cards[0].Rule != "upadacitinib.dose-max" || d.Cards[0].Order != h.HashRef("MedicationRequest/m1") {
+		t.Errorf("shadow decision = %+v", d)
 	}
 }
