@@ -69,7 +69,6 @@ func (s *Server) recordDecision(c *gin.Context, r *callRecord) {
 		}
 	}
 	if !s.cfg.Audit.Enqueue(d) {
-		addLogAttrs(c)
 		s.log.Warn("audit record dropped: queue full or closed", "request_id", requestID(c), "service", r.service)
 	}
 }
