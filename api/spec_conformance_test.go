@@ -33,6 +33,7 @@ import (
 	"github.com/labelguard/labelguard/api"
 	"github.com/labelguard/labelguard/auth"
 	"github.com/labelguard/labelguard/cdshooks"
+	"github.com/labelguard/labelguard/conformance"
 	"github.com/labelguard/labelguard/engine"
 	"github.com/labelguard/labelguard/policies"
 	"github.com/labelguard/labelguard/prefetch"
@@ -191,44 +192,12 @@ func confMinimalOrder(hook, hookInstance, medication, status string) map[string]
 	}
 }
 
-// confEmptyJSON walks a JSON document and reports every null and every empty
-// string, array or object, by JSON path. allow names the paths where an
+// confEmptyJSON reports every null and every empty string, array or
+// object, by JSON path, with the black-box runner's own checker so that the
+// in-process and the deployed checks agree. allow names the paths where an
 // empty value is what the specification asks for ("$.cards").
 func confEmptyJSON(raw []byte, allow ...string) ([]string, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	var bad []string
-	var walk func(path string, v any)
-	walk = func(path string, v any) {
-		empty := false
-		switch x := v.(type) {
-		case nil:
-			bad = append(bad, path+" is null")
-			return
-		case string:
-			empty = x == ""
-		case []any:
-			empty = len(x) == 0
-			for i, e := range x {
-				walk(fmt.Sprintf("%s[%d]", path, i), e)
-			}
-		case map[string]any:
-			empty = len(x) == 0
-			for k, e := range x {
-				walk(path+"."+k, e)
-			}
-		}
-		if empty && !slices.Contains(allow, path) {
-			bad = append(bad, path+" is empty")
-		}
-	}
-	walk("$", v)
-	slices.Sort(bad)
-	return bad, nil
+	return conformance.EmptyValues(raw, allow...)
 }
 
 // TestConformanceNoNullOrEmpty sends every kind of call the service answers
