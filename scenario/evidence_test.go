@@ -1,12 +1,9 @@
 package scenario_test
 
 import (
-	"context"
 	"testing"
 
-	"github.com/labelguard/labelguard/engine"
 	"github.com/labelguard/labelguard/pipeline"
-	"github.com/labelguard/labelguard/policies"
 	"github.com/labelguard/labelguard/scenario"
 )
 
@@ -28,41 +25,18 @@ var withoutEvidence = map[string]bool{
 // each card (other than the absence rules) carries the resources that made
 // it fire, so that a clinician can see why.
 func TestEveryCardNamesItsEvidence(t *testing.T) {
-	ctx := context.Background()
-	ps, err := engine.Load(ctx, policies.FS, engine.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	all, err := scenario.Load(scenariosDir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	cards := 0
-	for _, s := range all {
-		req, hc, now, err := s.Request()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, svc := range ps.Services {
-			if svc.Hook != req.Hook {
+	eachOutcome(t, func(s scenario.Scenario, out *pipeline.Outcome) {
+		for _, f := range out.Findings {
+			cards++
+			if withoutEvidence[f.Rule] {
 				continue
 			}
-			out, err := pipeline.Run(ctx, ps, svc, req, hc, now)
-			if err != nil {
-				break
+			if len(f.Evidence) == 0 {
+				t.Errorf("%s: %s on %s names no evidence", s.Name, f.Rule, f.Order)
 			}
-			for _, f := range out.Findings {
-				cards++
-				if withoutEvidence[f.Rule] {
-					continue
-				}
-				if len(f.Evidence) == 0 {
-					t.Errorf("%s: %s on %s names no evidence", s.Name, f.Rule, f.Order)
-				}
-			}
-			break
 		}
-	}
+	})
 	if cards < 100 {
 		t.Errorf("only %d cards checked", cards)
 	}

@@ -6,9 +6,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/labelguard/labelguard/engine"
 	"github.com/labelguard/labelguard/pipeline"
-	"github.com/labelguard/labelguard/policies"
 	"github.com/labelguard/labelguard/scenario"
 )
 
@@ -25,32 +23,13 @@ const membershipQuery = `{[r.ref, sort([vs | some vs, _ in data.labelguard.value
 // exactly what the policies' own matching (codes, prefixes, regexes,
 // exclusions, names) computes, so that precomputing it changes no card.
 func TestValueSetMembershipAgreesWithRego(t *testing.T) {
-	ctx := context.Background()
-	ps, err := engine.Load(ctx, policies.FS, engine.Options{})
-	if err != nil {
-		t.Fatal(err)
+	type check struct {
+		name string
+		in   map[string][]string // ref -> Go membership
+		raw  any
 	}
-	all, err := scenario.Load(scenariosDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	checked := 0
-	for _, s := range all {
-		req, hc, now, err := s.Request()
-		if err != nil {
-			t.Fatal(err)
-		}
-		svc, _ := ps.Service(req.Hook)
-		for _, cand := range ps.Services {
-			if cand.Hook == req.Hook {
-				svc = cand
-				break
-			}
-		}
-		out, err := pipeline.Run(ctx, ps, svc, req, hc, now)
-		if err != nil || out.Input == nil {
-			continue
-		}
+	var checks []check
+	ps, _ := eachOutcome(t, func(s scenario.Scenario, out *pipeline.Outcome) {
 		in := out.Input.Input
 		goSets := map[string][]string{}
 		for _, m := range in.Medications {
@@ -68,7 +47,11 @@ func TestValueSetMembershipAgreesWithRego(t *testing.T) {
 		var raw any
 		b, _ := json.Marshal(in)
 		_ = json.Unmarshal(b, &raw)
-		got, err := ps.Query(ctx, membershipQuery, raw)
+		checks = append(checks, check{s.Name, goSets, raw})
+	})
+	checked := 0
+	for _, c := range checks {
+		got, err := ps.Query(context.Background(), membershipQuery, c.raw)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -80,9 +63,9 @@ func TestValueSetMembershipAgreesWithRego(t *testing.T) {
 			for _, v := range pair[1].([]any) {
 				regoSets = append(regoSets, v.(string))
 			}
-			goSet := goSets[ref]
+			goSet := c.in[ref]
 			if !slices.Equal(regoSets, goSet) && !(len(regoSets) == 0 && len(goSet) == 0) {
-				t.Errorf("%s: %s: Go membership %v, Rego %v", s.Name, ref, goSet, regoSets)
+				t.Errorf("%s: %s: Go membership %v, Rego %v", c.name, ref, goSet, regoSets)
 			}
 			checked++
 		}

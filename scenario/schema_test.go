@@ -13,10 +13,8 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/rego"
 
-	"github.com/labelguard/labelguard/engine"
 	"github.com/labelguard/labelguard/facts"
 	"github.com/labelguard/labelguard/pipeline"
-	"github.com/labelguard/labelguard/policies"
 	"github.com/labelguard/labelguard/scenario"
 )
 
@@ -54,7 +52,7 @@ func matchSchema(t *testing.T, schema, doc any) []string {
 // example (docs/policy-input.example.json, the first scenario's input)
 // current; regenerate it with -update.
 func TestPolicyInputMatchesSchema(t *testing.T) {
-	ctx := context.Background()
+	first := true
 	var schema any
 	raw, err := os.ReadFile(schemaPath)
 	if err != nil {
@@ -63,41 +61,18 @@ func TestPolicyInputMatchesSchema(t *testing.T) {
 	if err := json.Unmarshal(raw, &schema); err != nil {
 		t.Fatal(err)
 	}
-	ps, err := engine.Load(ctx, policies.FS, engine.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	all, err := scenario.Load(scenariosDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	checked := 0
-	for _, s := range all {
-		req, hc, now, err := s.Request()
-		if err != nil {
-			t.Fatal(err)
+	_, checked := eachOutcome(t, func(s scenario.Scenario, out *pipeline.Outcome) {
+		b, _ := json.Marshal(out.Input.Input)
+		var doc any
+		_ = json.Unmarshal(b, &doc)
+		for _, e := range matchSchema(t, schema, doc) {
+			t.Errorf("%s: input does not match the schema: %s", s.Name, e)
 		}
-		for _, svc := range ps.Services {
-			if svc.Hook != req.Hook {
-				continue
-			}
-			out, err := pipeline.Run(ctx, ps, svc, req, hc, now)
-			if err != nil || out.Input == nil {
-				break
-			}
-			b, _ := json.Marshal(out.Input.Input)
-			var doc any
-			_ = json.Unmarshal(b, &doc)
-			for _, e := range matchSchema(t, schema, doc) {
-				t.Errorf("%s: input does not match the schema: %s", s.Name, e)
-			}
-			checked++
-			if checked == 1 {
-				checkExample(t, b)
-			}
-			break
+		if first {
+			checkExample(t, b)
+			first = false
 		}
-	}
+	})
 	if checked < 100 {
 		t.Errorf("only %d inputs checked", checked)
 	}
