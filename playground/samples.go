@@ -348,7 +348,7 @@ func parseBundle(raw json.RawMessage) (*tp.Patient, error) {
 		if _, ok := e.Resource["resourceType"].(string); !ok {
 			continue
 		}
-		r := rewriteRefs(e.Resource, refs).(map[string]any)
+		r := tp.RewriteRefs(e.Resource, refs).(map[string]any)
 		if r["resourceType"] == "Patient" {
 			patients++
 			rec.ID, _ = r["id"].(string)
@@ -362,28 +362,6 @@ func parseBundle(raw json.RawMessage) (*tp.Patient, error) {
 		return nil, badInput(http.StatusUnprocessableEntity, "several_patients", "the Bundle holds %d Patient resources; upload one patient's record", patients)
 	}
 	return rec, nil
-}
-
-func rewriteRefs(v any, refs map[string]string) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			if s, ok := e.(string); ok && k == "reference" {
-				if r, ok := refs[s]; ok {
-					x[k] = r
-				}
-				continue
-			}
-			x[k] = rewriteRefs(e, refs)
-		}
-		return x
-	case []any:
-		for i, e := range x {
-			x[i] = rewriteRefs(e, refs)
-		}
-		return x
-	}
-	return v
 }
 
 // GET /playground/api/samples

@@ -60,7 +60,7 @@ func Load(path string) (*Patient, error) {
 	}
 	p := &Patient{}
 	for _, e := range b.Entry {
-		r := rewrite(e.Resource, refs).(Resource)
+		r := RewriteRefs(e.Resource, refs).(Resource)
 		if r["resourceType"] == "Patient" {
 			p.ID, _ = r["id"].(string)
 		}
@@ -72,7 +72,9 @@ func Load(path string) (*Patient, error) {
 	return p, nil
 }
 
-func rewrite(v any, refs map[string]string) any {
+// RewriteRefs replaces, in place, every "reference" value that refs maps
+// (a Bundle's fullUrl, e.g. urn:uuid:X) by the "Type/id" it stands for.
+func RewriteRefs(v any, refs map[string]string) any {
 	switch x := v.(type) {
 	case map[string]any:
 		for k, e := range x {
@@ -82,12 +84,12 @@ func rewrite(v any, refs map[string]string) any {
 				}
 				continue
 			}
-			x[k] = rewrite(e, refs)
+			x[k] = RewriteRefs(e, refs)
 		}
 		return x
 	case []any:
 		for i, e := range x {
-			x[i] = rewrite(e, refs)
+			x[i] = RewriteRefs(e, refs)
 		}
 		return x
 	}
