@@ -66,6 +66,7 @@ type serveConfig struct {
 	maxDraftOrders    int
 	maxResources      int
 	fhirMaxPages      int
+	debugAddr         string
 }
 
 func newServeCmd() *cobra.Command {
@@ -120,6 +121,7 @@ is not exposed; the Helm chart listens on :8080.`,
 	f.StringVar(&cfg.tlsKey, "tls-key", "", "TLS private key file (PEM)")
 	f.DurationVar(&cfg.fhirTimeout, "fhir-timeout", time.Second, "deadline for fetching missing prefetch from the FHIR server, per request")
 	f.IntVar(&cfg.fhirMaxPages, "fhir-max-pages", prefetch.DefaultMaxPages, "most search result pages followed per prefetch key")
+	f.StringVar(&cfg.debugAddr, "debug-addr", "", "serve Go's pprof profiles (/debug/pprof/) on this separate HOST:PORT; off when empty; never expose it beyond loopback")
 	f.StringSliceVar(&cfg.fhirAllow, "fhir-allow", nil, "FHIR base URLs the service may fetch missing prefetch from when authentication is disabled (issuers carry their own list)")
 	return cmd
 }
@@ -284,6 +286,14 @@ func runServe(ctx context.Context, cfg serveConfig, stderr interface{ Write([]by
 	}
 	fmt.Fprintf(stderr, "labelguard %s listening on %s://%s (discovery: %s://%s/cds-services)\n",
 		version, scheme, ln.Addr(), scheme, ln.Addr())
+
+	if cfg.debugAddr != "" {
+		dbg, _, err := startDebugServer(cfg.debugAddr, log)
+		if err != nil {
+			return err
+		}
+		defer dbg.Close()
+	}
 
 	hs := &http.Server{
 		Handler:           srv.Handler(),

@@ -1,0 +1,29 @@
+package main
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestDebugServerServesProfilesOnItsOwnAddress(t *testing.T) {
+	hs, addr, err := startDebugServer("127.0.0.1:0", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hs.Close()
+	resp, err := http.Get("http://" + addr.String() + "/debug/pprof/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "goroutine") {
+		t.Fatalf("/debug/pprof/ = %d, %.200s", resp.StatusCode, body)
+	}
+	if _, _, err := startDebugServer("127.0.0.1:"+strings.Split(addr.String(), ":")[1], slog.New(slog.DiscardHandler)); err == nil {
+		t.Error("a second debug server on the same port started")
+	}
+}
