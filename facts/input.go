@@ -166,7 +166,12 @@ type Lab struct {
 	// breastfeeding, smoking status); ValueText its lower-cased text.
 	ValueCodes []string `json:"valueCodes,omitempty"`
 	ValueText  string   `json:"valueText,omitempty"`
-	Time       string   `json:"time"`
+	// ValueSets are the value sets of the coded value (ValueCodes and
+	// ValueText), computed like Med.ValueSets; present, possibly empty, on
+	// every coded result and absent on the others, so that
+	// lib.coded_lab_in needs no per-rule matching.
+	ValueSets *[]string `json:"valueSets,omitempty"`
+	Time      string    `json:"time"`
 	// AgeDays is (Now - Time) in days, never negative: results after Now
 	// are not used.
 	AgeDays float64 `json:"ageDays"`

@@ -320,4 +320,11 @@ func annotateValueSets(t Tables, in *facts.Input) {
 	for i := range in.Allergies {
 		in.Allergies[i].ValueSets = vs.membership(in.Allergies[i].Codes, in.Allergies[i].Text)
 	}
+	for id, lab := range in.Labs {
+		if len(lab.ValueCodes) > 0 || lab.ValueText != "" {
+			sets := vs.membership(lab.ValueCodes, lab.ValueText)
+			lab.ValueSets = &sets
+			in.Labs[id] = lab
+		}
+	}
 }

@@ -65,7 +65,7 @@ func TestLabs(t *testing.T) {
 		{"pregnancy status coded", []string{
 			obs("pg", "final", "82810-3", `"valueCodeableConcept":{"coding":[{"system":"http://snomed.info/sct","code":"77386006","display":"Pregnant"}]}`, eff("2026-11-20")),
 		}, map[string]facts.Lab{"pregnancy-status": {Ref: "Observation/pg", Code: "http://loinc.org|82810-3",
-			ValueCodes: []string{"http://snomed.info/sct|77386006"}, ValueText: " pregnant ", Time: "2026-11-20T00:00:00Z", AgeDays: 3.5}}, nil},
+			ValueCodes: []string{"http://snomed.info/sct|77386006"}, ValueText: " pregnant ", ValueSets: &[]string{}, Time: "2026-11-20T00:00:00Z", AgeDays: 3.5}}, nil},
 		{"TB by code text, no LOINC", []string{
 			`{"resourceType":"Observation","id":"q","status":"final","code":{"text":"QuantiFERON-TB Gold Plus"},"valueString":"Not detected","effectiveDateTime":"2026-06-01"}`,
 		}, map[string]facts.Lab{"tb": {Ref: "Observation/q", Result: "negative", Time: "2026-06-01T00:00:00Z", AgeDays: 175.5}}, nil},

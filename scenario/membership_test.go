@@ -13,9 +13,15 @@ import (
 // membershipQuery computes, in Rego, the value sets of every resource from
 // its codes and text (lib.match_valueset), ignoring the valueSets the facts
 // layer computed.
+// Coded lab results are matched by their value (valueCodes, valueText), as
+// lib.coded_lab_in does.
 const membershipQuery = `{[r.ref, sort([vs | some vs, _ in data.labelguard.valuesets; data.labelguard.lib.match_valueset(r, vs)])] |
-	some r in array.concat(array.concat(object.get(input, "medications", []), object.get(input, "conditions", [])),
-		array.concat(object.get(input, "immunizations", []), object.get(input, "allergies", [])))
+	coded := [{"ref": lab.ref, "codes": object.get(lab, "valueCodes", []), "text": object.get(lab, "valueText", "")} |
+		some lab in object.get(input, "labs", {})
+		lab.valueSets
+	]
+	some r in array.concat(array.concat(array.concat(object.get(input, "medications", []), object.get(input, "conditions", [])),
+		array.concat(object.get(input, "immunizations", []), object.get(input, "allergies", []))), coded)
 }`
 
 // TestValueSetMembershipAgreesWithRego checks, over every scenario's real
@@ -29,6 +35,7 @@ func TestValueSetMembershipAgreesWithRego(t *testing.T) {
 		raw  any
 	}
 	var checks []check
+	codedLabs := 0
 	ps, _ := eachOutcome(t, func(s scenario.Scenario, out *pipeline.Outcome) {
 		in := out.Input.Input
 		goSets := map[string][]string{}
@@ -43,6 +50,12 @@ func TestValueSetMembershipAgreesWithRego(t *testing.T) {
 		}
 		for _, a := range in.Allergies {
 			goSets[a.Ref] = a.ValueSets
+		}
+		for _, l := range in.Labs {
+			if l.ValueSets != nil {
+				goSets[l.Ref] = *l.ValueSets
+				codedLabs++
+			}
 		}
 		var raw any
 		b, _ := json.Marshal(in)
@@ -70,8 +83,11 @@ func TestValueSetMembershipAgreesWithRego(t *testing.T) {
 			checked++
 		}
 	}
+	if codedLabs < 10 {
+		t.Errorf("only %d coded lab results checked; the scenarios should give dozens", codedLabs)
+	}
 	if checked < 100 {
 		t.Errorf("only %d resources checked; the scenarios should give hundreds", checked)
 	}
-	t.Logf("%d resources agree", checked)
+	t.Logf("%d resources agree, %d of them coded lab results", checked, codedLabs)
 }

@@ -59,8 +59,14 @@ positive(analyte) := lab if {
 # CYP2C19) whose value codes or value text are in a value set.
 coded_lab_in(analyte, vs_id) := lab if {
 	lab := latest_lab(analyte)
-	in_valueset({"codes": object.get(lab, "valueCodes", []), "text": object.get(lab, "valueText", "")}, vs_id)
+	in_valueset(coded_value(lab), vs_id)
 }
+
+# coded_value: a coded result's value as a fact for in_valueset, with the
+# membership the facts layer computed when present (lab.valueSets).
+coded_value(lab) := {"valueSets": lab.valueSets} if {
+	is_array(object.get(lab, "valueSets", null))
+} else := {"codes": object.get(lab, "valueCodes", []), "text": object.get(lab, "valueText", "")}
 
 # lab_unit: the canonical unit of an analyte.
 lab_unit(analyte) := object.get(data.labelguard.labs, ["analytes", analyte, "unit"], "")

@@ -52,9 +52,8 @@ other_meds(order) := [m |
 
 # active_meds_in: active medications and draft orders in a value set.
 active_meds_in(vs_id) := {m |
-	some m in input.medications
+	some m in facts_in(medications_by_valueset, vs_id)
 	active_or_draft(m)
-	in_valueset(m, vs_id)
 }
 
 # topical: the medication is applied to the skin or eye, by route, flag or
@@ -97,8 +96,9 @@ context_targets(order, drug) := {m |
 # with respect to target `drug` ("" = any target): the other medications
 # in the value set when the order is the target, else the order itself.
 interactors(order, drug, vs_id) := {m |
-	some m in other_meds(order)
-	in_valueset(m, vs_id)
+	some m in facts_in(medications_by_valueset, vs_id)
+	m.ref != order.ref
+	active_or_draft(m)
 	not target(m) == target(order)
 } if {
 	target_drug(order)

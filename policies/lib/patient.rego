@@ -24,22 +24,19 @@ reproductive_potential if {
 # relapse or absent and not refuted; history also accepts inactive,
 # resolved and remission. Both flags are set by the facts layer.
 active_conditions_in(vs_id) := {c |
-	some c in input.conditions
+	some c in facts_in(conditions_by_valueset, vs_id)
 	c.active
-	in_valueset(c, vs_id)
 }
 
 history_conditions_in(vs_id) := {c |
-	some c in input.conditions
+	some c in facts_in(conditions_by_valueset, vs_id)
 	c.history
-	in_valueset(c, vs_id)
 }
 
 # Given immunizations (not "not-done" nor "entered-in-error").
 immunizations_in(vs_id) := {i |
-	some i in input.immunizations
+	some i in facts_in(immunizations_by_valueset, vs_id)
 	object.get(i, "status", "completed") == "completed"
-	in_valueset(i, vs_id)
 }
 
 active_allergies := {a | some a in input.allergies; a.active}

@@ -8,18 +8,37 @@ package labelguard.lib
 # as a whole word in resource.text. An excluded code also blocks the name
 # match (so "not pregnant" coded as such never matches "pregnant").
 in_valueset(resource, vs_id) if {
-	# The facts layer computed the membership (input from labelguard).
-	# object.get, not resource.valueSets: the type checker would otherwise
-	# drop the rule for literal objects that lack the field.
-	memberships := object.get(resource, "valueSets", null)
-	is_array(memberships)
-	vs_id in memberships
+	# Naming the value set keeps an unknown ID from matching anything, and
+	# lets the policy check (labelguard check) see vs_id as a value set ID.
+	data.labelguard.valuesets[vs_id]
+	vs_id in memberships(resource)
 }
 
-in_valueset(resource, vs_id) if {
-	not is_array(object.get(resource, "valueSets", null))
-	match_valueset(resource, vs_id)
+# memberships: the IDs of the value sets a fact belongs to. The facts layer
+# computes them once (valueSets, always present on its facts); inputs
+# without them (Rego unit tests, hand-written inputs) are matched here.
+# object.get, not resource.valueSets: the type checker would otherwise
+# drop the rule for literal objects that lack the field.
+memberships(resource) := object.get(resource, "valueSets", null) if {
+	is_array(object.get(resource, "valueSets", null))
+} else := {vs_id | some vs_id, _ in data.labelguard.valuesets; match_valueset(resource, vs_id)}
+
+# by_valueset indexes facts by value set, {vs_id: [fact, ...]}, so that a
+# rule asking for the facts in one value set reads one entry instead of
+# testing every fact (the indexes below are computed once per evaluation).
+by_valueset(facts) := {vs_id: [f | some [v, f] in pairs; v == vs_id] | some [vs_id, _] in pairs} if {
+	pairs := [[vs_id, f] | some f in facts; some vs_id in memberships(f)]
 }
+
+conditions_by_valueset := by_valueset(input.conditions)
+
+immunizations_by_valueset := by_valueset(input.immunizations)
+
+medications_by_valueset := by_valueset(input.medications)
+
+# facts_in: the facts of an index that are in a value set (none for an
+# unknown value set ID, which the policy check reports).
+facts_in(index, vs_id) := object.get(index, vs_id, []) if data.labelguard.valuesets[vs_id]
 
 # match_valueset computes membership from the resource's codes and text, for
 # inputs that do not carry valueSets (Rego unit tests, hand-written inputs).
