@@ -152,15 +152,7 @@ func (ps *PolicySet) evalFindings(ctx context.Context, pq *rego.PreparedEvalQuer
 	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
 		return nil, nil // undefined: no rule fired
 	}
-	data, err := json.Marshal(rs[0].Expressions[0].Value)
-	if err != nil {
-		return nil, fmt.Errorf("encode findings: %w", err)
-	}
-	var out []Finding
-	if err := json.Unmarshal(data, &out); err != nil {
-		return nil, fmt.Errorf("decode findings (want a set of finding objects): %w", err)
-	}
-	return out, nil
+	return decodeFindings(rs[0].Expressions[0].Value)
 }
 
 // checkFindings rejects findings that miss their core, drops rules a site

@@ -35,7 +35,7 @@ var (
 	perfErr   error
 )
 
-func perfSetup(b *testing.B) ([]perfCase, *PolicySet) {
+func perfSetup(b testing.TB) ([]perfCase, *PolicySet) {
 	b.Helper()
 	perfOnce.Do(func() { perfCases, perfSet, perfErr = buildPerfCases() })
 	if perfErr != nil {
