@@ -28,8 +28,12 @@ lab_window_days(analyte) := param(lab_window_param[analyte])
 
 # latest_lab: the latest result of an analyte when it is within its window
 # (not after now, at most N x 24 hours before); undefined otherwise.
-latest_lab(analyte) := lab if {
-	lab := input.labs[analyte]
+latest_lab(analyte) := current_labs[analyte]
+
+# current_labs: the results within their window, by analyte, worked out once
+# per evaluation rather than at every rule's call.
+current_labs := {analyte: lab |
+	some analyte, lab in input.labs
 	lab_age_days(lab) >= 0
 	within_window(analyte, lab)
 }
@@ -45,7 +49,7 @@ lab_age_days(lab) := days_since(lab.time) if not number_field(lab, "ageDays")
 # stale_lab: a result that exists but is outside its window.
 stale_lab(analyte) := lab if {
 	lab := input.labs[analyte]
-	not latest_lab(analyte)
+	not current_labs[analyte]
 }
 
 lab_display(analyte) := object.get(data.labelguard.labs, ["analytes", analyte, "display"], analyte)
