@@ -27,3 +27,17 @@ func TestDebugServerServesProfilesOnItsOwnAddress(t *testing.T) {
 		t.Error("a second debug server on the same port started")
 	}
 }
+
+func TestServeGCPercentLeavesGOGCToTheOperator(t *testing.T) {
+	env := func(m map[string]string) func(string) (string, bool) {
+		return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+	}
+	if p, ok := serveGCPercent(env(nil)); !ok || p != 200 {
+		t.Errorf("without GOGC: %d, %v; want 200, true", p, ok)
+	}
+	for _, v := range []string{"100", "off", ""} {
+		if _, ok := serveGCPercent(env(map[string]string{"GOGC": v})); ok {
+			t.Errorf("GOGC=%q: serve overrides the operator's setting", v)
+		}
+	}
+}

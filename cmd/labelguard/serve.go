@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -165,6 +166,9 @@ func runServe(ctx context.Context, cfg serveConfig, stderr interface{ Write([]by
 	log, err := newLogger(cfg.logLevel, cfg.logFormat, os.Stderr)
 	if err != nil {
 		return err
+	}
+	if gcPercent, ok := serveGCPercent(os.LookupEnv); ok {
+		debug.SetGCPercent(gcPercent)
 	}
 	if cfg.maxBodyBytes <= 0 {
 		return fmt.Errorf("--max-body-bytes must be positive")
@@ -328,6 +332,20 @@ func runServe(ctx context.Context, cfg serveConfig, stderr interface{ Write([]by
 		log.Error("audit queue not fully drained at shutdown", slog.String("error", err.Error()))
 	}
 	return nil
+}
+
+// serveGCPercent is the garbage collector setting serve uses when the
+// operator has not chosen one with GOGC. Each hook call allocates about
+// 1 MB of short-lived objects (decoded FHIR, OPA terms) on a live heap of
+// a few tens of MB, so at Go's default of 100 the collector runs every few
+// requests: at saturation, 200 served 20-40 % more calls per second for
+// about 45 MB more peak RSS (docs/performance.md). GOGC, when set, wins;
+// GOMEMLIMIT still bounds the heap.
+func serveGCPercent(lookupEnv func(string) (string, bool)) (int, bool) {
+	if _, set := lookupEnv("GOGC"); set {
+		return 0, false
+	}
+	return 200, true
 }
 
 // newVerifier builds the JWT verifier the settings ask for; nil means
