@@ -29,6 +29,7 @@ const (
 	codePreconditionFailed = "precondition_failed"
 	codeInternal           = "internal_error"
 	codeUnavailable        = "unavailable"
+	codeOverloaded         = "overloaded"
 	codeInvalidOrder       = "invalid_order"
 )
 

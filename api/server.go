@@ -3,6 +3,7 @@ package api
 import (
 	"log/slog"
 	"net/http"
+	"runtime"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -62,6 +63,12 @@ type Config struct {
 	// FHIRAllow is the FHIR server allow-list used when authentication is
 	// disabled; with authentication, each issuer's own list applies.
 	FHIRAllow []string
+	// MaxConcurrentCalls bounds the hook calls worked on at once (0:
+	// DefaultConcurrentCallsPerCPU per CPU); QueueWait is how long a call
+	// waits for a slot before it is refused with 503 (0: DefaultQueueWait;
+	// negative: no waiting).
+	MaxConcurrentCalls int
+	QueueWait          time.Duration
 }
 
 // PolicyStatus is the policy manager as the HTTP layer sees it
@@ -82,6 +89,14 @@ const (
 	DefaultMaxResources   = 20000
 )
 
+// Admission defaults: a few calls per CPU keep every core busy while one
+// call waits on the network, and a quarter of a second in the queue still
+// leaves an admitted call well inside the EHR's 500 ms to 2 s.
+const (
+	DefaultConcurrentCallsPerCPU = 4
+	DefaultQueueWait             = 250 * time.Millisecond
+)
+
 // DefaultMaxBodyBytes fits a whole-patient prefetch with room to spare.
 const DefaultMaxBodyBytes = 8 << 20
 
@@ -90,6 +105,7 @@ type Server struct {
 	cfg      Config
 	policies *engine.Active
 	log      *slog.Logger
+	admit    *admission
 }
 
 // New returns a Server evaluating the policy set held by policies.
@@ -109,10 +125,23 @@ func New(cfg Config, policies *engine.Active, log *slog.Logger) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.MaxConcurrentCalls <= 0 {
+		cfg.MaxConcurrentCalls = DefaultConcurrentCallsPerCPU * runtime.GOMAXPROCS(0)
+	}
+	if cfg.QueueWait == 0 {
+		cfg.QueueWait = DefaultQueueWait
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Server{cfg: cfg, policies: policies, log: log}
+	s := &Server{cfg: cfg, policies: policies, log: log, admit: newAdmission(cfg.MaxConcurrentCalls, cfg.QueueWait)}
+	if m := cfg.Metrics; m != nil {
+		m.Func("labelguard_hook_calls_in_flight", "Hook calls being worked on.", false,
+			func() float64 { return float64(s.admit.inFlight()) })
+		m.Func("labelguard_hook_calls_shed_total", "Hook calls refused with 503 because every slot stayed busy for the queue wait.", true,
+			func() float64 { return float64(s.admit.shed.Load()) })
+	}
+	return s
 }
 
 // Handler returns the routes with their middleware.

@@ -57,6 +57,15 @@ func (s *Server) service(c *gin.Context) {
 			fmt.Sprintf("request holds more than %d FHIR resources", s.cfg.MaxResources), nil))
 		return
 	}
+	// The slot is taken once the body is read, so that slow uploads do not
+	// hold one, and kept until the answer is written.
+	release, err := s.admit.admit(c.Request.Context())
+	if err != nil {
+		c.Header("Retry-After", "1")
+		fail(err)
+		return
+	}
+	defer release()
 	req, err := cdshooks.DecodeRequest(bytes.NewReader(body), s.cfg.Limits)
 	if err != nil {
 		fail(mapReadError(err, s.cfg.MaxBodyBytes))

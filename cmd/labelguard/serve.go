@@ -68,6 +68,8 @@ type serveConfig struct {
 	maxResources      int
 	fhirMaxPages      int
 	debugAddr         string
+	maxConcurrent     int
+	queueWait         time.Duration
 }
 
 func newServeCmd() *cobra.Command {
@@ -122,6 +124,8 @@ is not exposed; the Helm chart listens on :8080.`,
 	f.StringVar(&cfg.tlsKey, "tls-key", "", "TLS private key file (PEM)")
 	f.DurationVar(&cfg.fhirTimeout, "fhir-timeout", time.Second, "deadline for fetching missing prefetch from the FHIR server, per request")
 	f.IntVar(&cfg.fhirMaxPages, "fhir-max-pages", prefetch.DefaultMaxPages, "most search result pages followed per prefetch key")
+	f.IntVar(&cfg.maxConcurrent, "max-concurrent-calls", 0, "hook calls worked on at once; more wait up to --queue-wait, then get 503 with Retry-After (0: 4 per CPU)")
+	f.DurationVar(&cfg.queueWait, "queue-wait", api.DefaultQueueWait, "how long a hook call waits for a free slot before it is refused with 503 (0: refuse at once)")
 	f.StringVar(&cfg.debugAddr, "debug-addr", "", "serve Go's pprof profiles (/debug/pprof/) on this separate HOST:PORT; off when empty; never expose it beyond loopback")
 	f.StringSliceVar(&cfg.fhirAllow, "fhir-allow", nil, "FHIR base URLs the service may fetch missing prefetch from when authentication is disabled (issuers carry their own list)")
 	return cmd
@@ -175,6 +179,9 @@ func runServe(ctx context.Context, cfg serveConfig, stderr interface{ Write([]by
 	}
 	if cfg.maxDepth <= 0 {
 		return fmt.Errorf("--max-json-depth must be positive")
+	}
+	if cfg.maxConcurrent < 0 {
+		return fmt.Errorf("--max-concurrent-calls must not be negative")
 	}
 	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
 		return fmt.Errorf("--tls-cert and --tls-key go together")
@@ -238,18 +245,20 @@ func runServe(ctx context.Context, cfg serveConfig, stderr interface{ Write([]by
 	m.Func("labelguard_audit_write_errors_total", "Failed attempts to write decision records.", true, func() float64 { return float64(queue.WriteErrors()) })
 	m.Func("labelguard_audit_written_total", "Decision records written.", true, func() float64 { return float64(queue.Written()) })
 	apiCfg := api.Config{
-		MaxBodyBytes:   cfg.maxBodyBytes,
-		Limits:         cdshooks.Limits{MaxDepth: cfg.maxDepth},
-		CORSOrigins:    origins,
-		AuthDisabled:   verifier == nil,
-		Metrics:        m,
-		FHIRAllow:      cfg.fhirAllow,
-		EvalTimeout:    cfg.evalTimeout,
-		MaxDraftOrders: cfg.maxDraftOrders,
-		MaxResources:   cfg.maxResources,
-		Audit:          queue,
-		Store:          st,
-		Hasher:         hasher,
+		MaxBodyBytes:       cfg.maxBodyBytes,
+		Limits:             cdshooks.Limits{MaxDepth: cfg.maxDepth},
+		CORSOrigins:        origins,
+		AuthDisabled:       verifier == nil,
+		Metrics:            m,
+		FHIRAllow:          cfg.fhirAllow,
+		EvalTimeout:        cfg.evalTimeout,
+		MaxDraftOrders:     cfg.maxDraftOrders,
+		MaxResources:       cfg.maxResources,
+		MaxConcurrentCalls: cfg.maxConcurrent,
+		QueueWait:          queueWait(cfg.queueWait),
+		Audit:              queue,
+		Store:              st,
+		Hasher:             hasher,
 		Fetcher: prefetch.NewFetcher(prefetch.Config{
 			Timeout:  cfg.fhirTimeout,
 			MaxPages: cfg.fhirMaxPages,
@@ -332,6 +341,15 @@ func runServe(ctx context.Context, cfg serveConfig, stderr interface{ Write([]by
 		log.Error("audit queue not fully drained at shutdown", slog.String("error", err.Error()))
 	}
 	return nil
+}
+
+// queueWait maps the flag (0: refuse at once) to api.Config (0: default,
+// negative: refuse at once).
+func queueWait(d time.Duration) time.Duration {
+	if d <= 0 {
+		return -1
+	}
+	return d
 }
 
 // serveGCPercent is the garbage collector setting serve uses when the

@@ -1,0 +1,94 @@
+package api_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/labelguard/labelguard/api"
+	"github.com/labelguard/labelguard/metrics"
+	"github.com/labelguard/labelguard/prefetch"
+)
+
+// TestHookCallsBeyondCapacityAreRefusedFast: with every slot busy (here
+// one call waiting on a slow FHIR server), another call waits at most the
+// queue wait and gets 503 overloaded with Retry-After; once the slot is
+// free, calls are answered again, and the refusal is counted.
+func TestHookCallsBeyondCapacityAreRefusedFast(t *testing.T) {
+	release := make(chan struct{})
+	fake := &confFHIR{}
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		fake.ServeHTTP(w, r)
+	}))
+	defer slow.Close()
+	defer func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	}()
+	base := slow.URL + "/fhir"
+	m := metrics.New()
+	h := confServer(t, func(c *api.Config) {
+		c.FHIRAllow = []string{base}
+		c.Fetcher = prefetch.NewFetcher(prefetch.Config{Timeout: 30 * time.Second, CacheTTL: -1})
+		c.Metrics = m
+		c.MaxConcurrentCalls = 1
+		c.QueueWait = 20 * time.Millisecond
+	})
+
+	// The first call has no prefetch: it fetches, and waits on the server.
+	fetching := confMinimalOrder("order-sign", "h-slow", "upadacitinib 15 MG Extended Release Oral Tablet", "draft")
+	fetching["context"].(map[string]any)["patientId"] = "Patient/p-7"
+	delete(fetching, "prefetch")
+	fetching["fhirServer"] = base
+	fetching["fhirAuthorization"] = map[string]any{"access_token": "t", "token_type": "Bearer", "expires_in": 300, "scope": "patient/*.read", "subject": "s"}
+	first := make(chan *httptest.ResponseRecorder, 1)
+	go func() { first <- confPost(t, h, "/cds-services/jak-order-sign", confJSON(t, fetching)) }()
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(scrape(t, h), "labelguard_hook_calls_in_flight 1"); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the first call never took its slot")
+		}
+	}
+
+	body := readFile(t, "testdata/requests/upadacitinib-45mg-low-anc.json")
+	rec := confPost(t, h, "/cds-services/jak-order-sign", body)
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("call beyond capacity = %d %s, want 503", rec.Code, rec.Body)
+	}
+	if rec.Header().Get("Retry-After") != "1" {
+		t.Errorf("Retry-After = %q, want 1", rec.Header().Get("Retry-After"))
+	}
+	var e struct {
+		Error struct{ Code string } `json:"error"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || e.Error.Code != "overloaded" {
+		t.Errorf("error body %s (%v), want code overloaded", rec.Body, err)
+	}
+
+	close(release)
+	if rec := <-first; rec.Code != http.StatusOK {
+		t.Fatalf("the call holding the slot = %d %s", rec.Code, rec.Body)
+	}
+	if rec := confPost(t, h, "/cds-services/jak-order-sign", body); rec.Code != http.StatusOK {
+		t.Fatalf("call after the slot was freed = %d %s", rec.Code, rec.Body)
+	}
+	got := scrape(t, h)
+	for _, want := range []string{"labelguard_hook_calls_shed_total 1", "labelguard_hook_calls_in_flight 0"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}
+
+func scrape(t *testing.T, h http.Handler) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	return rec.Body.String()
+}
