@@ -1,6 +1,7 @@
 package api
 
 import (
+	"github.com/labelguard/labelguard/fhir"
 	"log/slog"
 	"net/http"
 	"runtime"
@@ -69,6 +70,9 @@ type Config struct {
 	// negative: no waiting).
 	MaxConcurrentCalls int
 	QueueWait          time.Duration
+	// PrefetchCache, when set, reuses the decoding of prefetch values
+	// sent again unchanged; nil decodes every call.
+	PrefetchCache *fhir.PrefetchCache
 }
 
 // PolicyStatus is the policy manager as the HTTP layer sees it
@@ -138,6 +142,12 @@ func New(cfg Config, policies *engine.Active, log *slog.Logger) *Server {
 	if m := cfg.Metrics; m != nil {
 		m.Func("labelguard_hook_calls_in_flight", "Hook calls being worked on.", false,
 			func() float64 { return float64(s.admit.inFlight()) })
+		if pc := cfg.PrefetchCache; pc != nil {
+			m.Func("labelguard_prefetch_cache_hits_total", "Prefetch values whose decoding was reused (sent again unchanged within the cache TTL).", true,
+				func() float64 { h, _ := pc.Stats(); return float64(h) })
+			m.Func("labelguard_prefetch_cache_misses_total", "Prefetch values decoded.", true,
+				func() float64 { _, miss := pc.Stats(); return float64(miss) })
+		}
 		m.Func("labelguard_hook_calls_shed_total", "Hook calls refused with 503 because every slot stayed busy for the queue wait.", true,
 			func() float64 { return float64(s.admit.shed.Load()) })
 	}

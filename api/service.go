@@ -88,7 +88,7 @@ func (s *Server) service(c *gin.Context) {
 	case hc.PatientView != nil:
 		rec.patientID = hc.PatientView.PatientID
 	}
-	pl := pipeline.Pipeline{Fetcher: s.cfg.Fetcher}
+	pl := pipeline.Pipeline{Fetcher: s.cfg.Fetcher, Cache: s.cfg.PrefetchCache}
 	res, err := pl.Run(c.Request.Context(), pipeline.Call{
 		Policies: ps, Service: svc, Request: req, Context: hc, Now: rec.now,
 		AllowFHIRServer: s.allowFHIRServer(c),

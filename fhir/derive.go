@@ -33,6 +33,9 @@ type Request struct {
 	// ExpectedKeys are the service's prefetch keys; an absent one is a
 	// missing-key data issue.
 	ExpectedKeys []string
+	// Cache, when set, reuses the decoding of prefetch values sent again
+	// unchanged (order-select, then order-sign); nil decodes every value.
+	Cache *PrefetchCache
 }
 
 // Derived is the policy input and what the card builder needs besides.
@@ -74,7 +77,9 @@ func derive(t Tables, req Request) (*Derived, error) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		st.addValue(k, req.Prefetch[k])
+		// Each value is decoded on its own and merged, whether or not
+		// it comes from the cache, so that both paths are one.
+		st.merge(req.Cache.part(k, req.Prefetch[k]))
 	}
 	for _, k := range req.ExpectedKeys {
 		if _, ok := req.Prefetch[k]; !ok && k != "patient" {

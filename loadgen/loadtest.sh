@@ -28,11 +28,34 @@ echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d
 echo "== load before: $(cat /proc/loadavg)"
 
 # Authentication off.
-"$OUT/labelguard" serve --addr 127.0.0.1:18080 --log-level warn 2>"$OUT/serve.log" &
+"$OUT/labelguard" serve --addr 127.0.0.1:18080 --log-level warn --data-dir "$OUT/data" --debug-addr 127.0.0.1:16060 2>"$OUT/serve.log" &
 SPID=$!; PIDS+=("$SPID")
 wait_up http://127.0.0.1:18080/healthz
 "$B" --url http://127.0.0.1:18080 --rate "$RATE" --duration "$DURATION" --mode both --server-pid "$SPID"
+# Saturation, with a CPU profile of the server over its middle 15 s.
+( sleep 3; curl -fsS -o "$OUT/saturation-cpu.prof" "http://127.0.0.1:16060/debug/pprof/profile?seconds=15" ) &
+PROF=$!
 "$B" --url http://127.0.0.1:18080 --rate 0 --workers 4 --duration 20s --mode cold --server-pid "$SPID"
+if wait "$PROF"; then
+  # OPA's evaluator recurses deeper than the profiler records stacks, so
+  # cumulative times under-count it: group the flat (self) time instead.
+  echo "== CPU profile at saturation ($OUT/saturation-cpu.prof), self time by component:"
+  go tool pprof -top -nodecount 100000 -nodefraction 0 -edgefraction 0 "$OUT/labelguard" "$OUT/saturation-cpu.prof" 2>/dev/null | awk '
+    $2 ~ /%$/ && NF >= 6 {
+      f = $6; t = $2; sub(/%/, "", t)
+      if (f ~ /open-policy-agent/) g = "OPA evaluation (topdown, ast)"
+      else if (f ~ /^encoding\/json/) g = "encoding/json (request and prefetch decoding, responses)"
+      else if (f ~ /^runtime\.(gc|scan|mark|sweep|bgsweep|wbBuf|findObject|greyobject|tryDefer|spanOf|spanClass|heapArenaOf|extractHeapBits|typePointers|bulkBarrier|\(\*(gcWork|mspan|gcBits|gcControllerState|sweepLocked)\))|^internal\/runtime\/gc|^gcWriteBarrier/) g = "garbage collection (marking, sweeping, write barriers)"
+      else if (f ~ /^runtime\.(malloc|nextFree|memclr|(\(\*mcache\))|(\(\*mcentral\))|newobject|makeslice|growslice|mapassign|rawstring|concatstring)/) g = "allocation"
+      else if (f ~ /labelguard/) g = "labelguard code"
+      else if (f ~ /google\/fhir|protobuf/) g = "google/fhir/go (draft orders)"
+      else if (f ~ /^(net|syscall|internal\/poll|internal\/runtime\/syscall|crypto|bufio)/ || f ~ /gin-gonic/) g = "HTTP, syscalls, gin"
+      else if (f ~ /sqlite|modernc/) g = "SQLite (audit)"
+      else g = "other (runtime, maps, strings, ...)"
+      sum[g] += t
+    }
+    END { for (g in sum) printf "  %5.1f %%  %s\n", sum[g], g }' | sort -rn
+fi
 
 # OPA over REST with the input labelguard derives, same rate.
 if [ -x "$OPA" ]; then

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/pprof"
 	"slices"
 	"time"
 
@@ -38,6 +39,9 @@ type Pipeline struct {
 	// Fetcher, when set, fetches the prefetch keys a client left out from
 	// its fhirServer.
 	Fetcher *prefetch.Fetcher
+	// Cache, when set, reuses the decoding of prefetch values a client
+	// sends again unchanged (order-select, then order-sign).
+	Cache *fhir.PrefetchCache
 }
 
 // Call is one hook call to run.
@@ -120,7 +124,15 @@ func (p *Pipeline) Run(ctx context.Context, c Call) (*Outcome, error) {
 		freq.Prefetch = fr.Prefetch
 		fetchIssues = fr.Issues
 	}
-	derived, err := fhir.Derive(tables, freq)
+	freq.Cache = p.Cache
+	// Stage labels make CPU profiles add up by stage (go tool pprof
+	// -tags): OPA's evaluator recurses deeper than the stacks a profile
+	// records, so cumulative times alone under-count it.
+	var derived *fhir.Derived
+	var err error
+	pprof.Do(ctx, pprof.Labels("stage", "derive"), func(context.Context) {
+		derived, err = fhir.Derive(tables, freq)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("pipeline.Run: %w", err)
 	}
@@ -134,7 +146,10 @@ func (p *Pipeline) Run(ctx context.Context, c Call) (*Outcome, error) {
 		ectx, cancel = context.WithTimeout(ctx, c.EvalTimeout)
 		defer cancel()
 	}
-	res, err := ps.Evaluate(ectx, engine.Request{Service: svc.ID, Input: &derived.Input, Orders: derived.OrderResources})
+	var res *engine.Result
+	pprof.Do(ectx, pprof.Labels("stage", "evaluate"), func(ectx context.Context) {
+		res, err = ps.Evaluate(ectx, engine.Request{Service: svc.ID, Input: &derived.Input, Orders: derived.OrderResources})
+	})
 	if err != nil {
 		if ectx.Err() != nil && ctx.Err() == nil {
 			// Our deadline, not the caller's: answer that no check was made.

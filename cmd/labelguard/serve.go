@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/labelguard/labelguard/fhir"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -70,6 +71,8 @@ type serveConfig struct {
 	debugAddr         string
 	maxConcurrent     int
 	queueWait         time.Duration
+	prefetchCacheTTL  time.Duration
+	prefetchCacheSize int
 }
 
 func newServeCmd() *cobra.Command {
@@ -126,6 +129,8 @@ is not exposed; the Helm chart listens on :8080.`,
 	f.IntVar(&cfg.fhirMaxPages, "fhir-max-pages", prefetch.DefaultMaxPages, "most search result pages followed per prefetch key")
 	f.IntVar(&cfg.maxConcurrent, "max-concurrent-calls", 0, "hook calls worked on at once; more wait up to --queue-wait, then get 503 with Retry-After (0: 4 per CPU)")
 	f.DurationVar(&cfg.queueWait, "queue-wait", api.DefaultQueueWait, "how long a hook call waits for a free slot before it is refused with 503 (0: refuse at once)")
+	f.DurationVar(&cfg.prefetchCacheTTL, "prefetch-cache-ttl", 2*time.Minute, "how long the decoding of a prefetch value is kept for a call that sends it again unchanged (order-select, then order-sign); 0 disables the cache")
+	f.IntVar(&cfg.prefetchCacheSize, "prefetch-cache-bytes", 64<<20, "most source JSON bytes whose decoding the prefetch cache keeps in memory")
 	f.StringVar(&cfg.debugAddr, "debug-addr", "", "serve Go's pprof profiles (/debug/pprof/) on this separate HOST:PORT; off when empty; never expose it beyond loopback")
 	f.StringSliceVar(&cfg.fhirAllow, "fhir-allow", nil, "FHIR base URLs the service may fetch missing prefetch from when authentication is disabled (issuers carry their own list)")
 	return cmd
@@ -256,6 +261,7 @@ func runServe(ctx context.Context, cfg serveConfig, stderr interface{ Write([]by
 		MaxResources:       cfg.maxResources,
 		MaxConcurrentCalls: cfg.maxConcurrent,
 		QueueWait:          queueWait(cfg.queueWait),
+		PrefetchCache:      fhir.NewPrefetchCache(cfg.prefetchCacheTTL, cfg.prefetchCacheSize),
 		Audit:              queue,
 		Store:              st,
 		Hasher:             hasher,
