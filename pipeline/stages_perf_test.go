@@ -170,7 +170,16 @@ func BenchmarkPerfParseDrafts(b *testing.B) {
 
 // BenchmarkPerfDerive is facts derivation from the prefetch and the parsed
 // drafts (prefetch decode included: it happens inside Derive).
-func BenchmarkPerfDerive(b *testing.B) {
+func BenchmarkPerfDerive(b *testing.B) { benchDerive(b, nil) }
+
+// BenchmarkPerfDeriveCached is Derive when the prefetch was decoded before
+// (order-sign after order-select with the same prefetch): every value is a
+// cache hit.
+func BenchmarkPerfDeriveCached(b *testing.B) {
+	benchDerive(b, fhir.NewPrefetchCache(time.Hour, 1<<30))
+}
+
+func benchDerive(b *testing.B, cache *fhir.PrefetchCache) {
 	perfRun(b, func(b *testing.B, body []byte, ps *engine.PolicySet) {
 		req, hc := perfDecode(b, body)
 		vs, labs, drugs := ps.Tables()
@@ -185,6 +194,7 @@ func BenchmarkPerfDerive(b *testing.B) {
 			if _, err := fhir.Derive(tables, fhir.Request{
 				Service: svc.ID, Hook: req.Hook, HookInstance: req.HookInstance, Now: perfNow,
 				PatientID: hc.Order.PatientID, Drafts: drafts, Prefetch: req.Prefetch, ExpectedKeys: keys,
+				Cache: cache,
 			}); err != nil {
 				b.Fatal(err)
 			}
