@@ -5,9 +5,9 @@ package labelguard.lib
 # (0.8 -> "0.8", 15 -> "15").
 format_num(x) := sprintf("%v", [round(x * 100) / 100])
 
-truncate(s, n) := s if count(s) <= n
-
-truncate(s, n) := concat("", [substring(s, 0, n - 1), "…"]) if count(s) > n
+truncate(s, n) := s if {
+	count(s) <= n
+} else := concat("", [substring(s, 0, n - 1), "…"])
 
 # compact drops null and empty fields.
 compact(obj) := {k: v | some k, v in obj; not v in {null, ""}}

@@ -38,13 +38,20 @@ current_labs := {analyte: lab |
 	within_window(analyte, lab)
 }
 
-within_window(analyte, lab) if lab_age_days(lab) <= lab_window_days(analyte)
+# within_window and lab_age_days are else-chains rather than separate
+# bodies: OPA evaluates every body of a function on each call, and these
+# run for every lab result of every evaluation.
+within_window(analyte, lab) if {
+	lab_age_days(lab) <= lab_window_days(analyte)
+} else if {
+	not lab_window_param[analyte]
+}
 
-within_window(analyte, _) if not lab_window_param[analyte]
-
-lab_age_days(lab) := lab.ageDays if is_number(lab.ageDays)
-
-lab_age_days(lab) := days_since(lab.time) if not number_field(lab, "ageDays")
+# lab_age_days: the facts layer's ageDays, else worked out from the time
+# (hand-written inputs).
+lab_age_days(lab) := lab.ageDays if {
+	is_number(lab.ageDays)
+} else := days_since(lab.time)
 
 # stale_lab: a result that exists but is outside its window.
 stale_lab(analyte) := lab if {

@@ -78,12 +78,14 @@ systemic(med) if not topical(med)
 
 # context_targets: the target medications an interaction card on `order`
 # is about; drug "" means any target.
+#
+# This and the helpers below are else-chains, not separate bodies: OPA
+# evaluates every body of a function on each call, and these are called
+# for every order and value set of the interaction rules.
 context_targets(order, drug) := {order} if {
 	target_drug(order)
 	drug in {"", target(order)}
-}
-
-context_targets(order, drug) := {m |
+} else := {m |
 	some m in other_meds(order)
 	target_drug(m)
 	drug in {"", target(m)}
@@ -103,9 +105,7 @@ interactors(order, drug, vs_id) := {m |
 } if {
 	target_drug(order)
 	drug in {"", target(order)}
-}
-
-interactors(order, drug, vs_id) := {order} if {
+} else := {order} if {
 	not target_drug(order)
 	in_valueset(order, vs_id)
 	count(context_targets(order, drug)) > 0
@@ -151,10 +151,9 @@ interacting(order, drug, vs_id) := s if {
 
 # strength_mg: the product strength from the facts layer, else parsed from
 # an RxNorm-style name ("aspirin 81 MG Oral Tablet").
-strength_mg(med) := med.strengthMg if is_number(med.strengthMg)
-
-strength_mg(med) := to_number(m[1]) if {
-	not number_field(med, "strengthMg")
+strength_mg(med) := med.strengthMg if {
+	is_number(med.strengthMg)
+} else := to_number(m[1]) if {
 	m := regex.find_all_string_submatch_n(`(\d+(?:\.\d+)?)\s*mg\b`, lower(object.get(med, "text", "")), 1)[0]
 }
 

@@ -5,9 +5,9 @@ package labelguard.lib
 
 ns_per_day := 86400000000000
 
-to_ns(t) := time.parse_rfc3339_ns(t) if contains(t, "T")
-
-to_ns(t) := time.parse_rfc3339_ns(concat("", [t, "T00:00:00Z"])) if not contains(t, "T")
+to_ns(t) := time.parse_rfc3339_ns(t) if {
+	contains(t, "T")
+} else := time.parse_rfc3339_ns(concat("", [t, "T00:00:00Z"]))
 
 # days_between: days (fractional) from a to b; negative when b is earlier.
 days_between(a, b) := (to_ns(b) - to_ns(a)) / ns_per_day

@@ -12,16 +12,16 @@ target_valueset := {
 }
 
 # drug_of: the display of the target(s) a card on `order` concerns.
-drug_of(order) := lib.drug_display[order.target] if lib.target_drug(order)
-
-drug_of(order) := concat(", ", sort({lib.drug_display[t.target] | some t in lib.context_targets(order, "")})) if {
+drug_of(order) := lib.drug_display[order.target] if {
+	lib.target_drug(order)
+} else := concat(", ", sort({lib.drug_display[t.target] | some t in lib.context_targets(order, "")})) if {
 	not lib.target_drug(order)
 }
 
 # label_drug: the drug whose label a card on `order` cites.
-label_drug(order) := order.target if lib.target_drug(order)
-
-label_drug(order) := min({t.target | some t in lib.context_targets(order, "")}) if not lib.target_drug(order)
+label_drug(order) := order.target if {
+	lib.target_drug(order)
+} else := min({t.target | some t in lib.context_targets(order, "")})
 
 # affirmative: text says word without a negation ("not breastfeeding").
 affirmative(text, word) if {
