@@ -362,7 +362,7 @@ func queueWait(d time.Duration) time.Duration {
 // operator has not chosen one with GOGC. Each hook call allocates about
 // 1 MB of short-lived objects (decoded FHIR, OPA terms) on a live heap of
 // a few tens of MB, so at Go's default of 100 the collector runs every few
-// requests: at saturation, 200 served 20-40 % more calls per second for
+// requests: at saturation, 200 served 5-15 % more calls per second for
 // about 45 MB more peak RSS (docs/performance.md). GOGC, when set, wins;
 // GOMEMLIMIT still bounds the heap.
 func serveGCPercent(lookupEnv func(string) (string, bool)) (int, bool) {
