@@ -30,52 +30,132 @@ func decodeFindings(v any) ([]Finding, error) {
 }
 
 func findingsDirect(v any) ([]Finding, bool) {
+	if v == nil {
+		return nil, true
+	}
+	return objectList(v, findingField)
+}
+
+// objectList decodes a list of objects, field setting one member of an
+// element and reporting whether it could. null is no list, as in
+// encoding/json.
+func objectList[T any](v any, field func(*T, string, any) bool) ([]T, bool) {
+	if v == nil {
+		return nil, true
+	}
 	list, ok := v.([]any)
 	if !ok {
-		return nil, v == nil
+		return nil, false
 	}
-	out := make([]Finding, 0, len(list))
-	for _, x := range list {
+	out := make([]T, len(list))
+	for i, x := range list {
 		m, ok := x.(map[string]any)
 		if !ok {
 			return nil, false
 		}
-		var f Finding
 		for k, val := range m {
-			ok := true
-			switch k {
-			case "rule":
-				f.Rule, ok = asString(val)
-			case "indicator":
-				f.Indicator, ok = asString(val)
-			case "summary":
-				f.Summary, ok = asString(val)
-			case "detail":
-				f.Detail, ok = asString(val)
-			case "order":
-				f.Order, ok = asString(val)
-			case "evidence":
-				f.Evidence, ok = evidenceList(val)
-			case "factors":
-				f.Factors, ok = factorList(val)
-			case "suggestions":
-				f.Suggestions, ok = suggestionList(val)
-			case "links":
-				f.Links, ok = linkList(val)
-			default:
-				ok = false
-			}
-			if !ok {
+			if !field(&out[i], k, val) {
 				return nil, false
 			}
 		}
-		out = append(out, f)
 	}
 	return out, true
 }
 
-// asString, asBool and the list readers follow encoding/json: null leaves the
-// zero value.
+func findingField(f *Finding, k string, v any) (ok bool) {
+	switch k {
+	case "rule":
+		f.Rule, ok = asString(v)
+	case "indicator":
+		f.Indicator, ok = asString(v)
+	case "summary":
+		f.Summary, ok = asString(v)
+	case "detail":
+		f.Detail, ok = asString(v)
+	case "order":
+		f.Order, ok = asString(v)
+	case "evidence":
+		f.Evidence, ok = objectList(v, evidenceField)
+	case "factors":
+		f.Factors, ok = objectList(v, factorField)
+	case "suggestions":
+		f.Suggestions, ok = objectList(v, suggestionField)
+	case "links":
+		f.Links, ok = objectList(v, linkField)
+	}
+	return ok
+}
+
+func evidenceField(e *Evidence, k string, v any) (ok bool) {
+	switch k {
+	case "reference":
+		e.Reference, ok = asString(v)
+	case "display":
+		e.Display, ok = asString(v)
+	case "unit":
+		e.Unit, ok = asString(v)
+	case "time":
+		e.Time, ok = asString(v)
+	case "value":
+		e.Value, ok = asScalar(v)
+	}
+	return ok
+}
+
+func factorField(f *Factor, k string, v any) (ok bool) {
+	switch k {
+	case "id":
+		f.ID, ok = asString(v)
+	case "display":
+		f.Display, ok = asString(v)
+	case "evidence":
+		f.Evidence, ok = objectList(v, evidenceField)
+	}
+	return ok
+}
+
+func suggestionField(s *SuggestionDef, k string, v any) (ok bool) {
+	switch k {
+	case "kind":
+		s.Kind, ok = asString(v)
+	case "label":
+		s.Label, ok = asString(v)
+	case "dueDate":
+		s.DueDate, ok = asString(v)
+	case "isRecommended":
+		s.IsRecommended, ok = asBool(v)
+	case "targetDailyDoseMg":
+		if v == nil {
+			return true
+		}
+		n, isNum := v.(json.Number)
+		f, err := n.Float64()
+		s.TargetDailyDoseMg = &f
+		ok = isNum && err == nil
+	case "analytes":
+		s.Analytes, ok = asStrings(v)
+	}
+	return ok
+}
+
+func linkField(l *cdshooks.Link, k string, v any) (ok bool) {
+	switch k {
+	case "label":
+		l.Label, ok = asString(v)
+	case "url":
+		l.URL, ok = asString(v)
+	case "type":
+		l.Type, ok = asString(v)
+	case "appContext":
+		l.AppContext, ok = asString(v)
+	case "autolaunchable":
+		l.Autolaunchable, ok = asBool(v)
+	}
+	return ok
+}
+
+// asString, asBool and asStrings follow encoding/json: null leaves the
+// zero value. An unknown member (the switches' default) is not taken.
 func asString(v any) (string, bool) {
 	if v == nil {
 		return "", true
@@ -90,135 +170,6 @@ func asBool(v any) (bool, bool) {
 	}
 	b, ok := v.(bool)
 	return b, ok
-}
-
-func asObjects(v any) ([]map[string]any, bool) {
-	if v == nil {
-		return nil, true
-	}
-	list, ok := v.([]any)
-	if !ok {
-		return nil, false
-	}
-	out := make([]map[string]any, len(list))
-	for i, x := range list {
-		if out[i], ok = x.(map[string]any); !ok {
-			return nil, false
-		}
-	}
-	return out, true
-}
-
-func evidenceList(v any) ([]Evidence, bool) {
-	ms, ok := asObjects(v)
-	if !ok || ms == nil {
-		return nil, ok
-	}
-	out := make([]Evidence, len(ms))
-	for i, m := range ms {
-		e := &out[i]
-		for k, val := range m {
-			ok := true
-			switch k {
-			case "reference":
-				e.Reference, ok = asString(val)
-			case "display":
-				e.Display, ok = asString(val)
-			case "unit":
-				e.Unit, ok = asString(val)
-			case "time":
-				e.Time, ok = asString(val)
-			case "value":
-				e.Value, ok = asScalar(val)
-			default:
-				ok = false
-			}
-			if !ok {
-				return nil, false
-			}
-		}
-	}
-	return out, true
-}
-
-// plain is an `any` field as encoding/json decodes it: numbers as float64.
-// Only scalars are taken directly.
-func asScalar(v any) (any, bool) {
-	switch x := v.(type) {
-	case nil, string, bool:
-		return x, true
-	case json.Number:
-		f, err := x.Float64()
-		return f, err == nil
-	}
-	return nil, false
-}
-
-func factorList(v any) ([]Factor, bool) {
-	ms, ok := asObjects(v)
-	if !ok || ms == nil {
-		return nil, ok
-	}
-	out := make([]Factor, len(ms))
-	for i, m := range ms {
-		f := &out[i]
-		for k, val := range m {
-			ok := true
-			switch k {
-			case "id":
-				f.ID, ok = asString(val)
-			case "display":
-				f.Display, ok = asString(val)
-			case "evidence":
-				f.Evidence, ok = evidenceList(val)
-			default:
-				ok = false
-			}
-			if !ok {
-				return nil, false
-			}
-		}
-	}
-	return out, true
-}
-
-func suggestionList(v any) ([]SuggestionDef, bool) {
-	ms, ok := asObjects(v)
-	if !ok || ms == nil {
-		return nil, ok
-	}
-	out := make([]SuggestionDef, len(ms))
-	for i, m := range ms {
-		s := &out[i]
-		for k, val := range m {
-			ok := true
-			switch k {
-			case "kind":
-				s.Kind, ok = asString(val)
-			case "label":
-				s.Label, ok = asString(val)
-			case "dueDate":
-				s.DueDate, ok = asString(val)
-			case "isRecommended":
-				s.IsRecommended, ok = asBool(val)
-			case "targetDailyDoseMg":
-				if val != nil {
-					n, isNum := val.(json.Number)
-					f, err := n.Float64()
-					ok = isNum && err == nil
-					s.TargetDailyDoseMg = &f
-				}
-			case "analytes":
-				s.Analytes, ok = asStrings(val)
-			default:
-				ok = false
-			}
-			if !ok {
-				return nil, false
-			}
-		}
-	}
-	return out, true
 }
 
 func asStrings(v any) ([]string, bool) {
@@ -238,34 +189,15 @@ func asStrings(v any) ([]string, bool) {
 	return out, true
 }
 
-func linkList(v any) ([]cdshooks.Link, bool) {
-	ms, ok := asObjects(v)
-	if !ok || ms == nil {
-		return nil, ok
+// asScalar is an `any` member as encoding/json decodes it: numbers as
+// float64. Only scalars are taken directly.
+func asScalar(v any) (any, bool) {
+	switch x := v.(type) {
+	case nil, string, bool:
+		return x, true
+	case json.Number:
+		f, err := x.Float64()
+		return f, err == nil
 	}
-	out := make([]cdshooks.Link, len(ms))
-	for i, m := range ms {
-		l := &out[i]
-		for k, val := range m {
-			ok := true
-			switch k {
-			case "label":
-				l.Label, ok = asString(val)
-			case "url":
-				l.URL, ok = asString(val)
-			case "type":
-				l.Type, ok = asString(val)
-			case "appContext":
-				l.AppContext, ok = asString(val)
-			case "autolaunchable":
-				l.Autolaunchable, ok = asBool(val)
-			default:
-				ok = false
-			}
-			if !ok {
-				return nil, false
-			}
-		}
-	}
-	return out, true
+	return nil, false
 }
