@@ -74,6 +74,7 @@ See docs/performance.md.`,
 	f.StringVar(&cfg.Mode, "mode", "both", "cold, warm or both")
 	f.DurationVar(&cfg.Timeout, "timeout", 10*time.Second, "per-request timeout")
 	f.IntVar(&cfg.ServerPID, "server-pid", 0, "server process id, for its RSS and CPU from /proc")
+	f.IntVar(&cfg.OPAPID, "opa-pid", 0, "opa run --server's process id, for its CPU in the --opa-url run")
 	f.StringVar(&signKey, "sign-key", "", "EC private key (PEM) to sign a JWT per request: P-256 for ES256, P-384 for ES384")
 	f.StringVar(&kid, "kid", "", "JWT kid header (default: es256 or es384)")
 	f.StringVar(&issuer, "issuer", "https://bench.labelguard.test", "JWT iss (and sub)")

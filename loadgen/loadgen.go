@@ -44,8 +44,11 @@ type Config struct {
 	// ServerPID, when set, is read for RSS (/proc/<pid>/status) and CPU
 	// (/proc/<pid>/stat); else RSS comes from URL/metrics.
 	ServerPID int
-	Signer    *Signer // JWT per request when set
-	Out       io.Writer
+	// OPAPID, when set, is opa run --server's process, for its CPU in the
+	// side-by-side run.
+	OPAPID int
+	Signer *Signer // JWT per request when set
+	Out    io.Writer
 }
 
 // Stats are the results of one attack class.
@@ -102,7 +105,7 @@ func Run(ctx context.Context, cfg Config) error {
 		for _, m := range modes {
 			cpu0, srv0 := selfCPU(), procCPU(cfg.ServerPID)
 			stats := attack(ctx, cfg, m, labelguardTargeter(cfg, c, m))
-			printStats(cfg.Out, fmt.Sprintf("labelguard %s", m), stats, cpu0, srv0, cfg)
+			printStats(cfg.Out, fmt.Sprintf("labelguard %s", m), stats, cpu0, cfg.ServerPID, srv0, cfg)
 		}
 	}
 	if cfg.OPAURL != "" {
@@ -110,9 +113,9 @@ func Run(ctx context.Context, cfg Config) error {
 		if err != nil {
 			return err
 		}
-		cpu0 := selfCPU()
+		cpu0, srv0 := selfCPU(), procCPU(cfg.OPAPID)
 		stats := attack(ctx, cfg, "opa", opaTargeter(cfg, bodies))
-		printStats(cfg.Out, "opa run --server (derived input over REST)", stats, cpu0, 0, cfg)
+		printStats(cfg.Out, "opa run --server (derived input over REST)", stats, cpu0, cfg.OPAPID, srv0, cfg)
 	}
 	return nil
 }
@@ -287,7 +290,9 @@ func attack(ctx context.Context, cfg Config, name string, tr vegeta.Targeter) []
 	return out
 }
 
-func printStats(w io.Writer, title string, stats []*Stats, cpu0, srv0 time.Duration, cfg Config) {
+// printStats prints a run's latencies, the load generator's CPU and, when
+// pid is set, the CPU that process used since srv0 was read.
+func printStats(w io.Writer, title string, stats []*Stats, cpu0 time.Duration, pid int, srv0 time.Duration, cfg Config) {
 	rate := fmt.Sprintf("%d/s", cfg.Rate)
 	if cfg.Rate <= 0 {
 		rate = fmt.Sprintf("max (%d workers)", cfg.Workers)
@@ -307,8 +312,8 @@ func printStats(w io.Writer, title string, stats []*Stats, cpu0, srv0 time.Durat
 	}
 	wall := cfg.Duration.Seconds()
 	fmt.Fprintf(w, "load generator CPU: %.2f cores (%.1f s over %.0f s)\n", (selfCPU()-cpu0).Seconds()/wall, (selfCPU() - cpu0).Seconds(), wall)
-	if cfg.ServerPID > 0 {
-		d := procCPU(cfg.ServerPID) - srv0
+	if pid > 0 {
+		d := procCPU(pid) - srv0
 		fmt.Fprintf(w, "server CPU: %.2f cores (%.1f s)\n", d.Seconds()/wall, d.Seconds())
 	}
 }

@@ -56,7 +56,7 @@ func soak(ctx context.Context, cfg Config, c *corpus.Corpus) error {
 	if err == nil {
 		samples = append(samples, sample{time.Since(start), rss})
 	}
-	printStats(cfg.Out, "labelguard soak (cold)", stats, cpu0, srv0, run)
+	printStats(cfg.Out, "labelguard soak (cold)", stats, cpu0, cfg.ServerPID, srv0, run)
 	if len(samples) < 2 {
 		return fmt.Errorf("soak: fewer than two RSS samples (give --server-pid or a server with /metrics)")
 	}
