@@ -6,14 +6,38 @@ import (
 	"reflect"
 	"strings"
 
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/labelguard/labelguard/terminology"
 )
 
-// The minimal FHIR shapes the rules read, decoded with encoding/json. A field
-// with the wrong JSON type makes json.Unmarshal fail, which is how an invalid
-// resource is recognised (dropped in the prefetch, rejected in draft orders).
-// A few types accept the shapes real senders use besides R4 (an object where
-// R4 has an array, an STU3 status string), because reading them is harmless.
+// The minimal FHIR shapes the rules read. A field with the wrong JSON type
+// makes decoding fail, which is how an invalid resource is recognised
+// (dropped in the prefetch, rejected in draft orders). A few types accept
+// the shapes real senders use besides R4 (an object where R4 has an array,
+// an STU3 status string), because reading them is harmless.
+//
+// The prefetch, most of a request's bytes, is decoded with encoding/json/v2
+// (github.com/go-json-experiment/json, the module that mirrors the
+// standard library's encoding/json/v2 and aliases it from Go 1.27): it
+// reads each value in one pass, where encoding/json validates its whole
+// input before decoding it and rescans every value handed to an
+// UnmarshalJSON method. The types below therefore have both methods:
+// UnmarshalJSONFrom for the prefetch, UnmarshalJSON for the draft orders,
+// which are small and keep encoding/json's error types for their messages.
+
+// lightOptions make v2 read what encoding/json reads: a repeated member
+// name (the last one wins) and invalid UTF-8 (replaced by U+FFFD), since
+// the request was accepted on encoding/json's terms. Member names match
+// exactly, as FHIR's JSON format defines them; encoding/json also accepted
+// other cases ("Code" for "code"), which is not FHIR.
+var lightOptions = jsonv2.JoinOptions(jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+
+// decodeLight decodes one prefetch value (or part of one) into v. It is a
+// variable so that a test can derive the same prefetch with encoding/json
+// and compare (TestPrefetchDecodeAgreesWithEncodingJSON).
+var decodeLight = func(data []byte, v any) error { return jsonv2.Unmarshal(data, v, lightOptions) }
 
 type coding struct {
 	System  string `json:"system"`
@@ -100,6 +124,18 @@ func (l *looseRef) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+func (l *looseRef) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	v, err := dec.ReadValue()
+	if err != nil {
+		return err
+	}
+	var r reference
+	if decodeLight(v, &r) == nil {
+		l.Reference = r.Reference
+	}
+	return nil
+}
+
 type quantity struct {
 	Value  *float64 `json:"value"`
 	Unit   string   `json:"unit"`
@@ -173,6 +209,30 @@ func (l *doseAndRateList) UnmarshalJSON(b []byte) error {
 	return oneOrMany(b, (*[]doseAndRate)(l))
 }
 
+func (l *codingList) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return oneOrManyFrom(dec, (*[]coding)(l))
+}
+
+func (l *ccList) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return oneOrManyFrom(dec, (*[]codeableConcept)(l))
+}
+
+func (l *doseAndRateList) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	return oneOrManyFrom(dec, (*[]doseAndRate)(l))
+}
+
+func oneOrManyFrom[T any](dec *jsontext.Decoder, dst *[]T) error {
+	if dec.PeekKind() == '{' {
+		var one T
+		if err := jsonv2.UnmarshalDecode(dec, &one); err != nil {
+			return err
+		}
+		*dst = []T{one}
+		return nil
+	}
+	return jsonv2.UnmarshalDecode(dec, dst)
+}
+
 func oneOrMany[T any](b []byte, dst *[]T) error {
 	b = bytes.TrimSpace(b)
 	if len(b) > 0 && b[0] == '{' {
@@ -197,6 +257,18 @@ func (s *statusCC) UnmarshalJSON(b []byte) error {
 	}
 	var cc codeableConcept
 	if err := json.Unmarshal(b, &cc); err != nil {
+		return err
+	}
+	s.Code = cc.firstCode()
+	return nil
+}
+
+func (s *statusCC) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	if dec.PeekKind() == '"' {
+		return jsonv2.UnmarshalDecode(dec, &s.Code)
+	}
+	var cc codeableConcept
+	if err := jsonv2.UnmarshalDecode(dec, &cc); err != nil {
 		return err
 	}
 	s.Code = cc.firstCode()

@@ -100,7 +100,7 @@ func (s *store) addValue(key string, raw json.RawMessage) {
 	case '[':
 		// Not a FHIR shape, but a list of resources is unambiguous.
 		var list []json.RawMessage
-		if json.Unmarshal(raw, &list) != nil {
+		if decodeLight(raw, &list) != nil {
 			s.issue("dropped", key, "not a FHIR resource", 1)
 			return
 		}
@@ -135,7 +135,7 @@ func (s *store) addObject(key string, raw json.RawMessage, fullURL string, depth
 		return
 	}
 	var env envelope
-	if jsonKind(raw) != '{' || json.Unmarshal(raw, &env) != nil {
+	if jsonKind(raw) != '{' || decodeLight(raw, &env) != nil {
 		// Wrong types in the outline: read it as a resource, which
 		// counts it as dropped if it is one of interest.
 		s.addResource(key, raw, fullURL)
@@ -171,7 +171,7 @@ func (s *store) addBundle(key string, env *envelope, depth int) {
 		return
 	}
 	var entries []json.RawMessage
-	if err := json.Unmarshal(env.Entry, &entries); err != nil {
+	if err := decodeLight(env.Entry, &entries); err != nil {
 		s.issue("dropped", key, "Bundle.entry is not an array", 1)
 		return
 	}
@@ -180,7 +180,7 @@ func (s *store) addBundle(key string, env *envelope, depth int) {
 			continue
 		}
 		var be bundleEntry
-		if json.Unmarshal(e, &be) != nil {
+		if decodeLight(e, &be) != nil {
 			s.issue("dropped", key, "invalid Bundle entry", 1)
 			continue
 		}
@@ -193,7 +193,7 @@ func (s *store) addBundleLinks(key string, links []json.RawMessage) {
 		var link struct {
 			Relation string `json:"relation"`
 		}
-		if json.Unmarshal(l, &link) == nil && link.Relation == "next" {
+		if decodeLight(l, &link) == nil && link.Relation == "next" {
 			// The sender stopped paging: results are missing.
 			s.issue("paging-capped", key, "", 0)
 		}
@@ -273,7 +273,7 @@ type fastValue struct {
 // wrapper), or an OperationOutcome in place of the data.
 func (s *store) addFast(key string, raw json.RawMessage, fullURL string) bool {
 	var v fastValue
-	if jsonKind(raw) != '{' || json.Unmarshal(raw, &v) != nil {
+	if jsonKind(raw) != '{' || decodeLight(raw, &v) != nil {
 		return false
 	}
 	switch rt := v.ResourceType; rt {
@@ -304,7 +304,7 @@ func (s *store) addFast(key string, raw json.RawMessage, fullURL string) bool {
 // addResource decodes one resource and keeps it if the rules read its type.
 func (s *store) addResource(key string, raw json.RawMessage, fullURL string) {
 	r := &resource{}
-	s.addDecoded(key, r, json.Unmarshal(raw, r), fullURL)
+	s.addDecoded(key, r, decodeLight(raw, r), fullURL)
 }
 
 func (s *store) addDecoded(key string, r *resource, err error, fullURL string) {

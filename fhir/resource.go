@@ -138,7 +138,7 @@ func viewFromLight(r *resource) medView {
 	}
 	for _, c := range r.Contained {
 		var m medication
-		if json.Unmarshal(c, &m) == nil && m.ResourceType == "Medication" {
+		if decodeLight(c, &m) == nil && m.ResourceType == "Medication" {
 			v.Contained = append(v.Contained, m)
 		}
 	}
