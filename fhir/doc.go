@@ -9,8 +9,9 @@
 // The prefetch can hold hundreds of resources, of which the rules read a
 // handful of fields; it is decoded into minimal structs with
 // encoding/json/v2 (github.com/go-json-experiment/json, the mirror of the
-// standard library's v2 API), which reads each value in one pass and is
-// about thirty times faster than the typed parse (docs/performance.md).
+// standard library's v2 API), which reads each value in one pass: about
+// 6 µs per prefetch resource against 70 µs for the typed parse of one
+// order (BenchmarkPrefetchDecode, BenchmarkTypedParse).
 // A differential test and fuzz target derive every input with encoding/json
 // as well and require the same facts (lightdecode_test.go).
 //
