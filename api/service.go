@@ -120,7 +120,12 @@ func (s *Server) service(c *gin.Context) {
 	for _, n := range res.Notes {
 		s.log.Warn("policy defect", slog.String("request_id", requestID(c)), slog.String("note", n))
 	}
-	c.JSON(http.StatusOK, cdshooks.Response{Cards: orEmpty(res.Cards)})
+	out, err := cdshooks.Response{Cards: orEmpty(res.Cards)}.Encode()
+	if err != nil {
+		fail(fmt.Errorf("encode response: %w", err))
+		return
+	}
+	c.Data(http.StatusOK, "application/json; charset=utf-8", out)
 	if s.cfg.Policies != nil && !res.NoOrderOfInterest {
 		// Off the hot path: the candidate set is evaluated by a bounded
 		// worker after the answer is written, and never returned.

@@ -22,5 +22,7 @@
 // up in a FHIR query or drives a clinical check (patientId, draftOrders,
 // selections), decoding is strict.
 //
-// The package depends on the standard library only.
+// The package depends on the standard library only, and on
+// go-json-experiment/json (encoding/json/v2 ahead of its release) for
+// encoding responses quickly; see Response.Encode.
 package cdshooks

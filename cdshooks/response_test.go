@@ -1,8 +1,10 @@
 package cdshooks_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -280,4 +282,124 @@ func TestSystemActionsValidate(t *testing.T) {
 		{Type: cdshooks.ActionDelete, Description: "d"},
 	}}
 	wantValidationError(t, r.Validate(), "systemActions[1].resourceId")
+}
+
+// labelguard's own answers, as the API golden files hold them: cards with
+// suggestions, actions carrying FHIR resources, links and extensions.
+var goldenResponses = []string{
+	"../api/testdata/golden/upadacitinib-45mg-low-anc.response.json",
+	"../api/testdata/golden/abrocitinib-with-clopidogrel.response.json",
+	"../api/testdata/golden/upadacitinib-15mg-normal-cbc.response.json",
+	"testdata/spec/response-cards.json",
+	"testdata/spec/response-systemActions.json",
+}
+
+func goldenResponse(t testing.TB, file string) cdshooks.Response {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r cdshooks.Response
+	if err := json.Unmarshal(data, &r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// v1Response has Response's fields without its MarshalJSON, so that
+// encoding/json encodes it field by field, as it did before Encode.
+type v1Response cdshooks.Response
+
+func encodeV1(r cdshooks.Response) ([]byte, error) {
+	if r.Cards == nil {
+		r.Cards = []cdshooks.Card{}
+	}
+	return json.Marshal(v1Response(r))
+}
+
+// Encode must give the bytes encoding/json gives: services write it in
+// place of json.Marshal, and clients and golden files see those bytes.
+func TestResponseEncodeIsMarshal(t *testing.T) {
+	t.Parallel()
+	cases := map[string]cdshooks.Response{
+		"nil cards":     {},
+		"html chars":    {Cards: []cdshooks.Card{{Summary: "a < b & c > d \u2028", Indicator: "info", Source: cdshooks.Source{Label: "<l>"}}}},
+		"invalid utf-8": {Cards: []cdshooks.Card{{Summary: "bad \xff\xfe byte", Indicator: "info", Source: cdshooks.Source{Label: "l"}}}},
+		"odd raw resource and maps": {Cards: []cdshooks.Card{{
+			Summary: "s", Indicator: "warning", Source: cdshooks.Source{Label: "l"},
+			Suggestions: []cdshooks.Suggestion{{Label: "x", Actions: []cdshooks.Action{
+				{Type: "create", Description: "d", Resource: json.RawMessage(" {\n \"resourceType\" : \"ServiceRequest\", \"note\": \"<&>\" } ")},
+			}}},
+			Links:     []cdshooks.Link{{Label: "l", URL: "https://x.test/?a=1&b=2", Type: "absolute"}},
+			Extension: map[string]any{"z": 1.5, "a": []any{nil, true, "é"}, "m": map[string]any{"y": 0, "b": ""}},
+		}}},
+	}
+	for _, f := range goldenResponses {
+		cases[f] = goldenResponse(t, f)
+	}
+	for name, r := range cases {
+		want, err := encodeV1(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := r.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		viaMarshal, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for how, b := range map[string][]byte{"Encode": got, "json.Marshal": viaMarshal} {
+			if name == "invalid utf-8" {
+				// Both replace each invalid byte with U+FFFD; encoding/json
+				// writes it as the escape \ufffd, v2 as the character.
+				var g, w any
+				if json.Unmarshal(b, &g) != nil || json.Unmarshal(want, &w) != nil || !cmp.Equal(g, w) || !json.Valid(b) {
+					t.Errorf("%s: %s =\n%s\ndoes not decode as\n%s", name, how, b, want)
+				}
+				continue
+			}
+			if string(b) != string(want) {
+				t.Errorf("%s: %s =\n%s\nwant\n%s", name, how, b, want)
+			}
+		}
+		if name != "nil cards" && len(r.Cards) == 0 && len(r.SystemActions) == 0 {
+			t.Errorf("%s: fixture decoded to an empty response", name)
+		}
+	}
+}
+
+// go test -run '^$' -bench ResponseEncode -benchmem ./cdshooks
+func BenchmarkResponseEncode(b *testing.B) {
+	r := goldenResponse(b, goldenResponses[0])
+	for _, bc := range []struct {
+		name string
+		enc  func(cdshooks.Response) ([]byte, error)
+	}{
+		// What services did before Encode: gin's c.JSON, which is
+		// json.Marshal of the Response, whose MarshalJSON encoded with
+		// encoding/json (and json.Marshal compacted the result again).
+		{"encoding/json+compact", func(r cdshooks.Response) ([]byte, error) {
+			out, err := encodeV1(r)
+			if err != nil {
+				return nil, err
+			}
+			var buf bytes.Buffer
+			err = json.Compact(&buf, out)
+			return buf.Bytes(), err
+		}},
+		{"encoding/json", encodeV1},
+		{"Encode", cdshooks.Response.Encode},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := bc.enc(r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
