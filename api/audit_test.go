@@ -131,3 +131,43 @@ func TestReadyWhileDatabaseDown(t *testing.T) {
 		t.Errorf("feedback with the database down: %d, want 503 (never a 200 for feedback not stored)", rec.Code)
 	}
 }
+
+// TestRefusedCallsAreAuditedUnderTheirHook: a call refused before its body
+// is decoded is still a decision of the service's hook, with the error it
+// answered. (Without the hook the record was invalid: the queue dropped it
+// and logged an error for every such call, which under overload meant one
+// for every call shed.)
+func TestRefusedCallsAreAuditedUnderTheirHook(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	q := store.NewAuditQueue(st, store.QueueOptions{FlushInterval: 10 * time.Millisecond})
+	h, _ := newServer(t, func(c *api.Config) { c.Audit = q; c.Store = st })
+	for _, body := range []string{`{"hook": "order-sign", `, `[]`} {
+		if rec := do(t, h, http.MethodPost, "/cds-services/jak-order-select", "application/json", []byte(body)); rec.Code != http.StatusBadRequest {
+			t.Fatalf("malformed body %q: %d %s", body, rec.Code, rec.Body)
+		}
+	}
+	if err := q.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := q.Dropped(); n != 0 {
+		t.Errorf("%d records dropped", n)
+	}
+	ds, err := st.Decisions(ctx, evalTime.Add(-time.Hour), evalTime.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds) != 2 {
+		t.Fatalf("%d decisions audited, want 2", len(ds))
+	}
+	for _, d := range ds {
+		if d.Service != "jak-order-select" || d.Hook != "order-select" || d.ErrorKind == "" || len(d.Cards) != 0 {
+			t.Errorf("decision = %+v, want jak-order-select/order-select with its error", d)
+		}
+	}
+}

@@ -39,7 +39,9 @@ func (s *Server) service(c *gin.Context) {
 		writeError(c, newError(http.StatusNotFound, codeNotFound, "unknown service", nil))
 		return
 	}
-	rec.service, rec.revision = svc.ID, ps.Revision
+	// The service answers one hook: a call refused before its body is
+	// decoded (overloaded, unreadable, malformed) is still audited under it.
+	rec.service, rec.hook, rec.revision = svc.ID, svc.Hook, ps.Revision
 	fail := func(err error) {
 		rec.errorKind = errorCode(err)
 		writeError(c, err)
