@@ -5,10 +5,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/labelguard/labelguard/api"
+	"github.com/labelguard/labelguard/auth"
 	"github.com/labelguard/labelguard/metrics"
 	"github.com/labelguard/labelguard/prefetch"
 )
@@ -91,4 +93,62 @@ func scrape(t *testing.T, h http.Handler) string {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 	return rec.Body.String()
+}
+
+// blockingAuth accepts every call, and holds the first one until released,
+// as a slow signature check would.
+type blockingAuth struct {
+	calls   atomic.Int32
+	started chan struct{}
+	release chan struct{}
+}
+
+func (a *blockingAuth) VerifyRequest(*http.Request, string) (*auth.Principal, error) {
+	if a.calls.Add(1) == 1 {
+		close(a.started)
+		<-a.release
+	}
+	return &auth.Principal{Issuer: "https://ehr.test", JTI: "j"}, nil
+}
+
+// TestJWTVerificationBeyondCapacityIsRefusedFast: JWT verification has a
+// bound of its own. With its only slot held by a verification, another
+// call is refused with 503 overloaded and Retry-After within the queue
+// wait, before its signature is checked; the evaluation slot stays free
+// (a verified call does not hold it), and once the verification ends both
+// kinds of call are answered and the refusal is counted.
+func TestJWTVerificationBeyondCapacityIsRefusedFast(t *testing.T) {
+	a := &blockingAuth{started: make(chan struct{}), release: make(chan struct{})}
+	m := metrics.New()
+	h := confServer(t, func(c *api.Config) {
+		c.AuthDisabled = false
+		c.Auth = a
+		c.Metrics = m
+		c.MaxConcurrentCalls = 1
+		c.QueueWait = 20 * time.Millisecond
+	})
+	body := readFile(t, "testdata/requests/upadacitinib-45mg-low-anc.json")
+	first := make(chan *httptest.ResponseRecorder, 1)
+	go func() { first <- confPost(t, h, "/cds-services/jak-order-sign", body) }()
+	<-a.started
+	if got := scrape(t, h); !strings.Contains(got, "labelguard_hook_calls_in_flight 0") {
+		t.Errorf("a call in verification holds an evaluation slot:\n%s", got)
+	}
+	for _, path := range []string{"/cds-services/jak-order-sign", "/cds-services/jak-order-sign/feedback"} {
+		rec := confPost(t, h, path, body)
+		if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") != "1" || !strings.Contains(rec.Body.String(), `"overloaded"`) {
+			t.Errorf("%s while the verification slot is held = %d %q %s, want 503 overloaded with Retry-After 1",
+				path, rec.Code, rec.Header().Get("Retry-After"), rec.Body)
+		}
+	}
+	close(a.release)
+	if rec := <-first; rec.Code != http.StatusOK {
+		t.Fatalf("the call holding the slot = %d %s", rec.Code, rec.Body)
+	}
+	if rec := confPost(t, h, "/cds-services/jak-order-sign", body); rec.Code != http.StatusOK {
+		t.Fatalf("call after the slot was freed = %d %s", rec.Code, rec.Body)
+	}
+	if got := scrape(t, h); !strings.Contains(got, "labelguard_hook_calls_shed_total 2") {
+		t.Errorf("/metrics does not count the 2 refusals:\n%s", got)
+	}
 }
