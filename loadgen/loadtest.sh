@@ -47,7 +47,7 @@ if wait "$PROF"; then
     $2 ~ /%$/ && NF >= 6 {
       f = $6; t = $2; sub(/%/, "", t)
       if (f ~ /open-policy-agent/) g = "OPA evaluation (topdown, ast)"
-      else if (f ~ /^encoding\/json/) g = "encoding/json (request and prefetch decoding, responses)"
+      else if (f ~ /^encoding\/json|go-json-experiment/) g = "JSON: encoding/json and encoding/json/v2 (request, prefetch, responses)"
       else if (f ~ /^runtime\.(gc|scan|mark|sweep|bgsweep|wbBuf|findObject|greyobject|tryDefer|spanOf|spanClass|heapArenaOf|extractHeapBits|typePointers|bulkBarrier|\(\*(gcWork|mspan|gcBits|gcControllerState|sweepLocked)\))|^internal\/runtime\/gc|^gcWriteBarrier/) g = "garbage collection (marking, sweeping, write barriers)"
       else if (f ~ /^runtime\.(malloc|nextFree|memclr|(\(\*mcache\))|(\(\*mcentral\))|newobject|makeslice|growslice|mapassign|rawstring|concatstring)/) g = "allocation"
       else if (f ~ /labelguard/) g = "labelguard code"
