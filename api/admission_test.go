@@ -95,15 +95,21 @@ func scrape(t *testing.T, h http.Handler) string {
 	return rec.Body.String()
 }
 
-// blockingAuth accepts every call, and holds the first one until released,
-// as a slow signature check would.
+// blockingAuth accepts every call, and holds the first one's signature
+// check until released, taking its turn from the gate as *auth.Verifier
+// does.
 type blockingAuth struct {
 	calls   atomic.Int32
 	started chan struct{}
 	release chan struct{}
 }
 
-func (a *blockingAuth) VerifyRequest(*http.Request, string) (*auth.Principal, error) {
+func (a *blockingAuth) VerifyRequest(r *http.Request, _ string) (*auth.Principal, error) {
+	done, err := auth.AcquireGate(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	if a.calls.Add(1) == 1 {
 		close(a.started)
 		<-a.release
@@ -111,8 +117,8 @@ func (a *blockingAuth) VerifyRequest(*http.Request, string) (*auth.Principal, er
 	return &auth.Principal{Issuer: "https://ehr.test", JTI: "j"}, nil
 }
 
-// TestJWTVerificationBeyondCapacityIsRefusedFast: JWT verification has a
-// bound of its own. With its only slot held by a verification, another
+// TestJWTVerificationBeyondCapacityIsRefusedFast: JWT signature checks
+// have a bound of their own. With its only slot held by a check, another
 // call is refused with 503 overloaded and Retry-After within the queue
 // wait, before its signature is checked; the evaluation slot stays free
 // (a verified call does not hold it), and once the verification ends both
@@ -130,7 +136,11 @@ func TestJWTVerificationBeyondCapacityIsRefusedFast(t *testing.T) {
 	body := readFile(t, "testdata/requests/upadacitinib-45mg-low-anc.json")
 	first := make(chan *httptest.ResponseRecorder, 1)
 	go func() { first <- confPost(t, h, "/cds-services/jak-order-sign", body) }()
-	<-a.started
+	select {
+	case <-a.started:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the first call never reached its signature check")
+	}
 	if got := scrape(t, h); !strings.Contains(got, "labelguard_hook_calls_in_flight 0") {
 		t.Errorf("a call in verification holds an evaluation slot:\n%s", got)
 	}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 
@@ -19,21 +20,23 @@ type Authenticator interface {
 // authenticate lets a hook or feedback call through only with a valid JWT
 // from a trusted issuer. A failure answers 401 with a WWW-Authenticate
 // challenge and no detail; the reason goes to the log, never the token.
-// Verification runs under its own admission bound (Server.verify): past
-// capacity a call is refused with 503 before its signature is checked.
+// Signature checks run under their own admission bound (Server.verify):
+// past capacity a call is refused with 503 before its signature is checked.
 func (s *Server) authenticate(c *gin.Context) {
 	if s.cfg.Auth == nil {
 		c.Next()
 		return
 	}
-	release, err := s.verify.admit(c.Request.Context())
-	if err != nil {
+	// The verifier takes a verification slot once the issuer's key is
+	// known, for the signature and replay checks: a key set fetch from a
+	// slow issuer holds none.
+	r := c.Request.WithContext(auth.WithGate(c.Request.Context(), s.verify.admit))
+	p, err := s.cfg.Auth.VerifyRequest(r, c.Request.URL.Path)
+	if errors.Is(err, errOverloaded) {
 		c.Header("Retry-After", "1")
 		writeError(c, err)
 		return
 	}
-	p, err := s.cfg.Auth.VerifyRequest(c.Request, c.Request.URL.Path)
-	release()
 	if err != nil {
 		level := slog.LevelWarn
 		if auth.IsServerSide(err) {

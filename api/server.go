@@ -110,12 +110,14 @@ type Server struct {
 	policies *engine.Active
 	log      *slog.Logger
 	admit    *admission
-	// verify bounds JWT verifications the same way, on its own slots: an
-	// ES384 signature costs about 1 ms of CPU, and unbounded verification
-	// of the calls waiting for admit starved the admitted ones (at 500
-	// calls/s on 2 cores, ES256: 16,491 of 30,000 calls timed out at 10 s).
-	// A slot of its own, rather than admit's, keeps a verified call from
-	// holding a pipeline slot while its body is still arriving.
+	// verify bounds JWT signature checks the same way, on its own slots:
+	// an ES384 check costs about 1 ms of CPU, and unbounded checks of the
+	// calls waiting for admit starved the admitted ones (at 500 calls/s on
+	// 2 cores, ES256: 16,491 of 30,000 calls timed out at 10 s). Slots of
+	// its own, rather than admit's, keep a verified call from holding an
+	// evaluation slot while its body is still arriving; the verifier takes
+	// one for the signature and replay checks (auth.WithGate), not while
+	// it fetches an issuer's keys.
 	verify *admission
 }
 

@@ -244,6 +244,8 @@ func (v *Verifier) VerifyRequest(r *http.Request, endpointPath string) (*Princip
 // token's aud must equal the base URL followed by this path). On success
 // the token's jti has been recorded in the replay cache. On failure the
 // error is an *Error for the log; answer the client 401 with Challenge(err).
+// The one exception is a refusal by the Gate of ctx (WithGate), returned
+// as the gate returned it: the caller decides what that means.
 func (v *Verifier) Verify(ctx context.Context, authorization, endpointPath string) (*Principal, error) {
 	if !strings.HasPrefix(endpointPath, "/") {
 		return nil, fmt.Errorf("auth: endpoint path %s must start with /", logSafe(endpointPath))
@@ -253,18 +255,35 @@ func (v *Verifier) Verify(ctx context.Context, authorization, endpointPath strin
 		return nil, err
 	}
 	var (
-		claims tokenClaims
-		entry  *issuerEntry
-		kid    string
+		claims  tokenClaims
+		entry   *issuerEntry
+		kid     string
+		release = func() {}
+		gateErr error
 	)
+	// The gate's turn (WithGate) starts once the issuer's key is known and
+	// ends when Verify returns: it covers the signature check and the
+	// replay insert, not a key set fetch.
+	defer func() { release() }()
 	tok, err := v.parser.ParseWithClaims(raw, &claims, func(t *jwt.Token) (any, error) {
 		var err error
 		entry, kid, err = v.resolve(t, &claims)
 		if err != nil {
 			return nil, err
 		}
-		return v.key(ctx, t, entry, kid)
+		key, err := v.key(ctx, t, entry, kid)
+		if err != nil {
+			return nil, err
+		}
+		if release, gateErr = AcquireGate(ctx); gateErr != nil {
+			release = func() {}
+			return nil, gateErr
+		}
+		return key, nil
 	})
+	if gateErr != nil {
+		return nil, gateErr
+	}
 	if err != nil {
 		return nil, classifyParseError(err, tok, claims.Issuer, kid)
 	}

@@ -53,6 +53,8 @@ func (r Response) MarshalJSON() ([]byte, error) {
 // encoding/json.Marshal (HTML escaping, omitempty, sorted map keys, raw
 // resources compacted). One byte-level difference remains: invalid UTF-8
 // becomes U+FFFD in both, written as the character rather than as \ufffd.
+// And an encoding/json.Number in an Extension would be written as a
+// string: extensions carry float64 numbers (engine's evidence values).
 // Services write its result directly: json.Marshal of a Response would also
 // re-scan and compact what MarshalJSON returns. A 26 KB answer (six cards)
 // took 148 µs that way, 70 µs with encoding/json alone and takes 41 µs
