@@ -15,6 +15,18 @@ import (
 	"github.com/labelguard/labelguard/store"
 )
 
+// auditStore opens a SQLite store in a temporary directory, closed when
+// the test ends, and an audit queue that flushes quickly into it.
+func auditStore(t *testing.T) (store.Store, *store.AuditQueue) {
+	t.Helper()
+	st, err := store.Open(context.Background(), store.Config{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st, store.NewAuditQueue(st, store.QueueOptions{FlushInterval: 10 * time.Millisecond})
+}
+
 // TestAuditAndFeedbackAreStored runs a hook call and feedback through a
 // real SQLite store: the decision is audited with hashed identifiers and
 // the cards' rules, feedback joins its card, feedback for an unknown card is
@@ -22,12 +34,7 @@ import (
 func TestAuditAndFeedbackAreStored(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Config{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	q := store.NewAuditQueue(st, store.QueueOptions{FlushInterval: 10 * time.Millisecond})
+	st, q := auditStore(t)
 	hasher, err := phi.NewHasher([]byte("0123456789abcdef0123456789abcdef"))
 	if err != nil {
 		t.Fatal(err)
@@ -140,12 +147,7 @@ func TestReadyWhileDatabaseDown(t *testing.T) {
 func TestRefusedCallsAreAuditedUnderTheirHook(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Config{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	q := store.NewAuditQueue(st, store.QueueOptions{FlushInterval: 10 * time.Millisecond})
+	st, q := auditStore(t)
 	h, _ := newServer(t, func(c *api.Config) { c.Audit = q; c.Store = st })
 	for _, body := range []string{`{"hook": "order-sign", `, `[]`} {
 		if rec := do(t, h, http.MethodPost, "/cds-services/jak-order-select", "application/json", []byte(body)); rec.Code != http.StatusBadRequest {
