@@ -3,8 +3,6 @@ package api
 import (
 	"time"
 
-	"github.com/gin-gonic/gin"
-
 	"github.com/labelguard/labelguard/engine"
 	"github.com/labelguard/labelguard/pipeline"
 	"github.com/labelguard/labelguard/store"
@@ -31,7 +29,7 @@ type callRecord struct {
 
 // recordDecision enqueues the audit record of a call. Identifiers are keyed
 // hashes; no clinical value is recorded.
-func (s *Server) recordDecision(c *gin.Context, r *callRecord) {
+func (s *Server) recordDecision(r *callRecord) {
 	if s.cfg.Audit == nil || r.service == "" {
 		return
 	}

@@ -20,8 +20,8 @@ type Authenticator interface {
 // authenticate lets a hook or feedback call through only with a valid JWT
 // from a trusted issuer. A failure answers 401 with a WWW-Authenticate
 // challenge and no detail; the reason goes to the log, never the token.
-// Signature checks run under their own admission bound (Server.verify):
-// past capacity a call is refused with 503 before its signature is checked.
+// Token checks run under their own admission bound (Server.verify): past
+// capacity a call is refused with 503 before its signature is checked.
 func (s *Server) authenticate(c *gin.Context) {
 	if s.cfg.Auth == nil {
 		c.Next()

@@ -28,7 +28,7 @@ var emptyResponse = cdshooks.Response{Cards: []cdshooks.Card{}}
 // return the cards.
 func (s *Server) service(c *gin.Context) {
 	rec := &callRecord{start: time.Now(), now: s.cfg.Now().UTC()}
-	defer func() { s.recordDecision(c, rec) }()
+	defer func() { s.recordDecision(rec) }()
 	ps := s.policies.Load()
 	if ps == nil {
 		writeError(c, newError(http.StatusServiceUnavailable, codeUnavailable, "policies are not loaded yet", nil))

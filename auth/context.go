@@ -29,7 +29,7 @@ type Gate func(ctx context.Context) (release func(), err error)
 
 type gateKey struct{}
 
-// WithGate returns a copy of ctx whose signature checks g bounds.
+// WithGate returns a copy of ctx whose token checks g bounds.
 func WithGate(ctx context.Context, g Gate) context.Context {
 	return context.WithValue(ctx, gateKey{}, g)
 }
