@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -171,5 +172,32 @@ func TestRefusedCallsAreAuditedUnderTheirHook(t *testing.T) {
 		if d.Service != "jak-order-select" || d.Hook != "order-select" || d.ErrorKind == "" || len(d.Cards) != 0 {
 			t.Errorf("decision = %+v, want jak-order-select/order-select with its error", d)
 		}
+	}
+}
+
+// fullAuditor refuses every record, as a full queue does.
+type fullAuditor struct{ refused atomic.Int32 }
+
+func (a *fullAuditor) Enqueue(store.Decision) bool { a.refused.Add(1); return false }
+
+// TestFullAuditQueueDoesNotLogPerCall: when the audit queue refuses
+// records, the call is answered and logs nothing about it; the queue counts
+// drops and logs their number at most every 10 s (store.AuditQueue), so
+// that an overloaded service does not also flood its log.
+func TestFullAuditQueueDoesNotLogPerCall(t *testing.T) {
+	t.Parallel()
+	a := &fullAuditor{}
+	h, logs := newServer(t, func(c *api.Config) { c.Audit = a })
+	body := requestFile(t, goldenCases[0])
+	for range 3 {
+		if rec := do(t, h, http.MethodPost, "/cds-services/jak-order-sign", "application/json", body); rec.Code != http.StatusOK {
+			t.Fatalf("hook: %d %s", rec.Code, rec.Body)
+		}
+	}
+	if n := a.refused.Load(); n != 3 {
+		t.Fatalf("%d records offered to the audit, want 3", n)
+	}
+	if got := logs.String(); strings.Contains(got, "audit") {
+		t.Errorf("the service logged about refused audit records:\n%s", got)
 	}
 }
