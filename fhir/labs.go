@@ -64,7 +64,7 @@ func (c *labCollector) add(key string, r *resource) {
 		return
 	}
 	codes := r.Code.codes()
-	id, ok := c.t.Labs.AnalyteFor(codes, r.Code.text())
+	id, ok := c.t.Labs.AnalyteFor(codes, r.Code.text)
 	if !ok {
 		return
 	}

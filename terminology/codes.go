@@ -3,6 +3,7 @@ package terminology
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Code systems the policies refer to.
@@ -57,6 +58,14 @@ func SplitCode(key string) (system, code string) {
 // names are normalized with NormalizeName, so policies match with one
 // contains() instead of a regular expression per resource and name.
 func NormalizeText(s string) string {
+	if isASCII(s) {
+		return normalizeASCII(s)
+	}
+	return normalizeRunes(s)
+}
+
+// normalizeRunes is NormalizeText for any text.
+func normalizeRunes(s string) string {
 	var b strings.Builder
 	b.Grow(len(s) + 2)
 	b.WriteByte(' ')
@@ -84,6 +93,49 @@ func NormalizeText(s string) string {
 	return b.String()
 }
 
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// normalizeASCII is NormalizeText for ASCII text, which is nearly all of
+// what EHRs send: the same folding byte by byte, without decoding runes or
+// lower-casing into a copy first.
+func normalizeASCII(s string) string {
+	b := make([]byte, 0, len(s)+2)
+	b = append(b, ' ')
+	space := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		decimal := c == '.' && i > 0 && i+1 < len(s) && isDigit(s[i-1]) && isDigit(s[i+1])
+		if 'a' <= c && c <= 'z' || isDigit(c) || decimal {
+			b = append(b, c)
+			space = false
+			continue
+		}
+		if !space {
+			b = append(b, ' ')
+			space = true
+		}
+	}
+	if !space {
+		b = append(b, ' ')
+	}
+	if len(b) == 1 {
+		return ""
+	}
+	return string(b)
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
 // NormalizeName folds a name the way NormalizeText folds text, without the
 // surrounding spaces: "St. John's wort" becomes "st john s wort".
 func NormalizeName(s string) string {
@@ -93,7 +145,10 @@ func NormalizeName(s string) string {
 // ContainsWord reports whether name occurs in text as a whole word or
 // phrase, comparing their normalized forms.
 func ContainsWord(text, name string) bool {
-	n := NormalizeName(name)
+	n := name
+	if !isNormalizedName(n) {
+		n = NormalizeName(name)
+	}
 	if n == "" {
 		return false
 	}
@@ -101,5 +156,50 @@ func ContainsWord(text, name string) bool {
 	if !strings.HasPrefix(t, " ") || !strings.HasSuffix(t, " ") {
 		t = NormalizeText(text)
 	}
-	return strings.Contains(t, " "+n+" ")
+	return containsWordAt(t, n)
+}
+
+// containsWordAt reports whether the normalized name n occurs in the
+// normalized text t (a space at each end, words separated by one space)
+// between two spaces: the substring search for " n " without building it.
+func containsWordAt(t, n string) bool {
+	for i := 0; ; {
+		j := strings.Index(t[i:], n)
+		if j < 0 {
+			return false
+		}
+		j += i
+		if j > 0 && t[j-1] == ' ' && j+len(n) < len(t) && t[j+len(n)] == ' ' {
+			return true
+		}
+		i = j + 1
+	}
+}
+
+// isNormalizedName reports whether s is already what NormalizeName makes
+// of it, as the value set and drug table names are (they are normalized
+// when loaded): ASCII lower-case letters and digits in words separated by
+// single spaces, with a decimal point only between digits. Such names skip
+// normalization; any other name is normalized as before.
+func isNormalizedName(s string) bool {
+	if s == "" || s[0] == ' ' || s[len(s)-1] == ' ' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', isDigit(c):
+		case c == ' ':
+			if s[i-1] == ' ' {
+				return false
+			}
+		case c == '.':
+			if i == 0 || i+1 == len(s) || !isDigit(s[i-1]) || !isDigit(s[i+1]) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
 }

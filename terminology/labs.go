@@ -109,13 +109,19 @@ func LoadLabTable(fsys fs.FS, p string) (*LabTable, error) {
 }
 
 // AnalyteFor finds the analyte of an observation from its normalized codes,
-// else from its lower-cased code text.
-func (t *LabTable) AnalyteFor(codes []string, text string) (string, bool) {
+// else from its lower-cased code text. text is called only when no code
+// matches: most results are found by LOINC code, and building the text of
+// every observation cost more than the lookup.
+func (t *LabTable) AnalyteFor(codes []string, text func() string) (string, bool) {
 	for _, c := range codes {
 		if id, ok := t.byCode[c]; ok {
 			return id, true
 		}
 	}
+	return t.analyteByText(text())
+}
+
+func (t *LabTable) analyteByText(text string) (string, bool) {
 	if text == "" {
 		return "", false
 	}
@@ -154,9 +160,13 @@ func (a *Analyte) Convert(value float64, unit string) (float64, bool) {
 	return value * f, true
 }
 
+// unitFolder drops what normalizeUnit ignores. Built once: a Replacer
+// builds its lookup table on first use, which cost more than the
+// replacement itself when it was made per call.
+var unitFolder = strings.NewReplacer("{", "", "}", "", "_", "", " ", "")
+
 // normalizeUnit folds the spellings of one unit: UCUM annotations in braces,
 // underscores, spaces and case do not change its meaning here.
 func normalizeUnit(u string) string {
-	r := strings.NewReplacer("{", "", "}", "", "_", "", " ", "")
-	return strings.ToLower(r.Replace(strings.TrimSpace(u)))
+	return strings.ToLower(unitFolder.Replace(strings.TrimSpace(u)))
 }
