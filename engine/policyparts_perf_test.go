@@ -1,13 +1,8 @@
 package engine
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -17,6 +12,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/format"
 	"github.com/open-policy-agent/opa/v1/rego"
 
+	tp "github.com/labelguard/labelguard/internal/testpatient"
 	"github.com/labelguard/labelguard/policies"
 )
 
@@ -150,35 +146,18 @@ func rewriteFindings(tb testing.TB, strip map[string]ast.Value) fs.FS {
 
 func focusedBody(tb testing.TB) []byte {
 	tb.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "api", "testdata", "requests", "upadacitinib-45mg-low-anc.json"))
+	body, err := tp.FocusedBody()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var compact bytes.Buffer
-	if err := json.Compact(&compact, raw); err != nil {
-		tb.Fatal(err)
-	}
-	return compact.Bytes()
+	return body
 }
 
-// decodeFloorNs is the decode-only floor of body: read it and decode it
-// with encoding/json into generic values (pipeline's PerfFloor).
+// decodeFloorNs is the decode-only floor of body (pipeline's PerfFloor).
 func decodeFloorNs(tb testing.TB, body []byte) float64 {
-	once := func() {
-		data, err := io.ReadAll(bytes.NewReader(body))
-		if err != nil {
-			tb.Fatal(err)
-		}
-		var v any
-		if err := json.Unmarshal(data, &v); err != nil {
-			tb.Fatal(err)
-		}
+	ns, err := tp.FloorNs(body)
+	if err != nil {
+		tb.Fatal(err)
 	}
-	once()
-	const n = 200
-	start := time.Now()
-	for range n {
-		once()
-	}
-	return float64(time.Since(start).Nanoseconds()) / n
+	return ns
 }

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -49,7 +47,7 @@ func buildPerfCases() ([]perfCase, *PolicySet, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	focused, err := os.ReadFile(filepath.Join("..", "api", "testdata", "requests", "upadacitinib-45mg-low-anc.json"))
+	focused, err := tp.FocusedBody()
 	if err != nil {
 		return nil, nil, err
 	}

@@ -3,17 +3,15 @@ package pipeline_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/labelguard/labelguard/api"
 	"github.com/labelguard/labelguard/engine"
+	tp "github.com/labelguard/labelguard/internal/testpatient"
 	"github.com/labelguard/labelguard/phi"
 	"github.com/labelguard/labelguard/policies"
 	"github.com/labelguard/labelguard/store"
@@ -26,15 +24,11 @@ var now = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
 func focused(b *testing.B) []byte {
 	b.Helper()
-	body, err := os.ReadFile(filepath.Join("..", "api", "testdata", "requests", "upadacitinib-45mg-low-anc.json"))
+	body, err := tp.FocusedBody()
 	if err != nil {
 		b.Fatal(err)
 	}
-	var compact bytes.Buffer
-	if err := json.Compact(&compact, body); err != nil {
-		b.Fatal(err)
-	}
-	return compact.Bytes()
+	return body
 }
 
 func load(b *testing.B) *engine.PolicySet {

@@ -3,13 +3,9 @@ package pipeline_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -54,13 +50,9 @@ var (
 func perfSetup(b *testing.B) ([]perfBody, *engine.PolicySet) {
 	b.Helper()
 	perfOnce.Do(func() {
-		raw, err := os.ReadFile(filepath.Join("..", "api", "testdata", "requests", "upadacitinib-45mg-low-anc.json"))
+		focused, err := tp.FocusedBody()
 		if err != nil {
 			perfErr = err
-			return
-		}
-		var compact bytes.Buffer
-		if perfErr = json.Compact(&compact, raw); perfErr != nil {
 			return
 		}
 		p, err := tp.Load(tp.SamplePath("Reuben_Lind_1d03714f.json"))
@@ -75,7 +67,7 @@ func perfSetup(b *testing.B) ([]perfBody, *engine.PolicySet) {
 			perfErr = err
 			return
 		}
-		perfBodies = []perfBody{{"focused", compact.Bytes()}, {"heavy", heavy.Body}}
+		perfBodies = []perfBody{{"focused", focused}, {"heavy", heavy.Body}}
 		perfPS, perfErr = engine.Load(context.Background(), policies.FS, engine.Options{})
 	})
 	if perfErr != nil {
@@ -84,32 +76,15 @@ func perfSetup(b *testing.B) ([]perfBody, *engine.PolicySet) {
 	return perfBodies, perfPS
 }
 
-// floorOnce is the floor: read the body from a reader and decode it with
-// encoding/json into generic Go values, nothing else.
-func floorOnce(tb testing.TB, body []byte) {
-	data, err := io.ReadAll(bytes.NewReader(body))
+// floorNs measures the floor (tp.DecodeFloor: read the body, decode it
+// with encoding/json into generic values) outside the timed loop, so that a
+// stage can report its ratio to the floor from the same process and moment.
+func floorNs(tb testing.TB, body []byte) float64 {
+	ns, err := tp.FloorNs(body)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var v any
-	if err := json.Unmarshal(data, &v); err != nil {
-		tb.Fatal(err)
-	}
-}
-
-// floorNs measures the floor outside the timed loop, so that a stage can
-// report its ratio to the floor from the same process and moment.
-func floorNs(tb testing.TB, body []byte) float64 {
-	n := 20
-	if len(body) < 100<<10 {
-		n = 200
-	}
-	floorOnce(tb, body) // warm
-	start := time.Now()
-	for range n {
-		floorOnce(tb, body)
-	}
-	return float64(time.Since(start).Nanoseconds()) / float64(n)
+	return ns
 }
 
 func perfDecode(b *testing.B, body []byte) (*cdshooks.Request, *cdshooks.HookContext) {
@@ -138,7 +113,9 @@ func BenchmarkPerfFloor(b *testing.B) {
 	perfRun(b, func(b *testing.B, body []byte, _ *engine.PolicySet) {
 		b.SetBytes(int64(len(body)))
 		for b.Loop() {
-			floorOnce(b, body)
+			if err := tp.DecodeFloor(body); err != nil {
+				b.Fatal(err)
+			}
 		}
 	})
 }
