@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/labelguard/labelguard/api"
 	"github.com/labelguard/labelguard/auth"
@@ -38,7 +39,7 @@ func embedded(t *testing.T) *engine.PolicySet {
 // local starts the real handler on the embedded policies.
 func local(t *testing.T, mut func(*api.Config)) *httptest.Server {
 	t.Helper()
-	cfg := api.Config{MaxBodyBytes: 2 << 20, CORSOrigins: []string{"*"}, AuthDisabled: true}
+	cfg := api.Config{MaxBodyBytes: 2 << 20, CORSOrigins: []string{"*"}, AuthDisabled: true, EvalTimeout: time.Minute}
 	if mut != nil {
 		mut(&cfg)
 	}

@@ -76,7 +76,7 @@ func newEnv(t testing.TB, mutate func(*playground.Config)) *env {
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	active := engine.NewActive(defaultPolicies(t))
 	now := func() time.Time { return testNow }
-	cds := api.New(api.Config{Now: now, AuthDisabled: true}, active, log).Handler()
+	cds := api.New(api.Config{Now: now, AuthDisabled: true, EvalTimeout: time.Minute}, active, log).Handler()
 	cfg := playground.Config{Policies: active, SamplesDir: samplesDir, Now: now, Logger: log}
 	if mutate != nil {
 		mutate(&cfg)

@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/labelguard/labelguard/api"
 	"github.com/labelguard/labelguard/engine"
@@ -38,7 +39,7 @@ func TestConformanceCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(api.New(api.Config{MaxBodyBytes: 1 << 20, CORSOrigins: []string{"*"}, AuthDisabled: true},
+	srv := httptest.NewServer(api.New(api.Config{MaxBodyBytes: 1 << 20, CORSOrigins: []string{"*"}, AuthDisabled: true, EvalTimeout: time.Minute},
 		engine.NewActive(ps), nil).Handler())
 	defer srv.Close()
 	out, err := runConformanceCmd(t, "--url", srv.URL, "--huge-body-bytes", "2097152")
