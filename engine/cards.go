@@ -46,13 +46,32 @@ type cardBuilder struct {
 	orders map[string]json.RawMessage
 }
 
+// drugOf is the target drug a finding concerns, whose label its card
+// cites: the order's own target, else the drug the finding names (an
+// interacting order, a patient-view card), else the rule's only drug.
+func (b cardBuilder) drugOf(f Finding) string {
+	if o := b.order(f.Order); o != nil && o.Target != "" {
+		return o.Target
+	}
+	if f.Drug != "" {
+		return f.Drug
+	}
+	if r := b.ps.Catalog[f.Rule]; r != nil {
+		if d := r.Drugs(); len(d) == 1 {
+			return d[0]
+		}
+	}
+	return ""
+}
+
 func (b cardBuilder) card(f Finding) (cdshooks.Card, error) {
 	o := b.order(f.Order)
-	target := ""
-	if o != nil {
-		target = o.Target
+	drug := b.drugOf(f)
+	meta := b.ps.Catalog[f.Rule].variantFor(b.in.Hook, drug)
+	src, ok := meta.SourceFor(drug)
+	if !ok {
+		return cdshooks.Card{}, fmt.Errorf("no source for drug %q (topic %s)", drug, meta.Topic)
 	}
-	meta := b.ps.Catalog[f.Rule].variantFor(b.in.Hook, target)
 	id := CardUUID(b.in.HookInstance, f.Rule, f.Order)
 	c := cdshooks.Card{
 		UUID:      id,
@@ -60,8 +79,8 @@ func (b cardBuilder) card(f Finding) (cdshooks.Card, error) {
 		Detail:    f.Detail,
 		Indicator: f.Indicator,
 		Source: cdshooks.Source{
-			Label: sourceLabel(meta.Source),
-			URL:   meta.Source.URL,
+			Label: sourceLabel(src),
+			URL:   src.URL,
 			Topic: &cdshooks.Coding{System: TopicSystem, Code: f.Rule, Display: meta.Title},
 		},
 		Links: f.Links,

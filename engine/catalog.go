@@ -42,17 +42,45 @@ type Rule struct {
 	// Site overrides from the site parameters, shown in the catalog.
 	Disabled          bool   `json:"disabled,omitempty"`
 	IndicatorOverride string `json:"indicatorOverride,omitempty"`
+	// Builtin marks the engine's own rules (labelguard.rule-failure),
+	// which no policy yields and no site switches off.
+	Builtin bool `json:"builtin,omitempty"`
 }
 
 // Variant is the METADATA of one rule body (or of identical bodies).
+//
+// Its source is either fixed (custom.source with label, section, url) or,
+// for a rule several drugs share, a topic (custom.source.topic) that each
+// drug's profile maps to a section of that drug's own label, so that the
+// neutrophil card on an abrocitinib order cites the Cibinqo label and on
+// an upadacitinib order the Rinvoq label.
 type Variant struct {
 	Title       string   `json:"title"`
 	Description string   `json:"description,omitempty"`
 	Indicators  []string `json:"indicators"`
 	Drugs       []string `json:"drugs,omitempty"`
 	Hooks       []string `json:"hooks,omitempty"`
-	Source      Source   `json:"source"`
-	Locations   []string `json:"locations"`
+	// Source is the fixed source; empty when Topic is set.
+	Source Source `json:"source,omitzero"`
+	// Topic names the profile topic each drug cites (custom.source.topic).
+	Topic string `json:"topic,omitempty"`
+	// Sources is the topic's source per drug, resolved from the profiles
+	// at load.
+	Sources   map[string]Source `json:"sources,omitempty"`
+	Locations []string          `json:"locations"`
+
+	// packages holds the rule package of each location.
+	packages []string
+}
+
+// SourceFor is the source a card of this variant cites for drug: the
+// drug's own label for a topic, else the fixed source.
+func (v *Variant) SourceFor(drug string) (Source, bool) {
+	if v.Topic == "" {
+		return v.Source, true
+	}
+	s, ok := v.Sources[drug]
+	return s, ok
 }
 
 // Title is the title of the rule's first variant.
@@ -132,19 +160,20 @@ func buildCatalog(modules map[string]*ast.Module) (map[string]*Rule, error) {
 		if !m.Package.Path.HasPrefix(rulesRoot) {
 			continue
 		}
-		pkg := strings.TrimPrefix(m.Package.Path.String(), "data.")
+		pkg := packageName(m.Package.Path)
 		for _, r := range m.Rules {
-			if r.Head.Name.String() != findingsRule && r.Head.Ref().String() != findingsRule {
+			if !isFindingsRule(r) {
 				continue
 			}
 			loc := fmt.Sprintf("%s:%d", r.Location.File, r.Location.Row)
 			ann := ruleAnnotation(as, r)
 			id, v, err := variantFromAnnotation(ann)
 			if err != nil {
-				problems = append(problems, fmt.Errorf("%s: rule %s.%s: %w", loc, pkg, findingsRule, err))
+				problems = append(problems, fmt.Errorf("%s: rule %s.%s: %w", loc, strings.TrimPrefix(m.Package.Path.String(), "data."), findingsRule, err))
 				continue
 			}
 			v.Locations = []string{loc}
+			v.packages = []string{pkg}
 			rule, ok := catalog[id]
 			if !ok {
 				catalog[id] = &Rule{ID: id, Package: pkg, Variants: []*Variant{v}}
@@ -152,6 +181,7 @@ func buildCatalog(modules map[string]*ast.Module) (map[string]*Rule, error) {
 			}
 			if same := sameVariant(rule.Variants, v); same != nil {
 				same.Locations = append(same.Locations, loc)
+				same.packages = append(same.packages, pkg)
 				continue
 			}
 			rule.Variants = append(rule.Variants, v)
@@ -210,14 +240,25 @@ func variantFromAnnotation(a *ast.Annotations) (string, *Variant, error) {
 	}
 	src, _ := c["source"].(map[string]any)
 	str := func(k string) string { s, _ := src[k].(string); return strings.TrimSpace(s) }
-	v.Source = Source{Label: str("label"), Section: str("section"), URL: str("url"), Revised: str("revised")}
-	if v.Source.Label == "" {
-		missing = append(missing, "custom.source.label")
-	}
-	if v.Source.URL == "" {
-		missing = append(missing, "custom.source.url")
-	} else if !strings.HasPrefix(v.Source.URL, "https://") && !strings.HasPrefix(v.Source.URL, "http://") {
-		return "", nil, fmt.Errorf("custom.source.url %q is not an absolute URL", v.Source.URL)
+	if v.Topic = str("topic"); v.Topic != "" {
+		for k := range src {
+			if k != "topic" {
+				return "", nil, fmt.Errorf("custom.source.topic takes each drug's source from its profile: custom.source.%s would be ignored", k)
+			}
+		}
+		if len(v.Drugs) == 0 {
+			return "", nil, errors.New("custom.source.topic needs custom.drugs: the drugs whose profiles give the source")
+		}
+	} else {
+		v.Source = Source{Label: str("label"), Section: str("section"), URL: str("url"), Revised: str("revised")}
+		if v.Source.Label == "" {
+			missing = append(missing, "custom.source.label (or custom.source.topic)")
+		}
+		if v.Source.URL == "" {
+			missing = append(missing, "custom.source.url")
+		} else if !strings.HasPrefix(v.Source.URL, "https://") && !strings.HasPrefix(v.Source.URL, "http://") {
+			return "", nil, fmt.Errorf("custom.source.url %q is not an absolute URL", v.Source.URL)
+		}
 	}
 	if len(missing) > 0 {
 		return "", nil, fmt.Errorf("incomplete METADATA: missing %s", strings.Join(missing, ", "))
@@ -229,7 +270,7 @@ func variantFromAnnotation(a *ast.Annotations) (string, *Variant, error) {
 // METADATA on several bodies of one rule makes one variant.
 func sameVariant(vs []*Variant, v *Variant) *Variant {
 	for _, o := range vs {
-		if o.Title == v.Title && o.Description == v.Description && o.Source == v.Source &&
+		if o.Title == v.Title && o.Description == v.Description && o.Source == v.Source && o.Topic == v.Topic &&
 			slices.Equal(o.Indicators, v.Indicators) && slices.Equal(o.Drugs, v.Drugs) && slices.Equal(o.Hooks, v.Hooks) {
 			return o
 		}

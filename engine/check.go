@@ -211,7 +211,7 @@ func Check(_ context.Context, fsys fs.FS) (*CheckReport, error) {
 		add(CheckData, servicesFile, 0, "%v", err)
 	}
 	if vs != nil {
-		if _, err := loadTables(fsys, nil); err != nil {
+		if _, err := loadTables(fsys, nil, ""); err != nil {
 			add(CheckData, "", 0, "%v", err)
 		}
 		if compiler.Failed() || len(modules) == 0 {

@@ -15,8 +15,8 @@ func ptr[T any](v T) *T { return &v }
 
 func TestLoadRefusesBrokenPolicySets(t *testing.T) {
 	t.Parallel()
-	noMeta := strings.Replace(tsRule, "# METADATA\n", "", 1)
-	noMeta = noMeta[:strings.Index(noMeta, "# title")] + noMeta[strings.Index(noMeta, "findings contains"):]
+	noMeta := strings.Replace(tsRuleBody, "# METADATA\n", "", 1)
+	noMeta = tsPackage + noMeta[:strings.Index(noMeta, "# title")] + noMeta[strings.Index(noMeta, "findings contains"):]
 	noSource := strings.Replace(tsRule, "#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=2966aec7-2ef0-923c-d8ff-fe1a957bf095\n", "", 1)
 	tests := []struct {
 		name string
@@ -30,9 +30,9 @@ func TestLoadRefusesBrokenPolicySets(t *testing.T) {
 		{"network builtin", nil, map[string]string{"rules/upa/net.rego": "package labelguard.rules.upa\nx := http.send({\"method\": \"get\", \"url\": \"http://example.org\"})\n"}, []string{"rules/upa/net.rego", "http.send"}},
 		{"clock builtin", nil, map[string]string{"rules/upa/clock.rego": "package labelguard.rules.upa\nnow := time.now_ns()\n"}, []string{"rules/upa/clock.rego", "time.now_ns"}},
 		{"undefined reference in strict mode", nil, map[string]string{"rules/upa/x.rego": "package labelguard.rules.upa\nimport data.labelguard.lib\nx := 1 if { y := 2 }\n"}, []string{"rules/upa/x.rego"}},
-		{"bad service query", nil, map[string]string{"services.json": strings.Replace(tsServices, "data.labelguard.main.findings", "input.x", 1)}, []string{"services.json", "query"}},
+		{"service naming a query", nil, map[string]string{"services.json": strings.Replace(tsServices, `"title": "T",`, `"title": "T", "query": "data.labelguard.main.findings",`, 1)}, []string{"services.json", "no longer names a query"}},
 		{"bad value set", nil, map[string]string{"valuesets/upadacitinib.json": `{"resourceType": "Patient", "id": "x"}`}, []string{"valuesets/upadacitinib.json", "ValueSet"}},
-		{"unknown site override", nil, map[string]string{"data/params.json": `{"rules": {"no.such-rule": {"enabled": false}}}`}, []string{"no.such-rule"}},
+		{"unknown site override", nil, map[string]string{"data/params.json": withParams(`"rules": {"no.such-rule": {"enabled": false}}`)}, []string{"no.such-rule"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -74,7 +74,7 @@ func TestLoadReadsCatalog(t *testing.T) {
 	if ps.Revision != ps2.Revision || !strings.HasPrefix(ps.Revision, "sha256:") {
 		t.Errorf("revision not stable: %s vs %s", ps.Revision, ps2.Revision)
 	}
-	ps3, err := engine.Load(context.Background(), with(testSet(), "data/params.json", `{"jurisdiction": "EU"}`), engine.Options{})
+	ps3, err := engine.Load(context.Background(), with(testSet(), "data/params.json", strings.Replace(tsParams, `"US"`, `"EU"`, 1)), engine.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +183,7 @@ func TestSiteOverrides(t *testing.T) {
 	}{
 		{"disabled", `{"rules": {"upadacitinib.dose-max": {"enabled": false}}}`, 0, "", ""},
 		{"lowered", `{"rules": {"upadacitinib.dose-max": {"indicator": "warning"}}}`, 1, "warning", ""},
-		{"raised is refused", `{"rules": {"upadacitinib.dose-max": {"indicator": "bogus"}}}`, 0, "", "not critical, warning or info"},
+		{"not an indicator", `{"rules": {"upadacitinib.dose-max": {"indicator": "bogus"}}}`, 0, "", "rules.upadacitinib.dose-max.indicator: value must be one of"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -240,7 +240,12 @@ func TestRunTestsReportsFailures(t *testing.T) {
 // each card cites the variant of its order's drug.
 func TestRuleVariantsPickSourceByDrug(t *testing.T) {
 	t.Parallel()
-	variants := `package labelguard.rules.upa
+	variants := `# METADATA
+# scope: package
+# custom:
+#   hooks: [order-sign]
+#   drugs: [upadacitinib, ruxolitinib-cream]
+package labelguard.rules.both
 
 # METADATA
 # title: Oral JAK inhibitor in pregnancy
@@ -272,7 +277,9 @@ findings contains {"rule": "jak.pregnancy", "indicator": "warning", "summary": "
 	o.target == "ruxolitinib-cream"
 }
 `
-	ps, err := engine.Load(context.Background(), with(testSet(), "rules/upa/preg.rego", variants), engine.Options{})
+	set := with(with(testSet(), "rules/both/preg.rego", variants), "data/drugs.json", strings.Replace(tsDrugs, `}}, "interacting"`,
+		`}, "ruxolitinib": {"display": "Ruxolitinib", "topicalTarget": "ruxolitinib-cream", "names": ["ruxolitinib"]}}, "interacting"`, 1))
+	ps, err := engine.Load(context.Background(), set, engine.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/open-policy-agent/opa/v1/ast"
-	"github.com/open-policy-agent/opa/v1/rego"
 
 	"github.com/labelguard/labelguard/cdshooks"
 	"github.com/labelguard/labelguard/facts"
@@ -22,11 +21,15 @@ import (
 
 // Finding is what a rule yields: the clinical content of one card.
 type Finding struct {
-	Rule        string          `json:"rule"`
-	Indicator   string          `json:"indicator"`
-	Summary     string          `json:"summary"`
-	Detail      string          `json:"detail,omitempty"`
-	Order       string          `json:"order,omitempty"`
+	Rule      string `json:"rule"`
+	Indicator string `json:"indicator"`
+	Summary   string `json:"summary"`
+	Detail    string `json:"detail,omitempty"`
+	Order     string `json:"order,omitempty"`
+	// Drug is the target drug whose label the card cites when the order
+	// is not itself a target order (a clopidogrel order while abrocitinib
+	// is active; a patient-view card); a target order's own drug wins.
+	Drug        string          `json:"drug,omitempty"`
 	Evidence    []Evidence      `json:"evidence,omitempty"`
 	Factors     []Factor        `json:"factors,omitempty"`
 	Suggestions []SuggestionDef `json:"suggestions,omitempty"`
@@ -70,9 +73,16 @@ type SuggestionDef struct {
 type Result struct {
 	Cards    []cdshooks.Card
 	Findings []Finding
-	// Notes are policy defects met at run time (e.g. a duplicate finding),
-	// for the log; they never contain patient data.
+	// Failures are the checks that could not be made: a rule package whose
+	// evaluation failed, or a finding that could not become a card. Each
+	// is also said on the labelguard.rule-failure card; the caller logs and
+	// counts them.
+	Failures []RuleFailure
+	// Notes are policy defects met at run time that cost no check (e.g. a
+	// duplicate finding), for the log; they never contain patient data.
 	Notes []string
+	// Packages are the rule packages the call evaluated.
+	Packages []string
 }
 
 // Request is what one evaluation needs.
@@ -84,9 +94,14 @@ type Request struct {
 	Orders map[string]json.RawMessage
 }
 
-// Evaluate runs the service's query over the input and builds the cards.
+// Evaluate runs the rule packages the call reaches over the input and
+// builds the cards. A package whose evaluation fails, or a finding that
+// cannot become a card, costs only its own checks: the other cards go out,
+// with a labelguard.rule-failure card naming what could not be checked.
+// Evaluate fails only when ctx ends (the caller's deadline) or the service
+// is unknown.
 func (ps *PolicySet) Evaluate(ctx context.Context, req Request) (*Result, error) {
-	pq, ok := ps.queries[req.Service]
+	svc, ok := ps.Service(req.Service)
 	if !ok {
 		return nil, fmt.Errorf("engine.Evaluate: unknown service %q", req.Service)
 	}
@@ -94,24 +109,56 @@ func (ps *PolicySet) Evaluate(ctx context.Context, req Request) (*Result, error)
 	if err != nil {
 		return nil, fmt.Errorf("engine.Evaluate: %w", err)
 	}
-	findings, err := ps.evalFindings(ctx, pq, value)
-	if err != nil {
-		return nil, fmt.Errorf("engine.Evaluate: service %s: %w", req.Service, err)
-	}
-	res := &Result{}
-	res.Findings, res.Notes, err = ps.checkFindings(findings)
-	if err != nil {
-		return nil, fmt.Errorf("engine.Evaluate: service %s: %w", req.Service, err)
-	}
 	b := cardBuilder{ps: ps, in: req.Input, orders: req.Orders}
+	findings, failures, pkgs, err := ps.evalFindings(ctx, b, svc.Hook, value)
+	if err != nil {
+		return nil, fmt.Errorf("engine.Evaluate: service %s: %w", req.Service, err)
+	}
+	res := &Result{Packages: make([]string, len(pkgs))}
+	for i, p := range pkgs {
+		res.Packages[i] = p.Name
+	}
+	res.Findings, res.Notes = ps.adjustFindings(findings)
+	kept := res.Findings[:0]
 	for _, f := range res.Findings {
 		c, err := b.card(f)
 		if err != nil {
-			return nil, fmt.Errorf("engine.Evaluate: rule %s: %w", f.Rule, err)
+			failures = append(failures, RuleFailure{Package: ps.Catalog[f.Rule].Package, Rule: f.Rule, Checks: []string{f.Rule},
+				Reason: "the finding could not become a card: " + err.Error()})
+			continue
 		}
+		kept = append(kept, f)
+		res.Cards = append(res.Cards, c)
+	}
+	res.Findings = kept
+	if len(failures) > 0 {
+		res.Failures = failures
+		f := ps.ruleFailureFinding(req.Input, svc.Hook, failures)
+		c, err := b.card(f)
+		if err != nil {
+			return nil, fmt.Errorf("engine.Evaluate: building the %s card: %w", RuleFailureRule, err)
+		}
+		res.Findings = append(res.Findings, f)
 		res.Cards = append(res.Cards, c)
 	}
 	return res, nil
+}
+
+// evalFindings evaluates the packages a call on hook reaches and keeps
+// the findings that can become cards; the rest are failures.
+func (ps *PolicySet) evalFindings(ctx context.Context, b cardBuilder, hook string, value ast.Value) ([]Finding, []RuleFailure, []*RulePackage, error) {
+	pkgs := ps.reachable(hook, b.in)
+	raw, failures, err := ps.evalPackages(ctx, pkgs, value)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var findings []Finding
+	for _, r := range raw {
+		fs, bad := ps.acceptFindings(b, r.pkg, r.value)
+		findings = append(findings, fs...)
+		failures = append(failures, bad...)
+	}
+	return findings, failures, pkgs, nil
 }
 
 // InputValue converts the policy input into OPA's value form once, so that
@@ -144,35 +191,15 @@ func inputValueJSON(in *facts.Input) (ast.Value, error) {
 	return v, nil
 }
 
-func (ps *PolicySet) evalFindings(ctx context.Context, pq *rego.PreparedEvalQuery, input ast.Value) ([]Finding, error) {
-	rs, err := pq.Eval(ctx, rego.EvalParsedInput(input))
-	if err != nil {
-		return nil, fmt.Errorf("evaluate: %w", err)
-	}
-	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
-		return nil, nil // undefined: no rule fired
-	}
-	return decodeFindings(rs[0].Expressions[0].Value)
-}
-
-// checkFindings rejects findings that miss their core, drops rules a site
-// switched off, applies lowered indicators, keeps at most one finding per
-// rule and order, and orders them critical, warning, info, then rule, then
-// order, because set order is not a feature.
-func (ps *PolicySet) checkFindings(in []Finding) ([]Finding, []string, error) {
+// adjustFindings drops rules a site switched off, applies lowered
+// indicators, keeps at most one finding per rule and order, and orders
+// them critical, warning, info, then rule, then order, because set order
+// is not a feature.
+func (ps *PolicySet) adjustFindings(in []Finding) ([]Finding, []string) {
 	out := make([]Finding, 0, len(in))
 	var notes []string
 	for _, f := range in {
-		meta, ok := ps.Catalog[f.Rule]
-		if !ok {
-			return nil, nil, fmt.Errorf("finding for rule %q, which has no METADATA in the policy set", f.Rule)
-		}
-		if _, ok := indicatorRank[f.Indicator]; !ok {
-			return nil, nil, fmt.Errorf("rule %s: indicator %q is not critical, warning or info", f.Rule, f.Indicator)
-		}
-		if strings.TrimSpace(f.Summary) == "" {
-			return nil, nil, fmt.Errorf("rule %s: finding without summary", f.Rule)
-		}
+		meta := ps.Catalog[f.Rule]
 		if meta.Disabled {
 			continue
 		}
@@ -181,18 +208,7 @@ func (ps *PolicySet) checkFindings(in []Finding) ([]Finding, []string, error) {
 		}
 		out = append(out, f)
 	}
-	slices.SortStableFunc(out, func(a, b Finding) int {
-		if d := indicatorRank[a.Indicator] - indicatorRank[b.Indicator]; d != 0 {
-			return d
-		}
-		if c := strings.Compare(a.Rule, b.Rule); c != 0 {
-			return c
-		}
-		if c := strings.Compare(a.Order, b.Order); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Summary, b.Summary)
-	})
+	sortFindings(out)
 	// One card per rule and order: the most severe finding wins.
 	dedup := out[:0]
 	seen := map[string]bool{}
@@ -205,7 +221,22 @@ func (ps *PolicySet) checkFindings(in []Finding) ([]Finding, []string, error) {
 		seen[k] = true
 		dedup = append(dedup, f)
 	}
-	return dedup, notes, nil
+	return dedup, notes
+}
+
+func sortFindings(fs []Finding) {
+	slices.SortStableFunc(fs, func(a, b Finding) int {
+		if d := indicatorRank[a.Indicator] - indicatorRank[b.Indicator]; d != 0 {
+			return d
+		}
+		if c := strings.Compare(a.Rule, b.Rule); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Order, b.Order); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Summary, b.Summary)
+	})
 }
 
 // field is one JSON member of a struct type. key is its name as a term,

@@ -2,38 +2,119 @@ package engine
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/labelguard/labelguard/cdshooks"
 )
 
-// decodeFindings turns the query's result (OPA's Go form: maps, slices,
-// strings, json.Number, bools) into findings. The direct walk below costs a
-// fraction of the JSON round trip it replaces (encode the whole result, then
-// decode it), which was 8 % of policy evaluation. It accepts only exactly
-// the shape the contract describes: any other key, type or value makes it
-// give up, and the JSON round trip decides, so that results and error
-// messages stay those of encoding/json (TestDecodeFindingsAgreesWithJSON).
-func decodeFindings(v any) ([]Finding, error) {
-	if out, ok := findingsDirect(v); ok {
-		return out, nil
+// findingItems is a package's findings value (OPA's Go form: a set comes
+// back as a list) as a list of items to decode one by one.
+func findingItems(v any) ([]any, error) {
+	switch x := v.(type) {
+	case nil:
+		return nil, nil
+	case []any:
+		return x, nil
+	}
+	return nil, fmt.Errorf("findings is a %s, not a set of finding objects", jsonKind(v))
+}
+
+// decodeFinding turns one finding (OPA's Go form: maps, slices, strings,
+// json.Number, bools) into a Finding. The direct walk costs a fraction of
+// a JSON round trip and takes exactly the shape the contract describes;
+// anything else is decoded strictly (member names as written, no unknown
+// member, every type right), so that a misspelt member ("sugestions")
+// fails loudly instead of losing what it held.
+func decodeFinding(v any) (Finding, error) {
+	if f, ok := findingDirect(v); ok {
+		return f, nil
+	}
+	if _, ok := v.(map[string]any); !ok {
+		return Finding{}, fmt.Errorf("a finding is an object, not a %s", jsonKind(v))
 	}
 	data, err := json.Marshal(v)
 	if err != nil {
-		return nil, fmt.Errorf("encode findings: %w", err)
+		return Finding{}, fmt.Errorf("encode finding: %w", err)
 	}
-	var out []Finding
-	if err := json.Unmarshal(data, &out); err != nil {
-		return nil, fmt.Errorf("decode findings (want a set of finding objects): %w", err)
+	var f Finding
+	if err := jsonv2.Unmarshal(data, &f, jsonv2.RejectUnknownMembers(true), jsonv2.MatchCaseInsensitiveNames(false)); err != nil {
+		return Finding{}, fmt.Errorf("%s", strictError(err))
 	}
-	return out, nil
+	return f, nil
 }
 
-func findingsDirect(v any) ([]Finding, bool) {
-	if v == nil {
-		return nil, true
+// findingDirect is the fast path of decodeFinding: it takes exactly the
+// contract's shape and reports whether it could.
+func findingDirect(v any) (Finding, bool) {
+	var f Finding
+	m, ok := v.(map[string]any)
+	if !ok {
+		return f, false
 	}
-	return objectList(v, findingField)
+	for k, val := range m {
+		if !findingField(&f, k, val) {
+			return Finding{}, false
+		}
+	}
+	return f, true
+}
+
+// strictError words a strict decode error for an informaticist: the
+// member and what is wrong with it, without the Go type names.
+func strictError(err error) string {
+	var se *jsonv2.SemanticError
+	if errors.As(err, &se) {
+		where := strings.ReplaceAll(strings.TrimPrefix(string(se.JSONPointer), "/"), "/", ".")
+		switch {
+		case errors.Is(err, jsonv2.ErrUnknownName):
+			return fmt.Sprintf("unknown member %q (the finding contract names rule, indicator, summary, detail, order, drug, evidence, factors, suggestions, links)", where)
+		case se.JSONKind != 0:
+			return fmt.Sprintf("member %s: a JSON %s is not what the contract takes", where, kindName(se.JSONKind))
+		}
+		return fmt.Sprintf("member %s: %v", where, se.Err)
+	}
+	return err.Error()
+}
+
+func kindName(k jsontext.Kind) string {
+	switch k {
+	case 'n':
+		return "null"
+	case 'f', 't':
+		return "boolean"
+	case '"':
+		return "string"
+	case '0':
+		return "number"
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	}
+	return k.String()
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case map[string]any:
+		return "object"
+	case []any:
+		return "array"
+	case string:
+		return "string"
+	case json.Number:
+		return "number"
+	case bool:
+		return "boolean"
+	case nil:
+		return "null"
+	}
+	return fmt.Sprintf("%T", v)
 }
 
 // objectList decodes a list of objects, field setting one member of an
@@ -74,6 +155,8 @@ func findingField(f *Finding, k string, v any) (ok bool) {
 		f.Detail, ok = asString(v)
 	case "order":
 		f.Order, ok = asString(v)
+	case "drug":
+		f.Drug, ok = asString(v)
 	case "evidence":
 		f.Evidence, ok = objectList(v, evidenceField)
 	case "factors":

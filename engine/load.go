@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
-	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 
@@ -20,6 +21,8 @@ import (
 type Options struct {
 	// SiteParams is a JSON object merged over data/params.json.
 	SiteParams []byte
+	// SiteParamsFile names SiteParams in messages (its path).
+	SiteParamsFile string
 	// Revision overrides the content hash (e.g. a bundle's revision).
 	Revision string
 
@@ -36,12 +39,19 @@ type PolicySet struct {
 	Revision string
 	Services []Service
 	Catalog  map[string]*Rule
+	// Packages are the rule packages by name: the units a call evaluates
+	// and a failure is isolated to.
+	Packages map[string]*RulePackage
 
-	tables   *tables
-	modules  map[string]*ast.Module
-	compiler *ast.Compiler
-	store    storage.Store
-	queries  map[string]*rego.PreparedEvalQuery
+	packageNames []string // sorted
+	tables       *tables
+	modules      map[string]*ast.Module
+	compiler     *ast.Compiler
+	store        storage.Store
+	// queries holds one prepared query per set of packages a call
+	// reaches (all packages' findings in one evaluation, so that shared
+	// helper rules are evaluated once); a set is prepared on first use.
+	queries sync.Map // string (package names) -> *packageQuery
 }
 
 // deniedBuiltins are the builtins a policy must not call: network access,
@@ -67,8 +77,10 @@ func Capabilities() *ast.Capabilities {
 }
 
 // Load reads, checks and compiles the policy set in fsys. It fails with an
-// error naming the file (and rule) when a module does not parse or compile,
-// calls a denied builtin, or when a card-yielding rule lacks metadata.
+// error naming the file (and rule or key) when a module does not parse or
+// compile, calls a denied builtin, when a card-yielding rule lacks
+// metadata, a rule package is unreachable, or a data file (site
+// parameters, drug profiles) does not hold to its schema.
 func Load(ctx context.Context, fsys fs.FS, opts Options) (*PolicySet, error) {
 	src, err := readSources(fsys)
 	if err != nil {
@@ -78,12 +90,25 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*PolicySet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("engine.Load: %w", err)
 	}
-	tbl, err := loadTables(fsys, opts.SiteParams)
+	tbl, err := loadTables(fsys, opts.SiteParams, opts.SiteParamsFile)
 	if err != nil {
 		return nil, fmt.Errorf("engine.Load: %w", err)
 	}
 	catalog, err := buildCatalog(src.modules)
 	if err != nil {
+		return nil, fmt.Errorf("engine.Load: %w", err)
+	}
+	if err := addBuiltinRules(catalog); err != nil {
+		return nil, fmt.Errorf("engine.Load: %w", err)
+	}
+	if err := resolveTopics(catalog, tbl.knowledge); err != nil {
+		return nil, fmt.Errorf("engine.Load: %w", err)
+	}
+	pkgs, err := discoverPackages(src.modules, catalog)
+	if err != nil {
+		return nil, fmt.Errorf("engine.Load: %w", err)
+	}
+	if err := errors.Join(checkPackages(pkgs, catalog, services, tbl.targets())...); err != nil {
 		return nil, fmt.Errorf("engine.Load: %w", err)
 	}
 	if err := applySiteOverrides(catalog, tbl.params); err != nil {
@@ -104,29 +129,32 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*PolicySet, error) {
 		return nil, fmt.Errorf("engine.Load: %w", err)
 	}
 	ps := &PolicySet{
-		Revision: src.revision(),
-		Services: services,
-		Catalog:  catalog,
-		tables:   tbl,
-		modules:  src.modules,
-		compiler: compiler,
-		store:    inmem.NewFromObjectWithOpts(doc, inmem.OptReturnASTValuesOnRead(true)),
-		queries:  map[string]*rego.PreparedEvalQuery{},
+		Revision:     src.revision(),
+		Services:     services,
+		Catalog:      catalog,
+		Packages:     pkgs,
+		packageNames: slices.Sorted(maps.Keys(pkgs)),
+		tables:       tbl,
+		modules:      src.modules,
+		compiler:     compiler,
+		store:        inmem.NewFromObjectWithOpts(doc, inmem.OptReturnASTValuesOnRead(true)),
 	}
 	if opts.Revision != "" {
 		ps.Revision = opts.Revision
 	}
-	for _, s := range services {
-		pq, err := rego.New(
-			rego.Query(s.Query),
-			rego.Compiler(compiler),
-			rego.Store(ps.store),
-			rego.StrictBuiltinErrors(true),
-		).PrepareForEval(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("engine.Load: prepare service %s query %s: %w", s.ID, s.Query, err)
+	// Each package alone (isolating a failure), and the sets a call on
+	// one drug reaches, are prepared now so that no call pays for it.
+	for _, name := range ps.packageNames {
+		if _, err := ps.query(ctx, []*RulePackage{pkgs[name]}); err != nil {
+			return nil, fmt.Errorf("engine.Load: %w", err)
 		}
-		ps.queries[s.ID] = &pq
+	}
+	for _, s := range services {
+		for _, d := range slices.Sorted(maps.Keys(tbl.targets())) {
+			if _, err := ps.query(ctx, ps.reachableFor(s.Hook, map[string]bool{d: true})); err != nil {
+				return nil, fmt.Errorf("engine.Load: %w", err)
+			}
+		}
 	}
 	return ps, nil
 }
@@ -151,10 +179,15 @@ func compile(modules map[string]*ast.Module, strict bool) (*ast.Compiler, error)
 func applySiteOverrides(catalog map[string]*Rule, params map[string]any) error {
 	rules, _ := params["rules"].(map[string]any)
 	var problems []error
-	for id, v := range rules {
+	for _, id := range slices.Sorted(maps.Keys(rules)) {
+		v := rules[id]
 		r, ok := catalog[id]
 		if !ok {
 			problems = append(problems, fmt.Errorf("site parameters: rules.%s: no such rule", id))
+			continue
+		}
+		if r.Builtin {
+			problems = append(problems, fmt.Errorf("site parameters: rules.%s: the engine's own card cannot be switched off or lowered: it is how a check that failed is told apart from a pass", id))
 			continue
 		}
 		o, ok := v.(map[string]any)

@@ -44,9 +44,9 @@ func BenchmarkPerfPolicyParts(b *testing.B) {
 		strip map[string]ast.Value
 	}{
 		{"full", nil},
-		{"no-card-text", map[string]ast.Value{"summary": ast.String(""), "detail": ast.String("")}},
+		{"no-card-text", map[string]ast.Value{"summary": ast.String("-"), "detail": ast.String("")}},
 		{"decisions-only", map[string]ast.Value{
-			"summary": ast.String(""), "detail": ast.String(""),
+			"summary": ast.String("-"), "detail": ast.String(""),
 			"evidence": ast.NewArray(), "factors": ast.NewArray(), "suggestions": ast.NewArray(), "links": ast.NewArray(),
 		}},
 	} {
@@ -54,7 +54,7 @@ func BenchmarkPerfPolicyParts(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		pq := ps.queries["jak-order-sign"]
+		pq := callQuery(b, ps, "order-sign", &cases[0].derived.Input)
 		b.Run(v.name, func(b *testing.B) {
 			b.ReportAllocs()
 			start := time.Now()
@@ -80,7 +80,7 @@ func TestPolicyPartsRewrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stripped, err := Load(context.Background(), rewriteFindings(t, map[string]ast.Value{"summary": ast.String(""), "evidence": ast.NewArray()}), Options{lax: true})
+	stripped, err := Load(context.Background(), rewriteFindings(t, map[string]ast.Value{"summary": ast.String("-"), "evidence": ast.NewArray()}), Options{lax: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestPolicyPartsRewrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := stripped.evalFindings(context.Background(), stripped.queries["jak-order-sign"], in)
+	got, err := mustFindings(context.Background(), stripped, "order-sign", &d.Input, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestPolicyPartsRewrite(t *testing.T) {
 		t.Fatalf("rewritten set yields %d findings, the served set %d", len(got), len(full.Findings))
 	}
 	for _, f := range got {
-		if f.Summary != "" || len(f.Evidence) != 0 || f.Detail == "" || f.Rule == "" || f.Order == "" {
+		if f.Summary != "-" || len(f.Evidence) != 0 || f.Detail == "" || f.Rule == "" || f.Order == "" {
 			t.Errorf("rule %s: summary %q, %d evidence, detail %d bytes, order %q", f.Rule, f.Summary, len(f.Evidence), len(f.Detail), f.Order)
 		}
 	}

@@ -28,11 +28,10 @@ const (
 	valueSetsDir        = "valuesets"
 )
 
-// Service is a CDS service declared by the policy set.
+// Service is a CDS service declared by the policy set. The rules it runs
+// are the rule packages whose package METADATA names its hook.
 type Service struct {
 	cdshooks.Service
-	// Query is the Rego reference whose value is the set of findings.
-	Query string `json:"query"`
 }
 
 // Source files of a policy set, read once.
@@ -111,6 +110,16 @@ func loadServices(fsys fs.FS) ([]Service, error) {
 	var doc struct {
 		Services []Service `json:"services"`
 	}
+	var legacy struct {
+		Services []map[string]json.RawMessage `json:"services"`
+	}
+	if json.Unmarshal(data, &legacy) == nil {
+		for _, s := range legacy.Services {
+			if _, ok := s["query"]; ok {
+				return nil, fmt.Errorf("%s: a service no longer names a query: the rule packages it runs are found from their package METADATA (custom.hooks); remove \"query\"", servicesFile)
+			}
+		}
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&doc); err != nil {
@@ -128,9 +137,6 @@ func loadServices(fsys fs.FS) ([]Service, error) {
 			return nil, fmt.Errorf("%s: duplicate service id %q", servicesFile, s.ID)
 		}
 		seen[s.ID] = true
-		if _, err := ast.ParseRef(s.Query); err != nil || !strings.HasPrefix(s.Query, "data.") {
-			return nil, fmt.Errorf("%s: service %s: query %q is not a data reference", servicesFile, s.ID, s.Query)
-		}
 	}
 	return doc.Services, nil
 }
@@ -142,9 +148,24 @@ type tables struct {
 	drugs           *terminology.DrugTable
 	params          map[string]any
 	overrideReasons []cdshooks.Coding
+	knowledge       *knowledge
 }
 
-func loadTables(fsys fs.FS, siteParams []byte) (*tables, error) {
+// targets are the target drug IDs of the drug table.
+func (t *tables) targets() map[string]bool {
+	out := map[string]bool{}
+	for _, d := range t.drugs.Drugs {
+		if d.Target != "" {
+			out[d.Target] = true
+		}
+		if d.TopicalTarget != "" {
+			out[d.TopicalTarget] = true
+		}
+	}
+	return out
+}
+
+func loadTables(fsys fs.FS, siteParams []byte, siteName string) (*tables, error) {
 	vs, err := terminology.LoadValueSets(fsys, valueSetsDir)
 	if err != nil {
 		return nil, err
@@ -157,16 +178,13 @@ func loadTables(fsys fs.FS, siteParams []byte) (*tables, error) {
 	if err != nil {
 		return nil, err
 	}
-	params, err := readJSONObject(fsys, paramsFile)
+	params, err := loadParams(fsys, siteParams, siteName)
 	if err != nil {
 		return nil, err
 	}
-	if len(siteParams) > 0 {
-		var site map[string]any
-		if err := util.UnmarshalJSON(siteParams, &site); err != nil {
-			return nil, fmt.Errorf("site parameters: %w", err)
-		}
-		params = mergeObjects(params, site)
+	k, err := loadKnowledge(fsys)
+	if err != nil {
+		return nil, err
 	}
 	var or struct {
 		Reasons []cdshooks.Coding `json:"reasons"`
@@ -183,19 +201,11 @@ func loadTables(fsys fs.FS, siteParams []byte) (*tables, error) {
 			return nil, fmt.Errorf("%s: reasons[%d] needs system and code", overrideReasonsFile, i)
 		}
 	}
-	return &tables{valueSets: vs, labs: labs, drugs: drugs, params: params, overrideReasons: or.Reasons}, nil
-}
-
-func readJSONObject(fsys fs.FS, p string) (map[string]any, error) {
-	data, err := fs.ReadFile(fsys, p)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", p, err)
+	t := &tables{valueSets: vs, labs: labs, drugs: drugs, params: params, overrideReasons: or.Reasons, knowledge: k}
+	if err := checkProfilesMatchTargets(k, t.targets()); err != nil {
+		return nil, err
 	}
-	var out map[string]any
-	if err := util.UnmarshalJSON(data, &out); err != nil {
-		return nil, fmt.Errorf("%s: %w", p, err)
-	}
-	return out, nil
+	return t, nil
 }
 
 // mergeObjects overlays b on a recursively: a site file changes only the
@@ -225,6 +235,8 @@ func (t *tables) document() (map[string]any, error) {
 		"drugs":           t.drugs,
 		"valuesets":       t.valueSets,
 		"overrideReasons": t.overrideReasons,
+		"profiles":        t.knowledge.profiles,
+		"documents":       t.knowledge.documents,
 	}
 	// Round-trip through JSON so the store holds only JSON types.
 	data, err := json.Marshal(doc)

@@ -94,7 +94,7 @@ func (ps *PolicySet) DataDocument() (map[string]any, error) {
 // DataDocumentFS loads only the data files of the policy set in fsys and
 // returns the data tree, without compiling any Rego.
 func DataDocumentFS(fsys fs.FS, siteParams []byte) (map[string]any, error) {
-	t, err := loadTables(fsys, siteParams)
+	t, err := loadTables(fsys, siteParams, "")
 	if err != nil {
 		return nil, fmt.Errorf("engine.DataDocumentFS: %w", err)
 	}

@@ -1,25 +1,45 @@
 package engine_test
 
 import (
+	"io/fs"
+	"strings"
 	"testing/fstest"
+
+	"github.com/labelguard/labelguard/policies"
 )
+
+// tsParams and tsParamsSchema are the default policy set's: every
+// parameter's default, and the schema they are checked against.
+var tsParams, tsParamsSchema = mustRead("data/params.json"), mustRead("schema/site-params.schema.json")
+
+func mustRead(p string) string {
+	b, err := fs.ReadFile(policies.FS, p)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
 
 // A minimal, valid policy set used by the engine's own tests.
 const (
 	tsServices = `{"services": [{"id": "svc", "hook": "order-sign", "title": "T", "description": "D",
-	  "query": "data.labelguard.main.findings", "prefetch": {"patient": "Patient/{{context.patientId}}"}}]}`
-	tsParams = `{"jurisdiction": "US", "labWindowDays": 90}`
-	tsLabs   = `{"analytes": {"anc": {"display": "ANC", "kind": "quantity", "codes": ["http://loinc.org|751-8"], "unit": "10*9/L", "units": {"10*9/L": 1, "/uL": 0.001}, "panel": {"code": "http://loinc.org|57021-8", "display": "CBC with differential"}},
+	  "prefetch": {"patient": "Patient/{{context.patientId}}"}}]}`
+	tsLabs = `{"analytes": {"anc": {"display": "ANC", "kind": "quantity", "codes": ["http://loinc.org|751-8"], "unit": "10*9/L", "units": {"10*9/L": 1, "/uL": 0.001}, "panel": {"code": "http://loinc.org|57021-8", "display": "CBC with differential"}},
 	  "alt": {"display": "ALT", "kind": "quantity", "codes": ["http://loinc.org|1742-6"], "unit": "U/L", "units": {"U/L": 1}, "panel": {"code": "http://loinc.org|24325-3", "display": "Hepatic function panel"}}}}`
 	tsDrugs = `{"drugs": {"upadacitinib": {"display": "Upadacitinib", "target": "upadacitinib", "valueSet": "upadacitinib", "names": ["upadacitinib", "rinvoq"],
 	  "products": [{"display": "upadacitinib 15 MG Extended Release Oral Tablet", "strengthMg": 15, "codes": ["http://example.org/rx|15"]}, {"display": "upadacitinib 30 MG Extended Release Oral Tablet", "strengthMg": 30}]}}, "interacting": []}`
 	tsVS      = `{"resourceType": "ValueSet", "id": "upadacitinib", "status": "active", "extension": [{"url": "urn:labelguard:valueset-name", "valueString": "upadacitinib"}], "compose": {"include": [{"system": "http://example.org/rx", "concept": [{"code": "15"}]}]}}`
 	tsReasons = `{"reasons": [{"system": "urn:labelguard:override-reason", "code": "benefit-outweighs-risk", "display": "Benefit outweighs risk"}]}`
-	tsMain    = `package labelguard.main
-
-findings contains f if some f in data.labelguard.rules.upa.findings
+	// tsPackage is the package METADATA of the test set's rule package;
+	// tsRuleBody a rule in it (a second file of the package repeats the
+	// body only: a package has one package METADATA).
+	tsPackage = `# METADATA
+# scope: package
+# custom:
+#   hooks: [order-sign]
+#   drugs: [upadacitinib]
 `
-	tsRule = `package labelguard.rules.upa
+	tsRuleBody = `package labelguard.rules.upa
 
 # METADATA
 # title: Upadacitinib above the maximum
@@ -64,17 +84,26 @@ test_silent_at_30 if {
 `
 )
 
+// tsRule is the whole file of the test set's rule package.
+const tsRule = tsPackage + tsRuleBody
+
+// withParams is the test set's parameters with members replaced (a JSON
+// object's members without the braces).
+func withParams(members string) string {
+	return strings.Replace(tsParams, "\n  \"rules\": {}", "\n  "+members, 1)
+}
+
 func testSet() fstest.MapFS {
 	return fstest.MapFS{
-		"services.json":               {Data: []byte(tsServices)},
-		"data/params.json":            {Data: []byte(tsParams)},
-		"data/labs.json":              {Data: []byte(tsLabs)},
-		"data/drugs.json":             {Data: []byte(tsDrugs)},
-		"data/override-reasons.json":  {Data: []byte(tsReasons)},
-		"valuesets/upadacitinib.json": {Data: []byte(tsVS)},
-		"main/main.rego":              {Data: []byte(tsMain)},
-		"rules/upa/upa.rego":          {Data: []byte(tsRule)},
-		"rules/upa/upa_test.rego":     {Data: []byte(tsRuleTest)},
+		"services.json":                  {Data: []byte(tsServices)},
+		"data/params.json":               {Data: []byte(tsParams)},
+		"schema/site-params.schema.json": {Data: []byte(tsParamsSchema)},
+		"data/labs.json":                 {Data: []byte(tsLabs)},
+		"data/drugs.json":                {Data: []byte(tsDrugs)},
+		"data/override-reasons.json":     {Data: []byte(tsReasons)},
+		"valuesets/upadacitinib.json":    {Data: []byte(tsVS)},
+		"rules/upa/upa.rego":             {Data: []byte(tsRule)},
+		"rules/upa/upa_test.rego":        {Data: []byte(tsRuleTest)},
 	}
 }
 

@@ -29,7 +29,7 @@ errors and this process's CPU.
   --soak 5m     one cold attack of that length, sampling the server's RSS
                 (--server-pid, else its /metrics) and reporting growth
   --opa-url     also call opa run --server with the input labelguard derives
-                (POST /v1/data/labelguard/main/order_findings), same rate
+                (POST /v1/data/labelguard/loadgen/order_findings, loadgen/opa), same rate
   --sign-key    sign an ES256/ES384 JWT per request (kid --kid, iss --issuer)
   --write-issuer DIR  write es256.pem, es384.pem and trusted-issuers.json
                 for labelguard serve --trusted-issuers, then exit

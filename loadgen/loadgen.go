@@ -228,7 +228,7 @@ func opaInputs(ctx context.Context, c *corpus.Corpus) ([][]byte, error) {
 }
 
 func opaTargeter(cfg Config, bodies [][]byte) vegeta.Targeter {
-	url := strings.TrimRight(cfg.OPAURL, "/") + "/v1/data/labelguard/main/order_findings"
+	url := strings.TrimRight(cfg.OPAURL, "/") + "/v1/data/labelguard/loadgen/order_findings"
 	var seq atomic.Uint64
 	return func(t *vegeta.Target) error {
 		i := seq.Add(1) - 1

@@ -63,7 +63,7 @@ fi
 # OPA over REST with the input labelguard derives, same rate.
 if [ -x "$OPA" ]; then
   go run ./internal/tools/policydata policies >"$OUT/data.json"
-  "$OPA" run --server --addr 127.0.0.1:18181 --log-level error policies/lib policies/main policies/rules "$OUT/data.json" 2>"$OUT/opa.log" &
+  "$OPA" run --server --addr 127.0.0.1:18181 --log-level error policies/lib policies/rules loadgen/opa "$OUT/data.json" 2>"$OUT/opa.log" &
   OPID=$!; PIDS+=("$OPID")
   wait_up http://127.0.0.1:18181/health
   "$B" --url http://127.0.0.1:18080 --opa-url http://127.0.0.1:18181 --rate "$RATE" --duration "$DURATION" --mode cold --server-pid "$SPID" --opa-pid "$OPID"

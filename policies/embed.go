@@ -8,5 +8,5 @@ import "embed"
 
 // FS is the default policy set.
 //
-//go:embed services.json data valuesets lib main rules
+//go:embed services.json data valuesets lib rules profiles schema
 var FS embed.FS

@@ -136,13 +136,6 @@ med_name(med, vs_id) := name if {
 	name := n
 } else := truncate(object.get(med, "display", trim_space(object.get(med, "text", "medication"))), 60)
 
-drug_display := {
-	"upadacitinib": "Upadacitinib",
-	"abrocitinib": "Abrocitinib",
-	"baricitinib": "Baricitinib",
-	"ruxolitinib-cream": "Ruxolitinib cream",
-}
-
 # interacting: interactors, or the empty set when the order is neither the
 # target nor an interacting drug in a target's context.
 interacting(order, drug, vs_id) := s if {

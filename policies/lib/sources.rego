@@ -1,37 +1,52 @@
-# The labels the rules cite, for card details and links. Rule METADATA
-# carries the same label, URL and revision (read by the engine for
-# card.source); keep them in step when a label is revised.
+# The documents cards cite, read from the drug profiles
+# (profiles/<drug>.json) and the shared documents (data/documents.json),
+# where each is stated once. A rule shared by several drugs names a topic
+# in its METADATA (custom.source.topic); each drug's profile says where its
+# own label states that topic, so the card on an abrocitinib order cites
+# Cibinqo and on an upadacitinib order Rinvoq. The engine sets the card's
+# source from the same profile entry.
 package labelguard.lib
 
-labels := {
-	"upadacitinib": {
-		"label": "Rinvoq (upadacitinib) US Prescribing Information",
-		"url": "https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=2966aec7-2ef0-923c-d8ff-fe1a957bf095",
-	},
-	"abrocitinib": {
-		"label": "Cibinqo (abrocitinib) US Prescribing Information",
-		"url": "https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=3f6d6fcd-e9f9-42c8-bfa2-bb2cfc9ed258",
-	},
-	"baricitinib": {
-		"label": "Olumiant (baricitinib) EU Summary of Product Characteristics",
-		"url": "https://www.ema.europa.eu/en/medicines/human/EPAR/olumiant",
-	},
-	"baricitinib-us": {
-		"label": "Olumiant (baricitinib) US Prescribing Information",
-		"url": "https://dailymed.nlm.nih.gov/dailymed/search.cfm?labeltype=all&query=olumiant",
-	},
-	"ruxolitinib-cream": {
-		"label": "Opzelura (ruxolitinib) cream US Prescribing Information",
-		"url": "https://dailymed.nlm.nih.gov/dailymed/search.cfm?labeltype=all&query=opzelura",
-	},
-	"iec": {
-		"label": "International Eczema Council: practical guide to oral JAK inhibitors for atopic dermatitis (Haag et al., Br J Dermatol 2024)",
-		"url": "https://doi.org/10.1093/bjd/ljae342",
-	},
+profiles := data.labelguard.profiles
+
+documents := data.labelguard.documents
+
+# drug_display: how card text names a target drug.
+drug_display[drug] := p.display if some drug, p in profiles
+
+# labels: each drug's default document.
+labels[drug] := {"label": d.title, "url": d.url} if {
+	some drug, p in profiles
+	d := p.documents[p.label]
 }
 
-# cite: "Source: [label](url), section." for the drug's label.
+# topic_source: the document and section of a drug's label for a topic.
+topic_source(drug, topic) := {"label": d.title, "url": d.url, "section": section_text(s.section)} if {
+	s := profiles[drug].sources[topic]
+	d := profiles[drug].documents[s.document]
+}
+
+# section_text: "§2.1, 5.8" for numbered sections, else as written
+# ("Boxed warning, 5.1").
+section_text(section) := concat("", ["§", section]) if {
+	regex.match(`^[0-9]`, section)
+} else := section
+
+# cite: "Source: [label](url), section." for the drug's default label.
 cite(drug, section) := source_line(labels[drug].label, section, labels[drug].url)
 
-# label_links: the card link to the drug's label.
+# cite_topic: the source line of a drug's own label for a topic.
+cite_topic(drug, topic) := source_line(s.label, s.section, s.url) if {
+	s := topic_source(drug, topic)
+}
+
+# cite_document: the source line of a shared document (the IEC consensus).
+cite_document(key, section) := source_line(documents[key].title, section, documents[key].url)
+
+# label_links: the card link to the drug's default label.
 label_links(drug) := [{"label": labels[drug].label, "url": labels[drug].url}]
+
+# topic_links: the card link to the drug's document for a topic.
+topic_links(drug, topic) := [{"label": s.label, "url": s.url}] if {
+	s := topic_source(drug, topic)
+}

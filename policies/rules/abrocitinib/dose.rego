@@ -1,6 +1,14 @@
 # Abrocitinib dosing (Cibinqo PI §2.2 to §2.5): 100 mg once daily, 200 mg
 # at most; 50 mg (may increase to 100 mg) in moderate renal impairment,
 # in CYP2C19 poor metabolizers and with strong CYP2C19 inhibitors.
+
+# METADATA
+# scope: package
+# title: Abrocitinib (Cibinqo)
+# description: "The checks only abrocitinib has: dose limits, platelets, renal impairment, CYP2C19 and antiplatelets."
+# custom:
+#   hooks: [order-select, order-sign]
+#   drugs: [abrocitinib]
 package labelguard.rules.abrocitinib
 
 import data.labelguard.lib

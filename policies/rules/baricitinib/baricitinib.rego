@@ -1,5 +1,13 @@
 # Baricitinib (Olumiant) for atopic dermatitis: approved in the EU and
 # Japan, not by the FDA; dosing from the EU SmPC section 4.2 and 4.5.
+
+# METADATA
+# scope: package
+# title: Baricitinib (Olumiant)
+# description: "The checks only baricitinib has: approval, dose limits, renal impairment, OAT3."
+# custom:
+#   hooks: [order-select, order-sign]
+#   drugs: [baricitinib]
 package labelguard.rules.baricitinib
 
 import data.labelguard.lib
@@ -31,10 +39,7 @@ orders := lib.orders_of("baricitinib")
 #   indicator: info
 #   drugs: [baricitinib]
 #   source:
-#     label: Olumiant (baricitinib) US Prescribing Information
-#     section: "1"
-#     url: https://dailymed.nlm.nih.gov/dailymed/search.cfm?labeltype=all&query=olumiant
-#     revised: "2022-06"
+#     topic: approval
 findings contains f if {
 	some order in orders
 	lib.jurisdiction == "US"
@@ -44,12 +49,12 @@ findings contains f if {
 		"summary": "Baricitinib is not FDA-approved for atopic dermatitis (approved in the EU and Japan)",
 		"detail": concat("\n\n", [
 			"In the US, baricitinib is approved for rheumatoid arthritis, alopecia areata and COVID-19, not for atopic dermatitis; the atopic dermatitis checks here follow the EU Summary of Product Characteristics.",
-			lib.source_line(lib.labels["baricitinib-us"].label, "§1", lib.labels["baricitinib-us"].url),
+			lib.cite_topic("baricitinib", "approval"),
 		]),
 		"order": order.ref,
 		"evidence": [],
 		"suggestions": [],
-		"links": lib.label_links("baricitinib-us"),
+		"links": lib.topic_links("baricitinib", "approval"),
 	}
 }
 

@@ -1,6 +1,13 @@
 # Data quality: say which patient data could not be obtained and which
 # checks could therefore not be made, so that a silent pass is never
 # mistaken for a check (RULES.md data.incomplete).
+
+# METADATA
+# scope: package
+# title: Data quality
+# description: "What could not be obtained, on every call, so that a silent pass is never mistaken for a check."
+# custom:
+#   hooks: [order-select, order-sign, patient-view]
 package labelguard.rules.data_quality
 
 import data.labelguard.lib

@@ -16,10 +16,7 @@ allergies_to(order) := {a |
 #   indicator: critical
 #   drugs: [upadacitinib, abrocitinib, baricitinib, ruxolitinib-cream]
 #   source:
-#     label: Rinvoq (upadacitinib) US Prescribing Information
-#     section: "4"
-#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=2966aec7-2ef0-923c-d8ff-fe1a957bf095
-#     revised: "2025-04"
+#     topic: hypersensitivity
 findings contains f if {
 	some order in lib.target_orders
 	allergies := allergies_to(order)
@@ -32,18 +29,11 @@ findings contains f if {
 		"summary": sprintf("%s: recorded allergy to this drug — hypersensitivity is a contraindication", [drug]),
 		"detail": concat("\n\n", [
 			sprintf("Recorded allergy or intolerance: %s. Known hypersensitivity to %s or its excipients is a contraindication.", [lib.evidence_text(evidence), lower(drug)]),
-			lib.cite(order.target, allergy_sections[order.target]),
+			lib.cite_topic(order.target, "hypersensitivity"),
 		]),
 		"order": order.ref,
 		"evidence": evidence,
 		"suggestions": lib.delete_order(lower(drug)),
-		"links": lib.label_links(order.target),
+		"links": lib.topic_links(order.target, "hypersensitivity"),
 	}
-}
-
-allergy_sections := {
-	"upadacitinib": "§4 Contraindications",
-	"abrocitinib": "§4 Contraindications",
-	"baricitinib": "section 4.3",
-	"ruxolitinib-cream": "§4 and §5 (hypersensitivity)",
 }

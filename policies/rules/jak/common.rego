@@ -1,4 +1,12 @@
 # Shared wording for the all-target and oral-JAKi rules.
+
+# METADATA
+# scope: package
+# title: Rules every target drug shares
+# description: "Checks that apply to several target drugs alike; each card cites the ordered drug's own label through its profile."
+# custom:
+#   hooks: [order-select, order-sign]
+#   drugs: [upadacitinib, abrocitinib, baricitinib, ruxolitinib-cream]
 package labelguard.rules.jak
 
 import data.labelguard.lib

@@ -26,18 +26,18 @@ hepatitis_evidence contains lib.evidence_lab(lab, "HBsAg") if {
 
 serious_infections := lib.active_conditions_in("serious-infections")
 
-infection_finding(rule_id, indicator, order, evidence, summary, text, section) := {
+infection_finding(rule_id, indicator, order, evidence, summary, text, topic) := {
 	"rule": rule_id,
 	"indicator": indicator,
 	"summary": lib.truncate(sprintf("%s: %s", [lib.drug_display[order.target], summary]), 140),
 	"detail": concat("\n\n", [
 		sprintf("%s. %s", [lib.evidence_text(evidence), text]),
-		lib.cite(order.target, section),
+		lib.cite_topic(order.target, topic),
 	]),
 	"order": order.ref,
 	"evidence": lib.evidence_list(evidence),
 	"suggestions": infection_suggestions(rule_id, order),
-	"links": lib.label_links(order.target),
+	"links": lib.topic_links(order.target, topic),
 }
 
 infection_suggestions("jak.tb-active", order) := lib.delete_order(lower(lib.drug_display[order.target]))
@@ -52,11 +52,8 @@ infection_suggestions(rule_id, _) := [] if rule_id != "jak.tb-active"
 #   indicator: critical
 #   drugs: [upadacitinib, abrocitinib, baricitinib]
 #   source:
-#     label: Rinvoq (upadacitinib) US Prescribing Information
-#     section: Boxed warning, 2.1
-#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=2966aec7-2ef0-923c-d8ff-fe1a957bf095
-#     revised: "2025-04"
-findings contains infection_finding("jak.tb-active", "critical", order, evidence, "active tuberculosis — do not initiate", "Do not initiate treatment in patients with active tuberculosis.", "Boxed warning and §2.1") if {
+#     topic: tuberculosis
+findings contains infection_finding("jak.tb-active", "critical", order, evidence, "active tuberculosis — do not initiate", "Do not initiate treatment in patients with active tuberculosis.", "tuberculosis") if {
 	some order in lib.oral_jaki_orders
 	count(active_tb) > 0
 	evidence := {lib.evidence_condition(c) | some c in active_tb}
@@ -70,11 +67,8 @@ findings contains infection_finding("jak.tb-active", "critical", order, evidence
 #   indicator: warning
 #   drugs: [upadacitinib, abrocitinib, baricitinib]
 #   source:
-#     label: Rinvoq (upadacitinib) US Prescribing Information
-#     section: "2.1"
-#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=2966aec7-2ef0-923c-d8ff-fe1a957bf095
-#     revised: "2025-04"
-findings contains infection_finding("jak.tb-latent", "warning", order, latent_tb_evidence, "latent tuberculosis — treat before starting", "Start treatment of latent TB before initiating a JAK inhibitor.", "§2.1") if {
+#     topic: tuberculosis
+findings contains infection_finding("jak.tb-latent", "warning", order, latent_tb_evidence, "latent tuberculosis — treat before starting", "Start treatment of latent TB before initiating a JAK inhibitor.", "tuberculosis") if {
 	some order in lib.oral_jaki_orders
 	count(latent_tb_evidence) > 0
 	count(active_tb) == 0
@@ -88,11 +82,8 @@ findings contains infection_finding("jak.tb-latent", "warning", order, latent_tb
 #   indicator: critical
 #   drugs: [upadacitinib, abrocitinib, baricitinib]
 #   source:
-#     label: Rinvoq (upadacitinib) US Prescribing Information
-#     section: "2.1"
-#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=2966aec7-2ef0-923c-d8ff-fe1a957bf095
-#     revised: "2025-04"
-findings contains infection_finding("jak.hepatitis-active", "critical", order, hepatitis_evidence, "hepatitis B or C — initiation not recommended", "Initiation is not recommended in patients with active hepatitis B or C; screen and manage viral hepatitis first.", "§2.1") if {
+#     topic: hepatitis
+findings contains infection_finding("jak.hepatitis-active", "critical", order, hepatitis_evidence, "hepatitis B or C — initiation not recommended", "Initiation is not recommended in patients with active hepatitis B or C; screen and manage viral hepatitis first.", "hepatitis") if {
 	some order in lib.oral_jaki_orders
 	count(hepatitis_evidence) > 0
 }
@@ -105,11 +96,8 @@ findings contains infection_finding("jak.hepatitis-active", "critical", order, h
 #   indicator: warning
 #   drugs: [upadacitinib, abrocitinib, baricitinib]
 #   source:
-#     label: Rinvoq (upadacitinib) US Prescribing Information
-#     section: Boxed warning, 5.1
-#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=2966aec7-2ef0-923c-d8ff-fe1a957bf095
-#     revised: "2025-04"
-findings contains infection_finding("jak.serious-infection", "warning", order, evidence, "active serious infection — avoid until controlled", "Avoid use in patients with an active, serious infection; interrupt treatment until the infection is controlled.", "Boxed warning and §5.1") if {
+#     topic: serious-infections
+findings contains infection_finding("jak.serious-infection", "warning", order, evidence, "active serious infection — avoid until controlled", "Avoid use in patients with an active, serious infection; interrupt treatment until the infection is controlled.", "serious-infections") if {
 	some order in lib.oral_jaki_orders
 	count(serious_infections) > 0
 	evidence := {lib.evidence_condition(c) | some c in serious_infections}

@@ -5,18 +5,19 @@ package labelguard.rules.jak
 
 import data.labelguard.lib
 
-interaction_finding(rule_id, order, meds, vs_ids, text, section) := {
+interaction_finding(rule_id, order, meds, vs_ids, text, topic) := {
 	"rule": rule_id,
 	"indicator": "warning",
 	"summary": lib.truncate(sprintf("%s with %s: %s", [drug_of(order), names, text]), 140),
 	"detail": concat("\n\n", [
 		sprintf("%s with %s: %s.", [drug_of(order), names, text]),
-		lib.cite(label_drug(order), section),
+		lib.cite_topic(label_drug(order), topic),
 	]),
 	"order": order.ref,
+	"drug": label_drug(order),
 	"evidence": [lib.evidence_med(m) | some m in (meds | (lib.context_targets(order, "") - {order}))],
 	"suggestions": [],
-	"links": lib.label_links(label_drug(order)),
+	"links": lib.topic_links(label_drug(order), topic),
 } if {
 	names := concat(", ", sort({med_name_in(m, vs_ids) | some m in meds}))
 }
@@ -35,11 +36,8 @@ med_name_in(m, vs_ids) := name if {
 #   indicator: warning
 #   drugs: [upadacitinib, abrocitinib, baricitinib, ruxolitinib-cream]
 #   source:
-#     label: Rinvoq (upadacitinib) US Prescribing Information
-#     section: "1 (limitations of use)"
-#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=2966aec7-2ef0-923c-d8ff-fe1a957bf095
-#     revised: "2025-04"
-findings contains interaction_finding("jak.concomitant-jak", order, meds, ["jak-inhibitors"], "combination with other JAK inhibitors is not recommended", "§1 (limitations of use)") if {
+#     topic: combinations
+findings contains interaction_finding("jak.concomitant-jak", order, meds, ["jak-inhibitors"], "combination with other JAK inhibitors is not recommended", "combinations") if {
 	some order in input.orders
 	meds := lib.interacting(order, "", "jak-inhibitors")
 	count(meds) > 0
@@ -58,11 +56,8 @@ immunomodulators(order) := lib.interacting(order, "", "immunomodulators") | {m |
 #   indicator: warning
 #   drugs: [upadacitinib, abrocitinib, baricitinib, ruxolitinib-cream]
 #   source:
-#     label: Rinvoq (upadacitinib) US Prescribing Information
-#     section: "1 (limitations of use)"
-#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=2966aec7-2ef0-923c-d8ff-fe1a957bf095
-#     revised: "2025-04"
-findings contains interaction_finding("jak.concomitant-immunomodulator", order, meds, ["immunomodulators", "immunosuppressants"], "combination with biologic immunomodulators or potent immunosuppressants is not recommended", "§1 (limitations of use)") if {
+#     topic: combinations
+findings contains interaction_finding("jak.concomitant-immunomodulator", order, meds, ["immunomodulators", "immunosuppressants"], "combination with biologic immunomodulators or potent immunosuppressants is not recommended", "combinations") if {
 	some order in input.orders
 	meds := immunomodulators(order)
 	count(meds) > 0
@@ -92,10 +87,7 @@ live_vaccine_evidence(order) := array.concat(
 #   indicator: warning
 #   drugs: [upadacitinib, abrocitinib, baricitinib, ruxolitinib-cream]
 #   source:
-#     label: Rinvoq (upadacitinib) US Prescribing Information
-#     section: "5 (vaccinations)"
-#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=2966aec7-2ef0-923c-d8ff-fe1a957bf095
-#     revised: "2025-04"
+#     topic: vaccinations
 findings contains f if {
 	some order in input.orders
 	evidence := live_vaccine_evidence(order)
@@ -108,11 +100,12 @@ findings contains f if {
 			sprintf("Live vaccine: %s. Avoid live vaccines during treatment and immediately before it (window: %d days before initiation); complete age-appropriate immunizations before starting.", [
 				lib.evidence_text(evidence), lib.param("liveVaccineWindowDays"),
 			]),
-			lib.cite(label_drug(order), "§5 (vaccinations)"),
+			lib.cite_topic(label_drug(order), "vaccinations"),
 		]),
 		"order": order.ref,
+		"drug": label_drug(order),
 		"evidence": evidence,
 		"suggestions": [],
-		"links": lib.label_links(label_drug(order)),
+		"links": lib.topic_links(label_drug(order), "vaccinations"),
 	}
 }

@@ -12,12 +12,6 @@ lab_limits := {
 	"hgb": {"threshold": 8, "text": "8", "name": "Hemoglobin", "unit": "g/dL"},
 }
 
-lab_sections := {
-	"upadacitinib": "§2.1 and §5 (laboratory abnormalities)",
-	"abrocitinib": "§2.1 and §5 (laboratory abnormalities)",
-	"baricitinib": "sections 4.2 and 4.4",
-}
-
 # lab_low: the latest result within its window when below the threshold.
 lab_low(analyte) := lab if {
 	lab := lib.latest_lab(analyte)
@@ -37,12 +31,12 @@ lab_finding(rule_id, analyte, order, lab) := {
 			limit.text, limit.unit,
 		]),
 		sprintf(lab_action_long[lib.phase(order)], [lib.drug_display[order.target], limit.name, limit.text, limit.unit]),
-		lib.cite(order.target, lab_sections[order.target]),
+		lib.cite_topic(order.target, "labs"),
 	]),
 	"order": order.ref,
 	"evidence": [lib.evidence_lab(lab, limit.name)],
 	"suggestions": [],
-	"links": lib.label_links(order.target),
+	"links": lib.topic_links(order.target, "labs"),
 } if {
 	limit := lab_limits[analyte]
 }
@@ -63,10 +57,7 @@ lab_action_long := {
 #   drugs: [upadacitinib, abrocitinib, baricitinib]
 #   hooks: [order-select, order-sign]
 #   source:
-#     label: Rinvoq (upadacitinib) US Prescribing Information
-#     section: "2.1"
-#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=2966aec7-2ef0-923c-d8ff-fe1a957bf095
-#     revised: "2025-04"
+#     topic: labs
 findings contains lab_finding("jak.lab-anc-low", "anc", order, lab) if {
 	some order in lib.oral_jaki_orders
 	lab := lab_low("anc")
@@ -81,10 +72,7 @@ findings contains lab_finding("jak.lab-anc-low", "anc", order, lab) if {
 #   drugs: [upadacitinib, abrocitinib, baricitinib]
 #   hooks: [order-select, order-sign]
 #   source:
-#     label: Rinvoq (upadacitinib) US Prescribing Information
-#     section: "2.1"
-#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=2966aec7-2ef0-923c-d8ff-fe1a957bf095
-#     revised: "2025-04"
+#     topic: labs
 findings contains lab_finding("jak.lab-alc-low", "alc", order, lab) if {
 	some order in lib.oral_jaki_orders
 	lab := lab_low("alc")
@@ -99,10 +87,7 @@ findings contains lab_finding("jak.lab-alc-low", "alc", order, lab) if {
 #   drugs: [upadacitinib, abrocitinib, baricitinib]
 #   hooks: [order-select, order-sign]
 #   source:
-#     label: Rinvoq (upadacitinib) US Prescribing Information
-#     section: "2.1"
-#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=2966aec7-2ef0-923c-d8ff-fe1a957bf095
-#     revised: "2025-04"
+#     topic: labs
 findings contains lab_finding("jak.lab-hgb-low", "hgb", order, lab) if {
 	some order in lib.oral_jaki_orders
 	lab := lab_low("hgb")

@@ -58,10 +58,7 @@ critical_for(_) if count(hepatic_severe_conditions) > 0
 #   indicator: info
 #   drugs: [upadacitinib, abrocitinib, baricitinib]
 #   source:
-#     label: Rinvoq (upadacitinib) US Prescribing Information
-#     section: "5"
-#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=2966aec7-2ef0-923c-d8ff-fe1a957bf095
-#     revised: "2025-04"
+#     topic: monitoring
 findings contains f if {
 	some order in lib.oral_jaki_orders
 	lib.is_initiation(order)
@@ -75,12 +72,12 @@ findings contains f if {
 		"detail": concat("\n\n", [
 			sprintf("Follow-up after starting %s:", [lower(drug)]),
 			concat("\n", [sprintf("- %s (due %s)", [p.label, lib.add_days(input.now, p.days)]) | some p in plan]),
-			lib.cite(order.target, plan_sections[order.target]),
+			lib.cite_topic(order.target, "monitoring"),
 		]),
 		"order": order.ref,
 		"evidence": [],
 		"suggestions": [{"kind": "create-lab", "label": p.label, "analytes": p.analytes, "dueDate": lib.add_days(input.now, p.days)} | some p in plan],
-		"links": lib.label_links(order.target),
+		"links": lib.topic_links(order.target, "monitoring"),
 	}
 }
 
@@ -88,10 +85,4 @@ plan_summaries := {
 	"upadacitinib": "lipids, CBC and liver enzymes at 12 weeks",
 	"abrocitinib": "CBC with platelets and lipids at 4 weeks",
 	"baricitinib": "lipids at 12 weeks",
-}
-
-plan_sections := {
-	"upadacitinib": "§5 (laboratory abnormalities, lipids)",
-	"abrocitinib": "§5 (laboratory abnormalities, lipids)",
-	"baricitinib": "section 4.4",
 }

@@ -45,13 +45,6 @@ pregnancy_text := {
 	"ruxolitinib-cream": "There are no adequate human data on ruxolitinib cream in pregnancy; systemic exposure may occur.",
 }
 
-pregnancy_sections := {
-	"upadacitinib": "§5.9 and §8.1",
-	"abrocitinib": "§8.1",
-	"baricitinib": "sections 4.3 and 4.6",
-	"ruxolitinib-cream": "§8.1",
-}
-
 pregnancy_finding(order, indicator) := {
 	"rule": "jak.pregnancy",
 	"indicator": indicator,
@@ -59,12 +52,12 @@ pregnancy_finding(order, indicator) := {
 	"detail": concat("\n\n", [
 		sprintf("Pregnancy: %s.", [lib.evidence_text(pregnancy_evidence)]),
 		pregnancy_text[order.target],
-		lib.cite(order.target, pregnancy_sections[order.target]),
+		lib.cite_topic(order.target, "pregnancy"),
 	]),
 	"order": order.ref,
 	"evidence": lib.evidence_list(pregnancy_evidence),
 	"suggestions": lib.delete_order(lower(drug)),
-	"links": lib.label_links(order.target),
+	"links": lib.topic_links(order.target, "pregnancy"),
 } if {
 	drug := lib.drug_display[order.target]
 }
@@ -77,10 +70,7 @@ pregnancy_finding(order, indicator) := {
 #   indicator: critical
 #   drugs: [upadacitinib, abrocitinib, baricitinib]
 #   source:
-#     label: Rinvoq (upadacitinib) US Prescribing Information
-#     section: "5.9, 8.1"
-#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=2966aec7-2ef0-923c-d8ff-fe1a957bf095
-#     revised: "2025-04"
+#     topic: pregnancy
 findings contains pregnancy_finding(order, "critical") if {
 	some order in lib.oral_jaki_orders
 	count(pregnancy_evidence) > 0
@@ -94,10 +84,7 @@ findings contains pregnancy_finding(order, "critical") if {
 #   indicator: warning
 #   drugs: [ruxolitinib-cream]
 #   source:
-#     label: Opzelura (ruxolitinib) cream US Prescribing Information
-#     section: "8.1"
-#     url: https://dailymed.nlm.nih.gov/dailymed/search.cfm?labeltype=all&query=opzelura
-#     revised: "2025-09"
+#     topic: pregnancy
 findings contains pregnancy_finding(order, "warning") if {
 	some order in lib.orders_of("ruxolitinib-cream")
 	count(pregnancy_evidence) > 0
@@ -110,13 +97,6 @@ lactation_text := {
 	"ruxolitinib-cream": "Advise not to breastfeed during treatment and for 4 weeks after the last dose.",
 }
 
-lactation_sections := {
-	"upadacitinib": "§8.2",
-	"abrocitinib": "§8.2",
-	"baricitinib": "section 4.6",
-	"ruxolitinib-cream": "§8.2",
-}
-
 # METADATA
 # title: JAK inhibitor during breastfeeding
 # description: Breastfeeding by status within the window or an active lactation condition.
@@ -125,10 +105,7 @@ lactation_sections := {
 #   indicator: warning
 #   drugs: [upadacitinib, abrocitinib, baricitinib, ruxolitinib-cream]
 #   source:
-#     label: Rinvoq (upadacitinib) US Prescribing Information
-#     section: "8.2"
-#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=2966aec7-2ef0-923c-d8ff-fe1a957bf095
-#     revised: "2025-04"
+#     topic: lactation
 findings contains f if {
 	some order in lib.target_orders
 	count(lactation_evidence) > 0
@@ -140,12 +117,12 @@ findings contains f if {
 		"detail": concat("\n\n", [
 			sprintf("Breastfeeding: %s.", [lib.evidence_text(lactation_evidence)]),
 			lactation_text[order.target],
-			lib.cite(order.target, lactation_sections[order.target]),
+			lib.cite_topic(order.target, "lactation"),
 		]),
 		"order": order.ref,
 		"evidence": lib.evidence_list(lactation_evidence),
 		"suggestions": [],
-		"links": lib.label_links(order.target),
+		"links": lib.topic_links(order.target, "lactation"),
 	}
 }
 

@@ -57,10 +57,7 @@ pretreatment_missing(order) := array.concat(missing_factors(order), pregnancy_te
 #   indicator: warning
 #   drugs: [upadacitinib, abrocitinib, baricitinib]
 #   source:
-#     label: Rinvoq (upadacitinib) US Prescribing Information
-#     section: "2.1"
-#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=2966aec7-2ef0-923c-d8ff-fe1a957bf095
-#     revised: "2025-04"
+#     topic: pretreatment
 findings contains f if {
 	some order in lib.oral_jaki_orders
 	lib.is_initiation(order)
@@ -77,7 +74,7 @@ findings contains f if {
 				lower(drug), lib.param("labWindowDays"), lib.param("screeningWindowDays"), lib.param("pregnancyWindowDays"),
 			]),
 			concat("\n", [sprintf("- %s%s", [m.display, stale_note(m)]) | some m in missing]),
-			concat(" ", [lib.cite(order.target, pretreatment_sections[order.target]), lib.source_line(lib.labels.iec.label, "baseline evaluation", lib.labels.iec.url)]),
+			concat(" ", [lib.cite_topic(order.target, "pretreatment"), lib.cite_document("iec-2024", "baseline evaluation")]),
 		]),
 		"order": order.ref,
 		"evidence": [e | some m in missing; some e in m.evidence],
@@ -87,14 +84,8 @@ findings contains f if {
 			"label": "Order the missing baseline tests",
 			"analytes": sort({a | some m in missing; some a in m.analytes}),
 		}],
-		"links": lib.label_links(order.target),
+		"links": lib.topic_links(order.target, "pretreatment"),
 	}
-}
-
-pretreatment_sections := {
-	"upadacitinib": "§2.1 (evaluations prior to treatment initiation)",
-	"abrocitinib": "§2.1 (evaluations prior to treatment initiation)",
-	"baricitinib": "section 4.4",
 }
 
 pretreatment_summary(drug, _, names) := sprintf("%s: pre-treatment evaluation incomplete — missing %s", [drug, names]) if {
@@ -118,10 +109,7 @@ stale_note(m) := sprintf(" (last result %s, outside the window)", [lib.date_of(m
 #   indicator: info
 #   drugs: [upadacitinib, abrocitinib, baricitinib]
 #   source:
-#     label: Cibinqo (abrocitinib) US Prescribing Information
-#     section: "2.1"
-#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=3f6d6fcd-e9f9-42c8-bfa2-bb2cfc9ed258
-#     revised: "2023-12"
+#     topic: vaccinations
 findings contains f if {
 	some order in lib.oral_jaki_orders
 	lib.is_initiation(order)
@@ -134,11 +122,11 @@ findings contains f if {
 		"summary": sprintf("%s: no recombinant zoster vaccine on record — complete zoster vaccination before starting", [drug]),
 		"detail": concat("\n\n", [
 			sprintf("Patient age %d; no recombinant zoster vaccine (Shingrix, CVX 187) on record. Herpes zoster is more frequent with JAK inhibitors; complete age-appropriate immunizations, including zoster vaccination, before starting.", [lib.age]),
-			concat(" ", [lib.cite("abrocitinib", "§2.1"), lib.source_line(lib.labels.iec.label, "vaccination", lib.labels.iec.url)]),
+			concat(" ", [lib.cite_topic(order.target, "vaccinations"), lib.cite_document("iec-2024", "vaccination")]),
 		]),
 		"order": order.ref,
 		"evidence": [],
 		"suggestions": [],
-		"links": lib.label_links(order.target),
+		"links": lib.topic_links(order.target, "vaccinations"),
 	}
 }

@@ -59,10 +59,7 @@ risk_factor_ids := {f.id | some f in risk_factors}
 #   indicator: warning
 #   drugs: [upadacitinib, abrocitinib, baricitinib]
 #   source:
-#     label: Rinvoq (upadacitinib) US Prescribing Information
-#     section: Boxed warning, 5.2-5.5
-#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=2966aec7-2ef0-923c-d8ff-fe1a957bf095
-#     revised: "2025-04"
+#     topic: risk-factors
 findings contains f if {
 	some order in lib.oral_jaki_orders
 	count(risk_factors) > 0
@@ -75,20 +72,14 @@ findings contains f if {
 		"detail": concat("\n\n", [
 			"JAK inhibitors carry a boxed warning for mortality, malignancy, major adverse cardiovascular events and thrombosis, with higher rates in patients 50 and older with cardiovascular risk factors, current or past smokers, and patients 65 and older. Weigh benefits and risks before starting or continuing, and use the lowest effective dose.",
 			concat("\n", [sprintf("- %s%s", [x.display, factor_evidence_text(x)]) | some x in factors]),
-			concat(" ", [lib.cite(order.target, risk_sections[order.target]), lib.source_line(lib.labels.iec.label, "baseline risk factors", lib.labels.iec.url)]),
+			concat(" ", [lib.cite_topic(order.target, "risk-factors"), lib.cite_document("iec-2024", "baseline risk factors")]),
 		]),
 		"order": order.ref,
 		"evidence": [e | some x in factors; some e in x.evidence],
 		"factors": factors,
 		"suggestions": [],
-		"links": lib.label_links(order.target),
+		"links": lib.topic_links(order.target, "risk-factors"),
 	}
-}
-
-risk_sections := {
-	"upadacitinib": "Boxed warning and §5.2 to §5.5",
-	"abrocitinib": "Boxed warning and §5.2 to §5.5",
-	"baricitinib": "section 4.4 (EU 2023 restriction)",
 }
 
 # sort_factors: factors in catalog order.
@@ -112,10 +103,7 @@ hepatic_severe_conditions := lib.active_conditions_in("hepatic-severe")
 #   indicator: critical
 #   drugs: [upadacitinib, abrocitinib, baricitinib]
 #   source:
-#     label: Rinvoq (upadacitinib) US Prescribing Information
-#     section: "8.7"
-#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=2966aec7-2ef0-923c-d8ff-fe1a957bf095
-#     revised: "2025-04"
+#     topic: hepatic-impairment
 findings contains f if {
 	some order in lib.oral_jaki_orders
 	count(hepatic_severe_conditions) > 0
@@ -127,17 +115,11 @@ findings contains f if {
 		"summary": sprintf("%s not recommended in severe hepatic impairment (Child-Pugh C)", [drug]),
 		"detail": concat("\n\n", [
 			sprintf("Severe hepatic impairment: %s. %s is not recommended in patients with severe hepatic impairment (Child-Pugh C).", [lib.evidence_text(evidence), drug]),
-			lib.cite(order.target, hepatic_sections[order.target]),
+			lib.cite_topic(order.target, "hepatic-impairment"),
 		]),
 		"order": order.ref,
 		"evidence": evidence,
 		"suggestions": [],
-		"links": lib.label_links(order.target),
+		"links": lib.topic_links(order.target, "hepatic-impairment"),
 	}
-}
-
-hepatic_sections := {
-	"upadacitinib": "§8.7",
-	"abrocitinib": "§8.7",
-	"baricitinib": "section 4.2",
 }

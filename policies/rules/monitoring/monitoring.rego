@@ -1,6 +1,14 @@
 # Monitoring for patients on an oral JAK inhibitor (patient-view,
 # jak-monitoring): blood counts at the continuation thresholds, and labs
 # and screening that are due.
+
+# METADATA
+# scope: package
+# title: Monitoring on treatment
+# description: "For patients on an oral JAK inhibitor: blood counts at the continuation thresholds, and monitoring that is due."
+# custom:
+#   hooks: [patient-view]
+#   drugs: [upadacitinib, abrocitinib, baricitinib]
 package labelguard.rules.monitoring
 
 import data.labelguard.lib
@@ -20,14 +28,18 @@ lipid_due_days := {"abrocitinib": 28, "upadacitinib": 84, "baricitinib": 84}
 
 earliest_start(drug) := lib.started({"target": drug, "active": true})
 
+# cite_each: a statement the class shares cites each drug's own label.
+cite_each(ds, topic) := concat(" ", [lib.cite_topic(d, topic) | some d in sort(ds)])
+
 lab_finding(rule_id, analyte, lab, threshold_text, action) := {
 	"rule": rule_id,
 	"indicator": "critical",
 	"summary": lib.truncate(sprintf("%s: %s %s below %s — %s", [drug_names, lib.lab_display(analyte), lib.format_num(lab.value), threshold_text, action]), 140),
 	"detail": concat("\n\n", [
 		sprintf("**%s %s**, below %s. %s.", [lib.lab_display(analyte), lib.lab_text(lab), threshold_text, action]),
-		lib.cite(min(drugs), "§2.1 and §5 (laboratory abnormalities)"),
+		cite_each(drugs, "labs"),
 	]),
+	"drug": min(drugs),
 	"evidence": [lib.evidence_lab(lab, lib.lab_display(analyte))],
 	"suggestions": [],
 }
@@ -41,10 +53,7 @@ lab_finding(rule_id, analyte, lab, threshold_text, action) := {
 #   drugs: [upadacitinib, abrocitinib, baricitinib]
 #   hooks: [patient-view]
 #   source:
-#     label: Rinvoq (upadacitinib) US Prescribing Information
-#     section: "2.1"
-#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=2966aec7-2ef0-923c-d8ff-fe1a957bf095
-#     revised: "2025-04"
+#     topic: labs
 findings contains lab_finding("jak.lab-anc-low", "anc", lab, "1.0 ×10^9/L", "interrupt treatment until ANC is at least 1.0") if {
 	count(therapies) > 0
 	lab := jak.lab_low("anc")
@@ -59,10 +68,7 @@ findings contains lab_finding("jak.lab-anc-low", "anc", lab, "1.0 ×10^9/L", "in
 #   drugs: [upadacitinib, abrocitinib, baricitinib]
 #   hooks: [patient-view]
 #   source:
-#     label: Rinvoq (upadacitinib) US Prescribing Information
-#     section: "2.1"
-#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=2966aec7-2ef0-923c-d8ff-fe1a957bf095
-#     revised: "2025-04"
+#     topic: labs
 findings contains lab_finding("jak.lab-alc-low", "alc", lab, "0.5 ×10^9/L", "interrupt treatment until ALC is at least 0.5") if {
 	count(therapies) > 0
 	lab := jak.lab_low("alc")
@@ -77,10 +83,7 @@ findings contains lab_finding("jak.lab-alc-low", "alc", lab, "0.5 ×10^9/L", "in
 #   drugs: [upadacitinib, abrocitinib, baricitinib]
 #   hooks: [patient-view]
 #   source:
-#     label: Rinvoq (upadacitinib) US Prescribing Information
-#     section: "2.1"
-#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=2966aec7-2ef0-923c-d8ff-fe1a957bf095
-#     revised: "2025-04"
+#     topic: labs
 findings contains lab_finding("jak.lab-hgb-low", "hgb", lab, "8 g/dL", "interrupt treatment until hemoglobin is at least 8") if {
 	count(therapies) > 0
 	lab := jak.lab_low("hgb")
@@ -139,10 +142,7 @@ lipids_after(start) if {
 #   drugs: [upadacitinib, abrocitinib, baricitinib]
 #   hooks: [patient-view]
 #   source:
-#     label: Rinvoq (upadacitinib) US Prescribing Information
-#     section: "5 (lipid elevations)"
-#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=2966aec7-2ef0-923c-d8ff-fe1a957bf095
-#     revised: "2025-04"
+#     topic: monitoring
 findings contains f if {
 	count(lipids_due) > 0
 	names := concat(", ", sort({lib.drug_display[d] | some d in lipids_due}))
@@ -153,8 +153,9 @@ findings contains f if {
 		"detail": concat("\n\n", [
 			concat("\n", [sprintf("- %s started %s: lipids due %d weeks after initiation", [lib.drug_display[d], lib.date_of(earliest_start(d)), lipid_due_days[d] / 7]) | some d in lipids_due]),
 			"No lipid result dated on or after the start of treatment.",
-			lib.cite(min(lipids_due), "§5 (lipid elevations)"),
+			cite_each(lipids_due, "monitoring"),
 		]),
+		"drug": min(lipids_due),
 		"evidence": [],
 		"suggestions": [{"kind": "create-lab", "label": "Order a lipid panel", "analytes": ["lipids"], "dueDate": lib.date_of(input.now)}],
 	}
@@ -169,10 +170,7 @@ findings contains f if {
 #   drugs: [upadacitinib, abrocitinib, baricitinib]
 #   hooks: [patient-view]
 #   source:
-#     label: Rinvoq (upadacitinib) US Prescribing Information
-#     section: "5 (laboratory abnormalities)"
-#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=2966aec7-2ef0-923c-d8ff-fe1a957bf095
-#     revised: "2025-04"
+#     topic: monitoring
 findings contains f if {
 	count(therapies) > 0
 	not lib.latest_lab("anc")
@@ -184,8 +182,9 @@ findings contains f if {
 		"summary": sprintf("%s: CBC due (no ANC or hemoglobin in the last %d days)", [drug_names, lib.param("labWindowDays")]),
 		"detail": concat("\n\n", [
 			sprintf("No ANC and no hemoglobin within %d days. Monitor blood counts during treatment with %s.", [lib.param("labWindowDays"), drug_names]),
-			concat(" ", [lib.cite(min(drugs), "§5 (laboratory abnormalities)"), lib.source_line(lib.labels.iec.label, "monitoring", lib.labels.iec.url)]),
+			concat(" ", [cite_each(drugs, "monitoring"), lib.cite_document("iec-2024", "monitoring")]),
 		]),
+		"drug": min(drugs),
 		"evidence": [],
 		"suggestions": [{"kind": "create-lab", "label": "Order a CBC with differential", "analytes": analytes, "dueDate": lib.date_of(input.now)}],
 	}
@@ -204,10 +203,7 @@ cbc_analytes := ["anc", "alc", "hgb"] if not "abrocitinib" in drugs
 #   drugs: [upadacitinib, abrocitinib, baricitinib]
 #   hooks: [patient-view]
 #   source:
-#     label: Rinvoq (upadacitinib) US Prescribing Information
-#     section: "5.1"
-#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=2966aec7-2ef0-923c-d8ff-fe1a957bf095
-#     revised: "2025-04"
+#     topic: tb-monitoring
 findings contains f if {
 	count(therapies) > 0
 	not lib.latest_lab("tb")
@@ -217,8 +213,9 @@ findings contains f if {
 		"summary": sprintf("%s: annual TB screening due (none in the last %d days)", [drug_names, lib.param("screeningWindowDays")]),
 		"detail": concat("\n\n", [
 			sprintf("No TB screen (IGRA or tuberculin skin test) within %d days. Monitor for tuberculosis during treatment, including patients who tested negative before starting.", [lib.param("screeningWindowDays")]),
-			concat(" ", [lib.cite(min(drugs), "§5.1"), lib.source_line(lib.labels.iec.label, "monitoring", lib.labels.iec.url)]),
+			concat(" ", [cite_each(drugs, "tb-monitoring"), lib.cite_document("iec-2024", "monitoring")]),
 		]),
+		"drug": min(drugs),
 		"evidence": [],
 		"suggestions": [{"kind": "create-lab", "label": "Order a TB screen (IGRA)", "analytes": ["tb"], "dueDate": lib.date_of(input.now)}],
 	}

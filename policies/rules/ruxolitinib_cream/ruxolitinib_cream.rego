@@ -1,5 +1,13 @@
 # Ruxolitinib cream (Opzelura) for atopic dermatitis: age, amount, body
 # surface area, immunocompromise and reassessment at 8 weeks.
+
+# METADATA
+# scope: package
+# title: Ruxolitinib cream (Opzelura)
+# description: "The checks only ruxolitinib cream has: age, amount, body surface area, immunocompromise, reassessment."
+# custom:
+#   hooks: [order-select, order-sign]
+#   drugs: [ruxolitinib-cream]
 package labelguard.rules.ruxolitinib_cream
 
 import data.labelguard.lib

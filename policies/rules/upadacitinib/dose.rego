@@ -1,6 +1,14 @@
 # Upadacitinib dosing in atopic dermatitis (Rinvoq PI §2.5): start at
 # 15 mg once daily, at most 30 mg; 15 mg at 65 and older, in severe renal
 # impairment and with strong CYP3A4 inhibitors.
+
+# METADATA
+# scope: package
+# title: Upadacitinib (Rinvoq)
+# description: "The checks only upadacitinib has: dose limits, age and weight, renal impairment, CYP3A4."
+# custom:
+#   hooks: [order-select, order-sign]
+#   drugs: [upadacitinib]
 package labelguard.rules.upadacitinib
 
 import data.labelguard.lib

@@ -1,3 +1,8 @@
+# METADATA
+# scope: package
+# custom:
+#   hooks: [order-sign]
+#   drugs: [upadacitinib]
 package labelguard.rules.upa
 
 # METADATA

@@ -1,41 +1,42 @@
-package labelguard.main_test
+# Tests across every rule package, as a call evaluates them: the engine
+# evaluates each package (discovered from its package METADATA) and
+# applies the site's rule settings in Go (engine tests).
+package labelguard.rules_test
 
-import data.labelguard.main
 import data.labelguard.testing as t
+
+# order_findings and monitoring_findings: every package's findings, as the
+# order services and the monitoring service see them.
+order_findings := {f |
+	some p in ["jak", "upadacitinib", "abrocitinib", "baricitinib", "ruxolitinib_cream", "data_quality"]
+	some f in data.labelguard.rules[p].findings
+}
+
+monitoring_findings := {f |
+	some p in ["monitoring", "data_quality"]
+	some f in data.labelguard.rules[p].findings
+}
 
 low_anc := {"labs": t.with_labs({"anc": t.lab("anc", 0.5, 5)})}
 
 test_order_findings_include_jak_rules if {
-	some f in main.order_findings with input as t.input_with([t.order("upadacitinib", 15)], low_anc)
+	some f in order_findings with input as t.input_with([t.order("upadacitinib", 15)], low_anc)
 	f.rule == "jak.lab-anc-low"
 }
 
 test_order_findings_include_data_quality if {
-	some f in main.order_findings with input as t.input_with([t.order("upadacitinib", 15)], {"dataIssues": [{"kind": "missing-key", "key": "conditions"}]})
+	some f in order_findings with input as t.input_with([t.order("upadacitinib", 15)], {"dataIssues": [{"kind": "missing-key", "key": "conditions"}]})
 	f.rule == "data.incomplete"
 }
 
-test_site_can_disable_a_rule if {
-	fs := main.order_findings with input as t.input_with([t.order("upadacitinib", 15)], low_anc)
-		with data.labelguard.params.rules as {"jak.lab-anc-low": {"enabled": false}}
-	every f in fs { f.rule != "jak.lab-anc-low" }
-}
-
-test_site_can_change_an_indicator if {
-	some f in main.order_findings with input as t.input_with([t.order("upadacitinib", 15)], low_anc)
-		with data.labelguard.params.rules as {"jak.lab-anc-low": {"indicator": "warning"}}
-	f.rule == "jak.lab-anc-low"
-	f.indicator == "warning"
-}
-
 test_no_orders_no_findings if {
-	count(main.order_findings) == 0 with input as t.input_with([], {})
+	count(order_findings) == 0 with input as t.input_with([], {})
 }
 
 # Every finding of a rich case keeps the card contract: summary at most 140
 # characters, a known indicator, the order it concerns.
 test_findings_keep_the_card_contract if {
-	fs := main.order_findings with input as t.input_with([t.order("abrocitinib", 400)], {
+	fs := order_findings with input as t.input_with([t.order("abrocitinib", 400)], {
 		"labs": {},
 		"patient": t.patient(70, "female"),
 		"medications": [t.order("abrocitinib", 400), t.med("clop", "clopidogrel 75 mg")],
@@ -105,7 +106,7 @@ sink_input := t.input_with(sink_orders, {
 })
 
 test_every_finding_summary_fits_and_one_per_rule_and_order if {
-	fs := main.order_findings with input as sink_input
+	fs := order_findings with input as sink_input
 	count(fs) > 30
 	every f in fs {
 		count(f.summary) <= 140
@@ -115,7 +116,7 @@ test_every_finding_summary_fits_and_one_per_rule_and_order if {
 }
 
 test_kitchen_sink_fires_the_expected_rules if {
-	fired := {f.rule | some f in main.order_findings} with input as sink_input
+	fired := {f.rule | some f in order_findings} with input as sink_input
 	expected := {
 		"jak.allergy", "jak.concomitant-jak", "jak.concomitant-immunomodulator", "jak.pregnancy", "jak.lactation",
 		"jak.live-vaccine", "jak.lab-anc-low", "jak.lab-alc-low", "jak.lab-hgb-low", "jak.pretreatment-incomplete",
@@ -138,7 +139,7 @@ test_monitoring_findings_have_no_orders if {
 		"medications": [t.active_target("abrocitinib", 100)],
 		"labs": {"anc": t.lab("anc", 0.4, 3), "platelets": t.lab("platelets", 40, 3)},
 	})
-	fs := main.monitoring_findings with input as inp
+	fs := monitoring_findings with input as inp
 	{f.rule | some f in fs} == {"jak.lab-anc-low", "abrocitinib.lab-platelets-low", "monitoring.lipids-due", "monitoring.tb-due"}
 	every f in fs {
 		not "order" in object.keys(f)

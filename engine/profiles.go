@@ -1,0 +1,185 @@
+package engine
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/labelguard/labelguard/internal/jsonfile"
+)
+
+// Files of the knowledge the rules read as data.
+const (
+	profilesDir        = "profiles"
+	profileSchemaFile  = "schema/profile.schema.json"
+	documentsFile      = "data/documents.json"
+	siteParamsSchema   = "schema/site-params.schema.json"
+	documentsSchemaRef = "urn:labelguard:schema:profile.schema.json#/$defs/document"
+)
+
+// Profile is one target drug's knowledge, stated once as data
+// (profiles/<id>.json, validated by schema/profile.schema.json): its name,
+// the documents it is labelled by, and per topic the section of its label
+// that a shared rule cites for it. Shared rules read the profiles
+// (data.labelguard.profiles) instead of keeping maps keyed by drug name.
+type Profile struct {
+	ID      string `json:"id"`
+	Display string `json:"display"`
+	// Label is the key of the document cited by default.
+	Label     string                 `json:"label"`
+	Documents map[string]Document    `json:"documents"`
+	Sources   map[string]TopicSource `json:"sources"`
+
+	file string
+}
+
+// Document is a label or guideline a card cites.
+type Document struct {
+	Title        string `json:"title"`
+	URL          string `json:"url"`
+	Jurisdiction string `json:"jurisdiction"`
+	Revised      string `json:"revised,omitempty"`
+}
+
+// TopicSource is where a drug's document states a topic.
+type TopicSource struct {
+	Document string `json:"document"`
+	Section  string `json:"section"`
+}
+
+// knowledge is what the profiles and shared documents hold.
+type knowledge struct {
+	profiles  map[string]*Profile
+	documents map[string]Document // shared: guidelines, consensus statements
+}
+
+// loadKnowledge reads and validates the profiles and the shared documents.
+// A policy set without profiles/ has none (the engine's small test sets);
+// its rules then cannot cite by topic.
+func loadKnowledge(fsys fs.FS) (*knowledge, error) {
+	k := &knowledge{profiles: map[string]*Profile{}, documents: map[string]Document{}}
+	entries, err := fs.ReadDir(fsys, profilesDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return k, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", profilesDir, err)
+	}
+	schemaData, err := fs.ReadFile(fsys, profileSchemaFile)
+	if err != nil {
+		return nil, fmt.Errorf("read %s (the drug profiles are validated against it): %w", profileSchemaFile, err)
+	}
+	schemas, err := jsonfile.CompileSchemas(map[string][]byte{"profile.schema.json": schemaData}, map[string]string{
+		"documents": `{"type": "object", "additionalProperties": false, "required": ["documents"],
+		  "properties": {"$schema": {"type": "string"}, "documents": {"type": "object", "additionalProperties": {"$ref": "` + documentsSchemaRef + `"}}}}`,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", profileSchemaFile, err)
+	}
+	var problems jsonfile.Problems
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".json") {
+			continue
+		}
+		file := path.Join(profilesDir, e.Name())
+		data, err := fs.ReadFile(fsys, file)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", file, err)
+		}
+		if _, ps := schemas["profile.schema.json"].Validate(file, data); len(ps) > 0 {
+			problems = append(problems, ps...)
+			continue
+		}
+		p := &Profile{file: file}
+		if err := json.Unmarshal(data, p); err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		lines := jsonfile.Lines(data)
+		bad := func(ptr, format string, args ...any) {
+			problems = append(problems, jsonfile.Problem{File: file, Line: lines[ptr], Path: strings.ReplaceAll(strings.TrimPrefix(ptr, "/"), "/", "."), Message: fmt.Sprintf(format, args...)})
+		}
+		if want := strings.TrimSuffix(e.Name(), ".json"); p.ID != want {
+			bad("/id", "the profile of %q must be named profiles/%s.json (the file name is the drug's ID)", p.ID, p.ID)
+		}
+		if _, ok := p.Documents[p.Label]; !ok {
+			bad("/label", "no document %q in documents (%s)", p.Label, strings.Join(slices.Sorted(maps.Keys(p.Documents)), ", "))
+		}
+		for _, topic := range slices.Sorted(maps.Keys(p.Sources)) {
+			if _, ok := p.Documents[p.Sources[topic].Document]; !ok {
+				bad("/sources/"+topic+"/document", "no document %q in documents (%s)", p.Sources[topic].Document, strings.Join(slices.Sorted(maps.Keys(p.Documents)), ", "))
+			}
+		}
+		k.profiles[p.ID] = p
+	}
+	if data, err := fs.ReadFile(fsys, documentsFile); err == nil {
+		if _, ps := schemas["documents"].Validate(documentsFile, data); len(ps) > 0 {
+			problems = append(problems, ps...)
+		} else {
+			var doc struct {
+				Documents map[string]Document `json:"documents"`
+			}
+			if err := json.Unmarshal(data, &doc); err != nil {
+				return nil, fmt.Errorf("%s: %w", documentsFile, err)
+			}
+			k.documents = doc.Documents
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read %s: %w", documentsFile, err)
+	}
+	return k, problems.Err()
+}
+
+// resolveTopics gives every topic variant its source per drug from the
+// profiles, and refuses a variant whose drug has no profile or no such
+// topic: the card would otherwise cite nothing, or another drug's label.
+func resolveTopics(catalog map[string]*Rule, k *knowledge) error {
+	var problems []error
+	for _, id := range slices.Sorted(maps.Keys(catalog)) {
+		for _, v := range catalog[id].Variants {
+			if v.Topic == "" {
+				continue
+			}
+			v.Sources = map[string]Source{}
+			for _, d := range v.Drugs {
+				p, ok := k.profiles[d]
+				if !ok {
+					problems = append(problems, fmt.Errorf("%s: rule %s cites topic %q for drug %q, which has no profile (%s/%s.json)", v.Locations[0], id, v.Topic, d, profilesDir, d))
+					continue
+				}
+				ts, ok := p.Sources[v.Topic]
+				if !ok {
+					problems = append(problems, fmt.Errorf("%s: rule %s cites topic %q, which %s does not have (sources.%s): say where the %s label states it", v.Locations[0], id, v.Topic, p.file, v.Topic, p.Display))
+					continue
+				}
+				doc := p.Documents[ts.Document]
+				v.Sources[d] = Source{Label: doc.Title, Section: ts.Section, URL: doc.URL, Revised: doc.Revised}
+			}
+		}
+	}
+	return errors.Join(problems...)
+}
+
+// checkProfilesMatchTargets refuses a target drug without a profile and a
+// profile of no target drug: the rules read each target's profile.
+func checkProfilesMatchTargets(k *knowledge, targets map[string]bool) error {
+	if len(k.profiles) == 0 {
+		return nil
+	}
+	var problems []error
+	for _, t := range slices.Sorted(maps.Keys(targets)) {
+		if _, ok := k.profiles[t]; !ok {
+			problems = append(problems, fmt.Errorf("%s: target drug %q has no profile (%s/%s.json)", drugsFile, t, profilesDir, t))
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(k.profiles)) {
+		if !targets[id] {
+			problems = append(problems, fmt.Errorf("%s: %q is no target drug of %s (target or topicalTarget)", k.profiles[id].file, id, drugsFile))
+		}
+	}
+	return errors.Join(problems...)
+}
