@@ -119,6 +119,8 @@ type Server struct {
 	// one for the signature and replay checks (auth.WithGate), not while
 	// it fetches an issuer's keys.
 	verify *admission
+	// failures logs rule failures once per kind, then as a count.
+	failures *failureLog
 }
 
 // New returns a Server evaluating the policy set held by policies.
@@ -148,8 +150,9 @@ func New(cfg Config, policies *engine.Active, log *slog.Logger) *Server {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, policies: policies, log: log,
-		admit:  newAdmission(cfg.MaxConcurrentCalls, cfg.QueueWait),
-		verify: newAdmission(cfg.MaxConcurrentCalls, cfg.QueueWait)}
+		admit:    newAdmission(cfg.MaxConcurrentCalls, cfg.QueueWait),
+		verify:   newAdmission(cfg.MaxConcurrentCalls, cfg.QueueWait),
+		failures: newFailureLog(log)}
 	if m := cfg.Metrics; m != nil {
 		m.Func("labelguard_hook_calls_in_flight", "Hook calls being worked on.", false,
 			func() float64 { return float64(s.admit.inFlight()) })

@@ -119,6 +119,7 @@ func (s *Server) service(c *gin.Context) {
 	addLogAttrs(c, slog.Int("cards", len(res.Cards)), slog.Any("rules", firedRules(res)),
 		slog.Float64("pipeline_ms", float64(time.Since(rec.start).Microseconds())/1000))
 	s.countCards(res.Findings)
+	s.recordRuleFailures(c, ps, res.Failures)
 	for _, n := range res.Notes {
 		s.log.Warn("policy defect", slog.String("request_id", requestID(c)), slog.String("note", n))
 	}

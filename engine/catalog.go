@@ -66,7 +66,12 @@ type Variant struct {
 	Topic string `json:"topic,omitempty"`
 	// Sources is the topic's source per drug, resolved from the profiles
 	// at load.
-	Sources   map[string]Source `json:"sources,omitempty"`
+	Sources map[string]Source `json:"sources,omitempty"`
+	// OmitWhenCritical leaves the card out when a critical card concerns
+	// the same order (custom.omitWhenCritical): a monitoring plan for a
+	// drug that must not be started is noise. The engine decides it, so
+	// that the rule reads no other rule's findings.
+	OmitWhenCritical bool `json:"omitWhenCritical,omitempty"`
 	Locations []string          `json:"locations"`
 
 	// packages holds the rule package of each location.
@@ -238,6 +243,13 @@ func variantFromAnnotation(a *ast.Annotations) (string, *Variant, error) {
 	if v.Hooks, err = stringList(c["hooks"]); err != nil {
 		return "", nil, fmt.Errorf("custom.hooks: %w", err)
 	}
+	switch o := c["omitWhenCritical"].(type) {
+	case nil:
+	case bool:
+		v.OmitWhenCritical = o
+	default:
+		return "", nil, fmt.Errorf("custom.omitWhenCritical: want true or false, got %T", o)
+	}
 	src, _ := c["source"].(map[string]any)
 	str := func(k string) string { s, _ := src[k].(string); return strings.TrimSpace(s) }
 	if v.Topic = str("topic"); v.Topic != "" {
@@ -270,7 +282,7 @@ func variantFromAnnotation(a *ast.Annotations) (string, *Variant, error) {
 // METADATA on several bodies of one rule makes one variant.
 func sameVariant(vs []*Variant, v *Variant) *Variant {
 	for _, o := range vs {
-		if o.Title == v.Title && o.Description == v.Description && o.Source == v.Source && o.Topic == v.Topic &&
+		if o.Title == v.Title && o.Description == v.Description && o.Source == v.Source && o.Topic == v.Topic && o.OmitWhenCritical == v.OmitWhenCritical &&
 			slices.Equal(o.Indicators, v.Indicators) && slices.Equal(o.Drugs, v.Drugs) && slices.Equal(o.Hooks, v.Hooks) {
 			return o
 		}

@@ -119,6 +119,7 @@ func (ps *PolicySet) Evaluate(ctx context.Context, req Request) (*Result, error)
 		res.Packages[i] = p.Name
 	}
 	res.Findings, res.Notes = ps.adjustFindings(findings)
+	res.Findings = ps.omitBesideCritical(b, res.Findings)
 	kept := res.Findings[:0]
 	for _, f := range res.Findings {
 		c, err := b.card(f)
@@ -222,6 +223,28 @@ func (ps *PolicySet) adjustFindings(in []Finding) ([]Finding, []string) {
 		dedup = append(dedup, f)
 	}
 	return dedup, notes
+}
+
+// omitBesideCritical leaves out the findings of rules whose METADATA says
+// omitWhenCritical when a critical finding concerns the same order.
+func (ps *PolicySet) omitBesideCritical(b cardBuilder, fs []Finding) []Finding {
+	critical := map[string]bool{}
+	for _, f := range fs {
+		if f.Indicator == "critical" && f.Order != "" {
+			critical[f.Order] = true
+		}
+	}
+	if len(critical) == 0 {
+		return fs
+	}
+	out := fs[:0]
+	for _, f := range fs {
+		if critical[f.Order] && ps.Catalog[f.Rule].variantFor(b.in.Hook, b.drugOf(f)).OmitWhenCritical {
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
 }
 
 func sortFindings(fs []Finding) {

@@ -254,3 +254,17 @@ func (ps *PolicySet) DrugDisplay(id string) string {
 	}
 	return id
 }
+
+// FailureSeries lists the {package, rule} label pairs of
+// labelguard_rule_failures_total the policy set can produce: each rule of
+// each package, "*" for a whole package, and UnknownRule.
+func (ps *PolicySet) FailureSeries() [][2]string {
+	var out [][2]string
+	for _, name := range ps.packageNames {
+		out = append(out, [2]string{name, "*"}, [2]string{name, UnknownRule})
+		for _, id := range ps.Packages[name].Rules {
+			out = append(out, [2]string{name, id})
+		}
+	}
+	return out
+}

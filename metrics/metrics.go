@@ -22,6 +22,7 @@ type Metrics struct {
 	FetchErrors     *prometheus.CounterVec
 	DataIncomplete  *prometheus.CounterVec
 	ShadowChanges   *prometheus.CounterVec
+	RuleFailures    *prometheus.CounterVec
 }
 
 // New registers the collectors, with the Go runtime and process collectors,
@@ -67,8 +68,12 @@ func New() *Metrics {
 		Name: "labelguard_shadow_changes_total",
 		Help: "Cards the shadow (candidate) policy set would change, by service, rule and kind (appeared, disappeared, indicator).",
 	}, []string{"service", "rule", "kind"})
+	m.RuleFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "labelguard_rule_failures_total",
+		Help: "Checks that could not be made: a rule package whose evaluation failed (rule \"*\") or a finding that could not become a card, by rule package and rule ID (\"unknown\" for an ID the catalog does not know). Every series of the active policy set is present from its activation.",
+	}, []string{"package", "rule"})
 	m.Registry.MustRegister(
-		m.ShadowChanges,
+		m.ShadowChanges, m.RuleFailures,
 		m.Requests, m.RequestDuration, m.Cards, m.PolicyRevision, m.PolicyReloads,
 		m.FetchDuration, m.FetchErrors, m.DataIncomplete,
 		collectors.NewGoCollector(),
@@ -77,10 +82,16 @@ func New() *Metrics {
 	return m
 }
 
-// SetPolicyRevision makes rev the only revision reported as active.
-func (m *Metrics) SetPolicyRevision(rev string) {
+// SetPolicyRevision makes rev the only revision reported as active, and
+// makes the rule failure series of its rule packages present (at zero
+// until a failure), so that an alert on them can fire: series are
+// {package, rule} pairs, rule "*" standing for the whole package.
+func (m *Metrics) SetPolicyRevision(rev string, ruleSeries ...[2]string) {
 	m.PolicyRevision.Reset()
 	m.PolicyRevision.WithLabelValues(rev).Set(1)
+	for _, s := range ruleSeries {
+		m.RuleFailures.WithLabelValues(s[0], s[1])
+	}
 }
 
 // Func registers a gauge or counter read from a function, for values other

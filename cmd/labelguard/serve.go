@@ -241,7 +241,7 @@ func runServe(ctx context.Context, cfg serveConfig, stderr interface{ Write([]by
 	}
 	m := metrics.New()
 	if ps := active.Load(); ps != nil {
-		m.SetPolicyRevision(ps.Revision)
+		m.SetPolicyRevision(ps.Revision, ps.FailureSeries()...)
 	}
 	mgr, err := startPolicyManager(ctx, cfg, active, m, shadowAuditor(queue, hasher), log)
 	if err != nil {
@@ -473,7 +473,7 @@ func startPolicyManager(ctx context.Context, cfg serveConfig, active *engine.Act
 	mgr, err := policyload.New(policyload.Config{
 		Active: active, Logger: log, SiteParamsFile: cfg.siteParams, OnShadowResult: onShadow,
 		OnReload:   func(o string) { m.PolicyReloads.WithLabelValues(o).Inc() },
-		OnActivate: func(p *engine.PolicySet) { m.SetPolicyRevision(p.Revision) },
+		OnActivate: func(p *engine.PolicySet) { m.SetPolicyRevision(p.Revision, p.FailureSeries()...) },
 		OnShadowChange: func(svc string, c policyload.Change) {
 			m.ShadowChanges.WithLabelValues(svc, c.Rule, c.Kind).Inc()
 		},

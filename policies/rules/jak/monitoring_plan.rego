@@ -1,13 +1,12 @@
-# Follow-up labs at initiation, as a plan with due dates (Rinvoq PI §5,
-# Cibinqo PI §5, Olumiant SmPC 4.4). Not shown when a critical card
-# concerns the same order: a plan for a drug that must not be started is
-# noise.
+# Follow-up labs at initiation, as a plan with due dates (each drug's
+# profile, topic monitoring). Not shown when a critical card concerns the
+# same order, since a plan for a drug that must not be started is noise:
+# its custom.omitWhenCritical asks the engine to leave it out, so that
+# this rule reads no other package's findings (and a failure there cannot
+# take it down).
 package labelguard.rules.jak
 
 import data.labelguard.lib
-import data.labelguard.rules.abrocitinib
-import data.labelguard.rules.baricitinib
-import data.labelguard.rules.upadacitinib
 
 # Days after initiation. Upadacitinib: lipids at 12 weeks; CBC and liver
 # enzymes "according to routine patient management", planned with the
@@ -26,43 +25,19 @@ monitoring_plans := {
 	"baricitinib": [{"label": "Lipid panel at 12 weeks", "analytes": ["lipids"], "days": 84}],
 }
 
-# critical_for(order): a critical card concerns the order. The jak rules
-# are asked by their conditions (a rule cannot read its own findings).
-critical_for(order) if {
-	some p in [upadacitinib.findings, abrocitinib.findings, baricitinib.findings]
-	some f in p
-	f.order == order.ref
-	f.indicator == "critical"
-}
-
-critical_for(order) if count(allergies_to(order)) > 0
-
-critical_for(_) if count(pregnancy_evidence) > 0
-
-critical_for(_) if {
-	some analyte, _ in lab_limits
-	lab_low(analyte)
-}
-
-critical_for(_) if count(active_tb) > 0
-
-critical_for(_) if count(hepatitis_evidence) > 0
-
-critical_for(_) if count(hepatic_severe_conditions) > 0
-
 # METADATA
 # title: Monitoring plan at initiation
-# description: At initiation without a critical card, the follow-up labs of the label with their due dates.
+# description: At initiation, the follow-up labs of the label with their due dates; left out when a critical card concerns the same order.
 # custom:
 #   id: jak.monitoring-plan
 #   indicator: info
 #   drugs: [upadacitinib, abrocitinib, baricitinib]
+#   omitWhenCritical: true
 #   source:
 #     topic: monitoring
 findings contains f if {
 	some order in lib.oral_jaki_orders
 	lib.is_initiation(order)
-	not critical_for(order)
 	plan := monitoring_plans[order.target]
 	drug := lib.drug_display[order.target]
 	f := {

@@ -1,0 +1,285 @@
+package engine_test
+
+import (
+	"bytes"
+	"context"
+	"io/fs"
+	"slices"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/labelguard/labelguard/cdshooks"
+	"github.com/labelguard/labelguard/engine"
+	tp "github.com/labelguard/labelguard/internal/testpatient"
+	"github.com/labelguard/labelguard/pipeline"
+	"github.com/labelguard/labelguard/policies"
+)
+
+// defaultWith is the default policy set with files added or replaced.
+func defaultWith(t *testing.T, files map[string]string) fstest.MapFS {
+	t.Helper()
+	set := fstest.MapFS{}
+	err := fs.WalkDir(policies.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(policies.FS, p)
+		set[p] = &fstest.MapFile{Data: b}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p, c := range files {
+		set[p] = &fstest.MapFile{Data: []byte(c)}
+	}
+	return set
+}
+
+// focusedOutcome runs the focused request (upadacitinib 45 mg, ANC 0.8)
+// through the pipeline with the policy set in fsys.
+func focusedOutcome(t *testing.T, fsys fs.FS) *pipeline.Outcome {
+	t.Helper()
+	ps, err := engine.Load(context.Background(), fsys, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := tp.FocusedBody()
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := cdshooks.DecodeRequest(bytes.NewReader(body), cdshooks.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc, err := cdshooks.DecodeContext(req.Hook, req.Context)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, _ := ps.Service("jak-order-sign")
+	out, err := pipeline.Run(context.Background(), ps, svc, req, hc, time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func ruleIDs(out *pipeline.Outcome) []string {
+	var ids []string
+	for _, c := range out.Cards {
+		ids = append(ids, c.Source.Topic.Code)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// A finding whose rule ID has a typo, added to the package of the
+// neutrophil rule, costs only itself: the neutrophil card and every other
+// card stay, and a rule-failure card says a check could not be made.
+func TestUnknownRuleIDCostsOnlyItsOwnCheck(t *testing.T) {
+	base := focusedOutcome(t, policies.FS)
+	typo := `package labelguard.rules.jak
+
+import data.labelguard.lib
+
+# METADATA
+# title: A new check
+# custom:
+#   id: jak.new-check
+#   indicator: warning
+#   drugs: [upadacitinib, abrocitinib, baricitinib]
+#   source:
+#     topic: labs
+findings contains {"rule": "jak.new-chek", "indicator": "warning", "summary": "A new check", "order": order.ref} if {
+	some order in lib.oral_jaki_orders
+}
+`
+	out := focusedOutcome(t, defaultWith(t, map[string]string{"rules/jak/typo.rego": typo}))
+	want := append(ruleIDs(base), engine.RuleFailureRule)
+	slices.Sort(want)
+	if got := ruleIDs(out); !slices.Equal(got, want) {
+		t.Fatalf("cards %v, want the same cards as without the typo plus %s: %v", got, engine.RuleFailureRule, want)
+	}
+	if !slices.Contains(ruleIDs(out), "jak.lab-anc-low") {
+		t.Fatal("the neutrophil card is gone")
+	}
+	if len(out.Failures) != 1 || out.Failures[0].Package != "jak" || out.Failures[0].Rule != "jak.new-chek" ||
+		!strings.Contains(out.Failures[0].Reason, `"jak.new-chek", which no METADATA in the policy set declares`) {
+		t.Fatalf("failures = %+v", out.Failures)
+	}
+	if m := out.Failures[0].MetricRule(nil); m != engine.UnknownRule {
+		t.Errorf("metric rule label %q, want %q (rule IDs in labels come from the catalog)", m, engine.UnknownRule)
+	}
+	rf := out.Cards[len(out.Cards)-1]
+	if rf.Indicator != "info" || !strings.Contains(rf.Summary, "Upadacitinib: 1 check could not be made") || !strings.Contains(rf.Detail, "not a pass") {
+		t.Errorf("rule-failure card = %q / %q", rf.Summary, rf.Detail)
+	}
+	if err := rf.Validate(); err != nil {
+		t.Error(err)
+	}
+}
+
+// An evaluation error in one package (a builtin called with a wrong type)
+// drops only that package's findings: the other packages' cards stay, and
+// the rule-failure card names the checks of the failed package.
+func TestEvaluationErrorCostsOnlyItsPackage(t *testing.T) {
+	broken := `package labelguard.rules.upadacitinib
+
+# METADATA
+# title: A broken check
+# custom:
+#   id: upadacitinib.broken
+#   indicator: warning
+#   drugs: [upadacitinib]
+#   source:
+#     label: test
+#     url: https://example.org/broken
+findings contains {"rule": "upadacitinib.broken", "indicator": "warning", "summary": upper(o.dailyDoseMg), "order": o.ref} if {
+	some o in orders
+}
+`
+	base := focusedOutcome(t, policies.FS)
+	out := focusedOutcome(t, defaultWith(t, map[string]string{"rules/upadacitinib/broken.rego": broken}))
+	var want []string
+	for _, id := range ruleIDs(base) {
+		if !strings.HasPrefix(id, "upadacitinib.") {
+			want = append(want, id)
+		}
+	}
+	want = append(want, engine.RuleFailureRule)
+	slices.Sort(want)
+	if got := ruleIDs(out); !slices.Equal(got, want) {
+		t.Fatalf("cards %v, want the other packages' cards %v", got, want)
+	}
+	if !slices.Contains(ruleIDs(base), "upadacitinib.dose-max") {
+		t.Fatal("the focused request no longer gets upadacitinib.dose-max: the test proves nothing")
+	}
+	if len(out.Failures) != 1 || out.Failures[0].Package != "upadacitinib" || out.Failures[0].Rule != "" ||
+		!strings.Contains(out.Failures[0].Reason, "eval_type_error at rules/upadacitinib/broken.rego:12") {
+		t.Fatalf("failures = %+v", out.Failures)
+	}
+	rf := out.Cards[len(out.Cards)-1]
+	for _, w := range []string{"Upadacitinib above the atopic dermatitis maximum (`upadacitinib.dose-max`)", "(`upadacitinib.broken`)"} {
+		if !strings.Contains(rf.Detail, w) {
+			t.Errorf("rule-failure card does not name %q:\n%s", w, rf.Detail)
+		}
+	}
+	if strings.Contains(rf.Detail, "abrocitinib") {
+		t.Errorf("rule-failure card names checks of a drug the call does not concern:\n%s", rf.Detail)
+	}
+}
+
+// Each finding that cannot become a card is dropped alone: the test set's
+// own upadacitinib.dose-max card stays, and the failure names the rule and
+// what is wrong.
+func TestMalformedFindingIsDroppedAlone(t *testing.T) {
+	t.Parallel()
+	rule := func(id, indicator, finding string) string {
+		return `package labelguard.rules.upa
+
+# METADATA
+# title: Second rule
+# custom:
+#   id: ` + id + `
+#   indicator: ` + indicator + `
+#   drugs: [upadacitinib]
+#   source:
+#     label: test
+#     url: https://example.org/second
+findings contains ` + finding + ` if {
+	some o in input.orders
+}
+`
+	}
+	tests := []struct {
+		name, file, want, metricRule string
+	}{
+		{"indicator differs from METADATA", rule("upadacitinib.second", "info", `{"rule": "upadacitinib.second", "indicator": "critical", "summary": "s", "order": o.ref}`),
+			`indicator "critical" is not what its METADATA at rules/upa/second.rego:12 allows (info)`, "upadacitinib.second"},
+		{"misspelt member", rule("upadacitinib.second", "info", `{"rule": "upadacitinib.second", "indicator": "info", "summary": "s", "order": o.ref, "sugestions": []}`),
+			`unknown member "sugestions"`, "upadacitinib.second"},
+		{"wrong type", rule("upadacitinib.second", "info", `{"rule": "upadacitinib.second", "indicator": "info", "summary": 5, "order": o.ref}`),
+			"member summary: a JSON number", "upadacitinib.second"},
+		{"no summary", rule("upadacitinib.second", "info", `{"rule": "upadacitinib.second", "indicator": "info", "order": o.ref}`),
+			"finding without summary", "upadacitinib.second"},
+		{"engine's own rule", rule("upadacitinib.second", "info", `{"rule": "labelguard.rule-failure", "indicator": "info", "summary": "s", "order": o.ref}`),
+			"is the engine's own", engine.RuleFailureRule},
+		{"bad suggestion", rule("upadacitinib.second", "info", `{"rule": "upadacitinib.second", "indicator": "info", "summary": "s", "order": o.ref, "suggestions": [{"kind": "update-dose", "label": "x"}]}`),
+			"positive targetDailyDoseMg", "upadacitinib.second"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ps, err := engine.Load(context.Background(), with(testSet(), "rules/upa/second.rego", tc.file), engine.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			in, orders := input(45)
+			res, err := ps.Evaluate(context.Background(), engine.Request{Service: "svc", Input: in, Orders: orders})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, c := range res.Cards {
+				ids = append(ids, c.Source.Topic.Code)
+			}
+			if !slices.Equal(ids, []string{"upadacitinib.dose-max", engine.RuleFailureRule}) {
+				t.Fatalf("cards %v, want upadacitinib.dose-max and the rule-failure card", ids)
+			}
+			if len(res.Failures) != 1 || res.Failures[0].Package != "upa" || !strings.Contains(res.Failures[0].Reason, tc.want) {
+				t.Fatalf("failures = %+v, want one of package upa saying %q", res.Failures, tc.want)
+			}
+			if got := res.Failures[0].MetricRule(ps.Catalog); got != tc.metricRule {
+				t.Errorf("metric rule label %q, want %q", got, tc.metricRule)
+			}
+		})
+	}
+}
+
+// A rule whose METADATA says omitWhenCritical is left out beside a
+// critical card on the same order, and kept on another order.
+func TestOmitWhenCritical(t *testing.T) {
+	t.Parallel()
+	plan := `package labelguard.rules.upa
+
+# METADATA
+# title: A plan
+# custom:
+#   id: upadacitinib.plan
+#   indicator: info
+#   drugs: [upadacitinib]
+#   omitWhenCritical: true
+#   source:
+#     label: test
+#     url: https://example.org/plan
+findings contains {"rule": "upadacitinib.plan", "indicator": "info", "summary": "plan", "order": o.ref} if {
+	some o in input.orders
+}
+`
+	ps, err := engine.Load(context.Background(), with(testSet(), "rules/upa/plan.rego", plan), engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		dose float64
+		want []string
+	}{
+		{45, []string{"upadacitinib.dose-max"}},
+		{15, []string{"upadacitinib.plan"}},
+	} {
+		in, orders := input(tc.dose)
+		res, err := ps.Evaluate(context.Background(), engine.Request{Service: "svc", Input: in, Orders: orders})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, c := range res.Cards {
+			ids = append(ids, c.Source.Topic.Code)
+		}
+		if !slices.Equal(ids, tc.want) {
+			t.Errorf("%v mg: cards %v, want %v", tc.dose, ids, tc.want)
+		}
+	}
+}
