@@ -76,8 +76,10 @@ type BundleOptions struct {
 	// SkipVerify loads an unsigned (or unverified) bundle. For authoring
 	// tools only; a server never sets it.
 	SkipVerify bool
-	// SiteParams is merged over data/params.json, as in Options.
-	SiteParams []byte
+	// SiteParams is merged over data/params.json, as in Options, and
+	// SiteParamsFile names it in messages.
+	SiteParams     []byte
+	SiteParamsFile string
 	// MaxBytes bounds the uncompressed size of each file (default 64 MiB).
 	MaxBytes int64
 }
@@ -225,7 +227,7 @@ func LoadBundle(ctx context.Context, r io.Reader, opts BundleOptions) (*PolicySe
 	if err != nil {
 		return nil, fmt.Errorf("engine.LoadBundle: %w", err)
 	}
-	ps, err := Load(ctx, fsys, Options{SiteParams: opts.SiteParams, Revision: bi.Revision})
+	ps, err := Load(ctx, fsys, Options{SiteParams: opts.SiteParams, SiteParamsFile: opts.SiteParamsFile, Revision: bi.Revision})
 	if err != nil {
 		return nil, fmt.Errorf("engine.LoadBundle: revision %s: %w", bi.Revision, err)
 	}

@@ -71,8 +71,8 @@ type Variant struct {
 	// the same order (custom.omitWhenCritical): a monitoring plan for a
 	// drug that must not be started is noise. The engine decides it, so
 	// that the rule reads no other rule's findings.
-	OmitWhenCritical bool `json:"omitWhenCritical,omitempty"`
-	Locations []string          `json:"locations"`
+	OmitWhenCritical bool     `json:"omitWhenCritical,omitempty"`
+	Locations        []string `json:"locations"`
 
 	// packages holds the rule package of each location.
 	packages []string

@@ -101,14 +101,14 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*PolicySet, error) {
 	if err := addBuiltinRules(catalog); err != nil {
 		return nil, fmt.Errorf("engine.Load: %w", err)
 	}
-	if err := resolveTopics(catalog, tbl.knowledge); err != nil {
+	if err := problemsErr(resolveTopics(catalog, tbl.knowledge)); err != nil {
 		return nil, fmt.Errorf("engine.Load: %w", err)
 	}
-	pkgs, err := discoverPackages(src.modules, catalog)
-	if err != nil {
+	pkgs, problems := discoverPackages(src.modules, catalog)
+	if err := problemsErr(problems); err != nil {
 		return nil, fmt.Errorf("engine.Load: %w", err)
 	}
-	if err := errors.Join(checkPackages(pkgs, catalog, services, tbl.targets())...); err != nil {
+	if err := problemsErr(checkPackages(pkgs, catalog, services, tbl.targets())); err != nil {
 		return nil, fmt.Errorf("engine.Load: %w", err)
 	}
 	if err := applySiteOverrides(catalog, tbl.params); err != nil {

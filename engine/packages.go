@@ -67,7 +67,7 @@ func (p *RulePackage) findingsRef() ast.Ref {
 // discoverPackages finds every rule package (a module under
 // data.labelguard.rules that adds to findings) and reads its package
 // METADATA. Errors name the file and row.
-func discoverPackages(modules map[string]*ast.Module, catalog map[string]*Rule) (map[string]*RulePackage, error) {
+func discoverPackages(modules map[string]*ast.Module, catalog map[string]*Rule) (map[string]*RulePackage, []Problem) {
 	var mods []*ast.Module
 	for _, p := range slices.Sorted(maps.Keys(modules)) {
 		if !isTest(p) {
@@ -76,10 +76,15 @@ func discoverPackages(modules map[string]*ast.Module, catalog map[string]*Rule) 
 	}
 	as, errs := ast.BuildAnnotationSet(mods)
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("annotations: %w", errs)
+		var problems []Problem
+		for _, e := range errs {
+			file, row := where(e.Location)
+			problems = append(problems, Problem{Severity: SeverityError, Check: CheckMetadata, File: file, Row: row, Message: e.Message})
+		}
+		return nil, problems
 	}
 	pkgs := map[string]*RulePackage{}
-	var problems []error
+	var problems []Problem
 	for _, m := range mods {
 		if !m.Package.Path.HasPrefix(rulesRoot) || !definesFindings(m) {
 			continue
@@ -88,15 +93,21 @@ func discoverPackages(modules map[string]*ast.Module, catalog map[string]*Rule) 
 		if _, ok := pkgs[name]; ok {
 			continue
 		}
+		if name == "" {
+			problems = append(problems, Problem{Severity: SeverityError, Check: CheckReach, File: m.Package.Location.File, Row: m.Package.Location.Row,
+				Message: "rules yield findings in a package below data.labelguard.rules (labelguard.rules.<name>), not in data.labelguard.rules itself"})
+			continue
+		}
 		p, err := packageFromAnnotation(name, m.Package.Path, as.GetPackageScope(m.Package))
 		if err != nil {
-			problems = append(problems, fmt.Errorf("%s: package %s: %w", m.Package.Location.File, strings.TrimPrefix(m.Package.Path.String(), "data."), err))
+			problems = append(problems, Problem{Severity: SeverityError, Check: CheckReach, File: m.Package.Location.File, Row: m.Package.Location.Row,
+				Message: fmt.Sprintf("package %s: %v", strings.TrimPrefix(m.Package.Path.String(), "data."), err)})
 			continue
 		}
 		pkgs[name] = p
 	}
 	if len(problems) > 0 {
-		return nil, errors.Join(problems...)
+		return nil, problems
 	}
 	for _, r := range catalog {
 		for _, v := range r.Variants {
@@ -189,22 +200,25 @@ func (ps *PolicySet) reachable(hook string, in *facts.Input) []*RulePackage {
 // checkPackages reports what would make a package, or a rule in it,
 // unreachable: a hook no service serves, a drug that is no known target, a
 // rule variant naming a drug or hook its package does not run for.
-func checkPackages(pkgs map[string]*RulePackage, catalog map[string]*Rule, services []Service, targets map[string]bool) []error {
+func checkPackages(pkgs map[string]*RulePackage, catalog map[string]*Rule, services []Service, targets map[string]bool) []Problem {
 	served := map[string]bool{}
 	for _, s := range services {
 		served[s.Hook] = true
 	}
-	var problems []error
+	var problems []Problem
+	add := func(loc, format string, args ...any) {
+		problems = append(problems, locatedProblem(CheckReach, loc, fmt.Sprintf(format, args...)))
+	}
 	for _, name := range slices.Sorted(maps.Keys(pkgs)) {
 		p := pkgs[name]
 		for _, h := range p.Hooks {
 			if !served[h] {
-				problems = append(problems, fmt.Errorf("%s: package %s runs on hook %q, which no service in %s serves (%s): it would never run there", p.Location, name, h, servicesFile, strings.Join(slices.Sorted(maps.Keys(served)), ", ")))
+				add(p.Location, "package %s runs on hook %q, which no service in %s serves (%s): it would never run there", name, h, servicesFile, strings.Join(slices.Sorted(maps.Keys(served)), ", "))
 			}
 		}
 		for _, d := range p.Drugs {
 			if !targets[d] {
-				problems = append(problems, fmt.Errorf("%s: package %s concerns drug %q, which is no target drug (%s): no order would reach it", p.Location, name, d, strings.Join(slices.Sorted(maps.Keys(targets)), ", ")))
+				add(p.Location, "package %s concerns drug %q, which is no target drug (%s): no order would reach it", name, d, strings.Join(slices.Sorted(maps.Keys(targets)), ", "))
 			}
 		}
 	}
@@ -218,12 +232,12 @@ func checkPackages(pkgs map[string]*RulePackage, catalog map[string]*Rule, servi
 				loc := v.Locations[min(i, len(v.Locations)-1)]
 				for _, d := range v.Drugs {
 					if len(p.Drugs) > 0 && !slices.Contains(p.Drugs, d) {
-						problems = append(problems, fmt.Errorf("%s: rule %s names drug %q, which its package %s does not concern (%s): the rule would never run for it", loc, id, d, pkg, strings.Join(p.Drugs, ", ")))
+						add(loc, "rule %s names drug %q, which its package %s does not concern (%s): the rule would never run for it", id, d, pkg, strings.Join(p.Drugs, ", "))
 					}
 				}
 				for _, h := range v.Hooks {
 					if !slices.Contains(p.Hooks, h) {
-						problems = append(problems, fmt.Errorf("%s: rule %s names hook %q, which its package %s does not run on (%s)", loc, id, h, pkg, strings.Join(p.Hooks, ", ")))
+						add(loc, "rule %s names hook %q, which its package %s does not run on (%s)", id, h, pkg, strings.Join(p.Hooks, ", "))
 					}
 				}
 			}

@@ -76,7 +76,11 @@ func BenchmarkPerfPolicyParts(b *testing.B) {
 func TestPolicyPartsRewrite(t *testing.T) {
 	cases, ps := perfSetup(t)
 	d := cases[0].derived
-	full, err := ps.Evaluate(context.Background(), Request{Service: "jak-order-sign", Input: &d.Input, Orders: d.OrderResources})
+	in, err := InputValue(&d.Input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := mustFindings(context.Background(), ps, "order-sign", &d.Input, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,16 +88,12 @@ func TestPolicyPartsRewrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := InputValue(&d.Input)
-	if err != nil {
-		t.Fatal(err)
-	}
 	got, err := mustFindings(context.Background(), stripped, "order-sign", &d.Input, in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(full.Findings) < 5 || len(got) != len(full.Findings) {
-		t.Fatalf("rewritten set yields %d findings, the served set %d", len(got), len(full.Findings))
+	if len(full) < 5 || len(got) != len(full) {
+		t.Fatalf("rewritten set yields %d findings, the served set %d", len(got), len(full))
 	}
 	for _, f := range got {
 		if f.Summary != "-" || len(f.Evidence) != 0 || f.Detail == "" || f.Rule == "" || f.Order == "" {

@@ -137,8 +137,8 @@ func loadKnowledge(fsys fs.FS) (*knowledge, error) {
 // resolveTopics gives every topic variant its source per drug from the
 // profiles, and refuses a variant whose drug has no profile or no such
 // topic: the card would otherwise cite nothing, or another drug's label.
-func resolveTopics(catalog map[string]*Rule, k *knowledge) error {
-	var problems []error
+func resolveTopics(catalog map[string]*Rule, k *knowledge) []Problem {
+	var problems []Problem
 	for _, id := range slices.Sorted(maps.Keys(catalog)) {
 		for _, v := range catalog[id].Variants {
 			if v.Topic == "" {
@@ -148,12 +148,12 @@ func resolveTopics(catalog map[string]*Rule, k *knowledge) error {
 			for _, d := range v.Drugs {
 				p, ok := k.profiles[d]
 				if !ok {
-					problems = append(problems, fmt.Errorf("%s: rule %s cites topic %q for drug %q, which has no profile (%s/%s.json)", v.Locations[0], id, v.Topic, d, profilesDir, d))
+					problems = append(problems, locatedProblem(CheckMetadata, v.Locations[0], fmt.Sprintf("rule %s cites topic %q for drug %q, which has no profile (%s/%s.json)", id, v.Topic, d, profilesDir, d)))
 					continue
 				}
 				ts, ok := p.Sources[v.Topic]
 				if !ok {
-					problems = append(problems, fmt.Errorf("%s: rule %s cites topic %q, which %s does not have (sources.%s): say where the %s label states it", v.Locations[0], id, v.Topic, p.file, v.Topic, p.Display))
+					problems = append(problems, locatedProblem(CheckMetadata, v.Locations[0], fmt.Sprintf("rule %s cites topic %q, which %s does not have (sources.%s): say where the %s label states it", id, v.Topic, p.file, v.Topic, p.Display)))
 					continue
 				}
 				doc := p.Documents[ts.Document]
@@ -161,7 +161,7 @@ func resolveTopics(catalog map[string]*Rule, k *knowledge) error {
 			}
 		}
 	}
-	return errors.Join(problems...)
+	return problems
 }
 
 // checkProfilesMatchTargets refuses a target drug without a profile and a

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -97,7 +98,9 @@ type Attempt struct {
 	Outcome  string    `json:"outcome"`
 	Revision string    `json:"revision,omitempty"`
 	Error    string    `json:"error,omitempty"`
-	// Tests and Scenarios count the checks the candidate went through.
+	// Check, Tests and Scenarios count the checks the candidate went
+	// through (Check counts the errors `labelguard check` found).
+	Check      *Counts `json:"check,omitempty"`
 	Tests      *Counts `json:"tests,omitempty"`
 	Scenarios  *Counts `json:"scenarios,omitempty"`
 	DurationMS int64   `json:"durationMs"`
@@ -209,8 +212,10 @@ type candidate struct {
 	source string
 	// digest identifies the content (a directory's revision, a bundle's
 	// SHA-256), so that an unchanged candidate is not activated again.
-	digest      string
-	load        func(ctx context.Context, siteParams []byte) (*engine.PolicySet, error)
+	digest string
+	load   func(ctx context.Context, siteParams []byte) (*engine.PolicySet, error)
+	// files opens the candidate's files for `check`.
+	files       func() (fs.FS, error)
 	scenarioDir string
 	siteFile    string
 }
@@ -274,6 +279,14 @@ func (m *Manager) attempt(ctx context.Context, c *candidate) error {
 	if same {
 		return finish(OutcomeUnchanged, nil)
 	}
+	// check finds what compiles but would fail at run time (a typo in a
+	// finding's rule ID, a package no service reaches, a map lacking a
+	// drug): such a set is refused here, not found by a patient's call.
+	if c.files != nil {
+		if err := runCheck(ctx, c.files, a); err != nil {
+			return finish(OutcomeRejected, err)
+		}
+	}
 	// The tests check the policy set as authored: site parameters change
 	// windows and switch rules off, which the tests do not know about.
 	results, err := authored.RunTests(ctx, "")
@@ -319,6 +332,32 @@ func (m *Manager) attempt(ctx context.Context, c *candidate) error {
 		m.cfg.OnActivate(ps)
 	}
 	return finish(OutcomeActivated, nil)
+}
+
+// runCheck runs engine.Check on the candidate's files and refuses it on
+// any error, naming the first few (file:line and message).
+func runCheck(ctx context.Context, files func() (fs.FS, error), a *Attempt) error {
+	fsys, err := files()
+	if err != nil {
+		return fmt.Errorf("check: %w", err)
+	}
+	rep, err := engine.Check(ctx, fsys)
+	if err != nil {
+		return fmt.Errorf("check: %w", err)
+	}
+	a.Check = &Counts{}
+	var failed []string
+	for _, p := range rep.Problems {
+		if p.Severity == engine.SeverityWarning {
+			continue
+		}
+		a.Check.Failed++
+		failed = append(failed, p.String())
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("check found %d error(s): %s", len(failed), firstN(failed, 5))
+	}
+	return nil
 }
 
 func runScenarios(ctx context.Context, ps *engine.PolicySet, dir string, a *Attempt) error {

@@ -175,6 +175,9 @@ func TestRejectedSetsKeepTheLastGoodOne(t *testing.T) {
 		{"metadata removed", "rules/upa/upa.rego", "# title: Upadacitinib above the maximum\n", "", "missing title"},
 		{"rego test fails", "data/params.json", `"maxDose": 30`, `"maxDose": 500`, "1 of 2 Rego tests failed: labelguard.rules.upa_test.test_fires_above_max"},
 		{"data file broken", "data/params.json", `"maxDose": 30`, `"maxDose": 30,,`, "params.json"},
+		{"typo in a finding's rule ID", "rules/upa/upa.rego", `"rule": "upadacitinib.dose-max"`, `"rule": "upadacitinib.dose-mx"`,
+			`check found 1 error(s): rules/upa/upa.rego:23: [rule-id] rule upadacitinib.dose-max (METADATA at rules/upa/upa.rego:18) yields a finding for rule "upadacitinib.dose-mx", which no METADATA declares`},
+		{"parameter of the wrong type", "data/params.json", `"maxDose": 30`, `"maxDose": "30"`, "data/params.json:1: maxDose: got string, want number"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

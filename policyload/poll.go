@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -70,7 +71,11 @@ func (m *Manager) bundleCandidate(rawURL string, data, publicKey []byte, site st
 		digest:   "sha256:" + hex.EncodeToString(sum[:8]),
 		siteFile: site,
 		load: func(ctx context.Context, siteParams []byte) (*engine.PolicySet, error) {
-			return engine.LoadBundle(ctx, bytes.NewReader(data), engine.BundleOptions{PublicKey: publicKey, SiteParams: siteParams})
+			return engine.LoadBundle(ctx, bytes.NewReader(data), engine.BundleOptions{PublicKey: publicKey, SiteParams: siteParams, SiteParamsFile: site})
+		},
+		files: func() (fs.FS, error) {
+			fsys, _, err := engine.ReadBundle(bytes.NewReader(data), engine.BundleOptions{PublicKey: publicKey})
+			return fsys, err
 		},
 	}
 }

@@ -119,7 +119,7 @@ func (m *Manager) SetShadowDir(ctx context.Context, dir, siteParamsFile string) 
 		}
 		site = b
 	}
-	ps, err := engine.Load(ctx, engine.DirFS(dir), engine.Options{SiteParams: site})
+	ps, err := engine.Load(ctx, engine.DirFS(dir), engine.Options{SiteParams: site, SiteParamsFile: siteParamsFile})
 	if err != nil {
 		return fmt.Errorf("policyload.SetShadowDir: %w", err)
 	}

@@ -2,11 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -35,14 +38,17 @@ verifies with its --bundle-public-key.`,
 }
 
 func newBundleBuildCmd() *cobra.Command {
-	var dir, revision, out, key, alg, keyID string
+	var dir, revision, out, key, alg, keyID, scenarioDir string
 	cmd := &cobra.Command{
 		Use:   "build",
 		Short: "Build a bundle of a policy directory",
 		Long: `Build an OPA bundle of the policy directory --policies (default: the embedded
-set). The set must load (compile, METADATA, data files); run "labelguard
-check" and "labelguard test" first. --revision defaults to the content hash
-the service shows for a directory. With --signing-key the bundle is signed.`,
+set). The set must load (compile, METADATA, data files) and pass what
+"labelguard check" and "labelguard test" check (their errors, the Rego tests
+and the scenarios of --scenarios DIR, by default <policies>/testdata/scenarios
+when it exists; "-" runs none): a bundle a server would refuse, or that would
+fail at run time, is not built. --revision defaults to the content hash the
+service shows for a directory. With --signing-key the bundle is signed.`,
 		Example: `  labelguard bundle build --policies ./policies --revision 2026.11.1 -o bundle.tar.gz --signing-key private.pem`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -55,6 +61,9 @@ the service shows for a directory. With --signing-key the bundle is signed.`,
 			}
 			if out == "" {
 				return errors.New("-o FILE is required")
+			}
+			if err := gatePolicySet(cmd.Context(), fsys, defaultScenarioDir(dir, scenarioDir)); err != nil {
+				return fmt.Errorf("bundle not built: %w", err)
 			}
 			opts := engine.BuildOptions{Revision: revision, Algorithm: alg, KeyID: keyID}
 			if key != "" {
@@ -83,7 +92,55 @@ the service shows for a directory. With --signing-key the bundle is signed.`,
 	f.StringVar(&key, "signing-key", "", "PEM private key to sign with (RSA or EC P-256)")
 	f.StringVar(&alg, "algorithm", "", "signature algorithm RS256 or ES256 (default: from the key)")
 	f.StringVar(&keyID, "key-id", engine.DefaultBundleKeyID, "key ID in the signature")
+	f.StringVar(&scenarioDir, "scenarios", "", `scenario directory (default <policies>/testdata/scenarios; "-" for none)`)
 	return cmd
+}
+
+// gatePolicySet refuses a policy set that check finds errors in, or whose
+// Rego tests or scenarios fail: what a server's reload refuses, refused
+// before it is shipped.
+func gatePolicySet(ctx context.Context, fsys fs.FS, scenarioDir string) error {
+	rep, err := engine.Check(ctx, fsys)
+	if err != nil {
+		return err
+	}
+	var problems []string
+	for _, p := range rep.Problems {
+		if p.Severity != engine.SeverityWarning {
+			problems = append(problems, p.String())
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("labelguard check found %d error(s):\n%s", len(problems), strings.Join(problems, "\n"))
+	}
+	ps, err := engine.Load(ctx, fsys, engine.Options{})
+	if err != nil {
+		return err
+	}
+	tr, err := runPolicyTests(ctx, ps, "", false, scenarioDir)
+	if err != nil {
+		return err
+	}
+	if len(tr.Problems) > 0 {
+		return fmt.Errorf("labelguard test: %s", strings.Join(tr.Problems, "; "))
+	}
+	return nil
+}
+
+// defaultScenarioDir is --scenarios, else <policies>/testdata/scenarios
+// when it exists; "-" is none.
+func defaultScenarioDir(policyDir, flag string) string {
+	switch {
+	case flag == "-":
+		return ""
+	case flag != "":
+		return flag
+	case policyDir != "":
+		if st, err := os.Stat(filepath.Join(policyDir, "testdata", "scenarios")); err == nil && st.IsDir() {
+			return filepath.Join(policyDir, "testdata", "scenarios")
+		}
+	}
+	return ""
 }
 
 func newBundleSignCmd() *cobra.Command {

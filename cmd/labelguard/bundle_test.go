@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -39,5 +40,37 @@ func TestBundleBuildSignVerify(t *testing.T) {
 	}
 	if st, err := os.Stat(signed); err != nil || st.Size() == 0 {
 		t.Error("no signed bundle written")
+	}
+}
+
+// bundle build refuses a policy set that would fail at run time (check) or
+// whose scenarios fail, naming what to fix, and builds nothing.
+func TestBundleBuildRefusesAFailingSet(t *testing.T) {
+	typo := copyPolicies(t, filepath.Join("..", "..", "policies"), false)
+	labs := filepath.Join(typo, "rules", "jak", "labs.rego")
+	replaceIn(t, labs, `findings contains lab_finding("jak.lab-alc-low",`, `findings contains lab_finding("jak.lab-alc-lo",`)
+	data, err := os.ReadFile(labs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := strconv.Itoa(1 + strings.Count(string(data[:strings.Index(string(data), `"jak.lab-alc-lo"`)]), "\n"))
+	scenarioFails := copyPolicies(t, filepath.Join("..", "..", "policies"), true)
+	replaceIn(t, filepath.Join(scenarioFails, "data", "params.json"), `"labWindowDays": 90`, `"labWindowDays": 9`)
+	for _, tc := range []struct {
+		name, dir, want string
+	}{
+		{"a typo in a finding's rule ID", typo, "rules/jak/labs.rego:" + line + ": [rule-id] rule jak.lab-alc-low (METADATA at rules/jak/labs.rego:" + line + `) yields a finding for rule "jak.lab-alc-lo", which no METADATA declares`},
+		{"a scenario fails", scenarioFails, "scenarios failed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "b.tar.gz")
+			_, _, err := runCmd(t, newBundleCmd(), "build", "--policies", tc.dir, "-o", out)
+			if err == nil || !strings.Contains(err.Error(), "bundle not built") || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want a refusal mentioning %q", err, tc.want)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Error("a bundle was written")
+			}
+		})
 	}
 }

@@ -14,7 +14,7 @@ import (
 
 func newCheckCmd() *cobra.Command {
 	var (
-		dir                 string
+		dir, siteParams     string
 		fix, strict, asJSON bool
 	)
 	cmd := &cobra.Command{
@@ -33,11 +33,14 @@ every problem, not only the first:
   format          every module is formatted as "opa fmt" formats it
                   (--fix rewrites the files)
   metadata        every rule that yields a card has METADATA with title,
-                  custom.id, indicator and source
+                  custom.id, indicator and source, and a topic it cites is
+                  in the profile of each of its drugs
   rule-id         rule IDs are unique per variant set: two variants of an ID
                   with the same drugs and hooks are an error; a variant that
-                  an earlier one always wins over is a warning; a rule body
-                  that names another rule's ID is an error
+                  an earlier one always wins over is a warning; a finding
+                  that names another rule ID than its METADATA's (a typo) or
+                  an indicator its METADATA does not allow is an error (at
+                  run time it would be dropped)
   summary-length  a "summary" that is a string literal fits 140 characters;
                   for sprintf with a literal format, the format without its
                   verbs does (values are only known at run time: the
@@ -47,7 +50,18 @@ every problem, not only the first:
                   found by following parameters into
                   data.labelguard.valuesets) or used as
                   data.labelguard.valuesets["..."] names a loaded ValueSet
-  data            services.json and the data files load
+  reach           every rule package has package METADATA (hooks, drugs)
+                  naming a hook a service serves and target drugs, and its
+                  rules' drugs and hooks are its own: else it never runs
+  lookup          in a rule several drugs share, a map keyed by drug name
+                  has every drug of the rule, and each topic it cites is in
+                  every drug's profile (else the rule never fires for that
+                  drug); looking one drug up by name there is a warning
+  params          every site parameter a policy reads is in
+                  schema/site-params.schema.json; with --site-params FILE,
+                  the site's file holds to it
+  data            services.json and the data files load; data/params.json
+                  and the profiles hold to their schemas (file, line, key)
 
 Exits non-zero on any error (and on warnings with --strict).`,
 		Example: `  labelguard check --policies ./policies
@@ -66,6 +80,13 @@ Exits non-zero on any error (and on warnings with --strict).`,
 			rep, err := engine.Check(cmd.Context(), fsys)
 			if err != nil {
 				return err
+			}
+			if siteParams != "" {
+				data, err := os.ReadFile(siteParams)
+				if err != nil {
+					return fmt.Errorf("--site-params: %w", err)
+				}
+				rep.Problems = append(rep.Problems, engine.CheckSiteParams(fsys, data, siteParams)...)
 			}
 			if fix {
 				kept := rep.Problems[:0]
@@ -113,6 +134,7 @@ Exits non-zero on any error (and on warnings with --strict).`,
 	f := cmd.Flags()
 	f.StringVar(&dir, "policies", "", "policy directory (default: the embedded set)")
 	f.BoolVar(&fix, "fix", false, "rewrite unformatted modules as opa fmt would")
+	f.StringVar(&siteParams, "site-params", "", "also check a site parameters file against the policy set's schema")
 	f.BoolVar(&strict, "strict", false, "fail on warnings too")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd

@@ -168,7 +168,7 @@ func loadPolicies(ctx context.Context, dir, siteParamsFile string) (*engine.Poli
 		if err != nil {
 			return nil, fmt.Errorf("--site-params: %w", err)
 		}
-		opts.SiteParams = b
+		opts.SiteParams, opts.SiteParamsFile = b, siteParamsFile
 	}
 	return engine.Load(ctx, fsys, opts)
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"unicode/utf8"
@@ -49,15 +48,7 @@ characters CDS Hooks allows.
 			if err != nil {
 				return err
 			}
-			dir := scenarioDir
-			if dir == "" && pf.dir != "" {
-				if st, err := os.Stat(filepath.Join(pf.dir, "testdata", "scenarios")); err == nil && st.IsDir() {
-					dir = filepath.Join(pf.dir, "testdata", "scenarios")
-				}
-			}
-			if dir == "-" {
-				dir = ""
-			}
+			dir := defaultScenarioDir(pf.dir, scenarioDir)
 			rep, err := runPolicyTests(ctx, ps, run, coverage || minCoverage > 0, dir)
 			if err != nil {
 				return err

@@ -1,0 +1,119 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"github.com/labelguard/labelguard/internal/jsonfile"
+	"github.com/labelguard/labelguard/terminology"
+)
+
+// checkedData is what the data checks loaded, for the checks that follow
+// references into it; a part that did not load is nil.
+type checkedData struct {
+	valueSets  terminology.ValueSets
+	drugs      *terminology.DrugTable
+	services   []Service
+	params     map[string]bool // the site parameters the schema names
+	knowledge  *knowledge
+	servicesOK bool
+}
+
+func (d *checkedData) targets() map[string]bool {
+	if d.drugs == nil {
+		return nil
+	}
+	return (&tables{drugs: d.drugs}).targets()
+}
+
+// checkData loads each data file of the policy set on its own and reports
+// each problem with its file, and its line and key where the file is JSON
+// the informaticists edit (site parameters, profiles).
+func checkData(fsys fs.FS, add addFunc) *checkedData {
+	d := &checkedData{}
+	var err error
+	if d.services, err = loadServices(fsys); err != nil {
+		add(CheckData, servicesFile, 0, "%v", err)
+	} else {
+		d.servicesOK = true
+	}
+	if d.valueSets, err = terminology.LoadValueSets(fsys, valueSetsDir); err != nil {
+		add(CheckData, valueSetsDir, 0, "%v", err)
+	}
+	if _, err := terminology.LoadLabTable(fsys, labsFile); err != nil {
+		add(CheckData, labsFile, 0, "%v", err)
+	}
+	if d.valueSets != nil {
+		if d.drugs, err = terminology.LoadDrugTable(fsys, drugsFile, d.valueSets); err != nil {
+			add(CheckData, drugsFile, 0, "%v", err)
+		}
+	}
+	if _, err := loadParams(fsys, nil, ""); err != nil {
+		addFileProblems(add, CheckData, paramsFile, err)
+	}
+	if s, err := ParamsSchema(fsys); err == nil {
+		d.params = map[string]bool{}
+		props, _ := s.Doc["properties"].(map[string]any)
+		for name := range props {
+			d.params[name] = true
+		}
+	}
+	if d.knowledge, err = loadKnowledge(fsys); err != nil {
+		addFileProblems(add, CheckData, profilesDir, err)
+		d.knowledge = nil
+	} else if d.drugs != nil {
+		if err := checkProfilesMatchTargets(d.knowledge, d.targets()); err != nil {
+			addFileProblems(add, CheckData, profilesDir, err)
+		}
+	}
+	return d
+}
+
+// addFileProblems reports a loader's error: each jsonfile problem with its
+// file, line and key; anything else under file.
+func addFileProblems(add addFunc, check, file string, err error) {
+	var ps jsonfile.Problems
+	if errors.As(err, &ps) {
+		for _, p := range ps {
+			msg := p.Message
+			if p.Path != "" {
+				msg = p.Path + ": " + msg
+			}
+			add(check, p.File, p.Line, "%s", msg)
+		}
+		return
+	}
+	add(check, file, 0, "%v", err)
+}
+
+// CheckSiteParams validates a site's parameters file (named name in the
+// problems) against the policy set's schema, as Load does: each problem
+// with its line and key.
+func CheckSiteParams(fsys fs.FS, data []byte, name string) []Problem {
+	var out []Problem
+	add := func(check, file string, row int, format string, args ...any) {
+		out = append(out, Problem{Severity: SeverityError, Check: check, File: file, Row: row, Message: fmt.Sprintf(format, args...)})
+	}
+	if _, err := loadParams(fsys, data, name); err != nil {
+		addFileProblems(add, CheckParams, name, err)
+	}
+	return out
+}
+
+// checkParamNames reports a site parameter a policy reads that the schema
+// does not name: lib.param("labWindowDay") is undefined, and a rule that
+// reads it would silently never fire.
+func checkParamNames(f *flow, params map[string]bool, add addFunc) {
+	positions := f.params(indexSink(paramsRef))
+	for _, path := range f.order {
+		for _, r := range f.rules[path] {
+			for _, l := range f.literals(r, positions, indexLiterals(f, paramsRef)) {
+				if !params[l.value] {
+					file, row := where(l.loc)
+					add(CheckParams, file, row, "site parameter %q is not in %s: reading it is undefined, and a rule that reads it would never fire", l.value, siteParamsSchema)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,185 @@
+package engine
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+)
+
+// checkReach reports what would fail or fall silent at run time although
+// the policy set compiles: a rule package no service reaches, a finding
+// whose rule ID or indicator disagrees with its METADATA, a topic a drug's
+// profile lacks, a lookup by drug whose map lacks a drug the rule applies
+// to, and a lookup of one drug by name in a rule of several.
+func checkReach(f *flow, modules map[string]*ast.Module, entries []metaEntry, d *checkedData, add, warn addFunc) {
+	addProblem := func(p Problem) {
+		if p.Severity == SeverityWarning {
+			warn(p.Check, p.File, p.Row, "%s", p.Message)
+			return
+		}
+		add(p.Check, p.File, p.Row, "%s", p.Message)
+	}
+	catalog, err := buildCatalog(modules)
+	if err != nil {
+		return // reported by the metadata check
+	}
+	if err := addBuiltinRules(catalog); err != nil {
+		add(CheckRuleID, "", 0, "%v", err)
+	}
+	for _, p := range resolveTopics(catalog, d.knowledge) {
+		addProblem(p)
+	}
+	pkgs, problems := discoverPackages(modules, catalog)
+	for _, p := range problems {
+		addProblem(p)
+	}
+	if pkgs != nil {
+		for _, p := range checkPackages(pkgs, catalog, d.services, d.targets()) {
+			addProblem(p)
+		}
+	}
+	for _, p := range slices.Sorted(maps.Keys(modules)) {
+		m := modules[p]
+		if !isTest(p) && !m.Package.Path.HasPrefix(rulesRoot) && m.Package.Path.HasPrefix(ast.MustParseRef("data.labelguard")) && definesFindings(m) {
+			warn(CheckReach, p, m.Package.Location.Row, "package %s yields findings outside data.labelguard.rules: the engine never evaluates them (rule packages are labelguard.rules.<name>)",
+				strings.TrimPrefix(m.Package.Path.String(), "data."))
+		}
+	}
+	byLoc := map[string]metaEntry{}
+	for _, e := range entries {
+		byLoc[fmt.Sprintf("%s:%d", e.file, e.row)] = e
+	}
+	c := literalCheck{f: f, catalog: catalog, pkgs: pkgs, knowledge: d.knowledge, targets: d.targets(), add: add, warn: warn,
+		rulePos: f.params(memberSink("rule")), indicatorPos: f.params(memberSink("indicator")),
+		topicPos: f.params(topicSink), drugPos: f.params(drugSink(d.targets())), reported: map[string]bool{}}
+	for _, path := range f.order {
+		if !strings.HasPrefix(path, rulesRoot.String()+".") || !strings.HasSuffix(path, "."+findingsRule) {
+			continue
+		}
+		for _, r := range f.rules[path] {
+			if e, ok := byLoc[fmt.Sprintf("%s:%d", r.Location.File, r.Location.Row)]; ok {
+				c.check(r, e)
+			}
+		}
+	}
+}
+
+type literalCheck struct {
+	f         *flow
+	catalog   map[string]*Rule
+	pkgs      map[string]*RulePackage
+	knowledge *knowledge
+	targets   map[string]bool
+	add, warn addFunc
+
+	rulePos, indicatorPos, topicPos, drugPos map[string]map[int]bool
+	reported                                 map[string]bool
+}
+
+// once reports a problem once per location and message (a helper
+// function shared by several rules would repeat it).
+func (c *literalCheck) once(fn addFunc, check string, loc *ast.Location, format string, args ...any) {
+	file, row := where(loc)
+	key := fmt.Sprintf("%s:%d:%s", file, row, fmt.Sprintf(format, args...))
+	if c.reported[key] {
+		return
+	}
+	c.reported[key] = true
+	fn(check, file, row, format, args...)
+}
+
+// bodies are the rule bodies a findings body's literals come from: its own
+// and those of every helper it reaches.
+func (c *literalCheck) bodies(r *ast.Rule) []*ast.Rule {
+	out := []*ast.Rule{r}
+	for _, p := range c.f.reach(r) {
+		out = append(out, c.f.rules[p]...)
+	}
+	return out
+}
+
+func (c *literalCheck) check(r *ast.Rule, e metaEntry) {
+	drugs := e.variant.Drugs
+	if len(drugs) == 0 && c.pkgs != nil && c.pkgs[e.pkg] != nil {
+		drugs = c.pkgs[e.pkg].Drugs
+	}
+	bodies := c.bodies(r)
+	for _, b := range bodies {
+		for _, l := range c.f.literals(b, c.rulePos, memberLiterals("rule")) {
+			switch {
+			case l.value == e.id:
+			case c.catalog[l.value] != nil:
+				c.once(c.add, CheckRuleID, l.loc, "rule %s (METADATA at %s:%d) yields a finding for rule %s: a finding names the rule its METADATA declares", e.id, e.file, e.row, l.value)
+			default:
+				c.once(c.add, CheckRuleID, l.loc, "rule %s (METADATA at %s:%d) yields a finding for rule %q, which no METADATA declares: it would be dropped at run time (a typo of %s?)", e.id, e.file, e.row, l.value, e.id)
+			}
+		}
+		for _, l := range c.f.literals(b, c.indicatorPos, memberLiterals("indicator")) {
+			if !slices.Contains(e.variant.Indicators, l.value) {
+				c.once(c.add, CheckRuleID, l.loc, "rule %s yields indicator %q, which its METADATA at %s:%d does not allow (%s): the finding would be dropped at run time", e.id, l.value, e.file, e.row, strings.Join(e.variant.Indicators, ", "))
+			}
+		}
+		for _, l := range c.f.literals(b, c.topicPos, nil) {
+			for _, drug := range drugs {
+				p := c.knowledge.profiles[drug]
+				if p == nil {
+					continue // a target without a profile is reported by the data check
+				}
+				if _, ok := p.Sources[l.value]; !ok {
+					c.once(c.add, CheckLookup, l.loc, "rule %s cites topic %q, which %s does not have (sources.%s): the rule would never fire for %s", e.id, l.value, p.file, l.value, drug)
+				}
+			}
+		}
+		c.checkDrugLookups(b, e, drugs)
+	}
+}
+
+// checkDrugLookups: a map keyed by drug name, looked up by a drug of the
+// call, must have every drug of the rule; one drug looked up by name in a
+// rule of several is most likely another drug's fact on every drug's card.
+func (c *literalCheck) checkDrugLookups(b *ast.Rule, e metaEntry, drugs []string) {
+	ast.WalkRefs(b, func(ref ast.Ref) bool {
+		for i := len(ref) - 1; i > 0; i-- {
+			path := ref[:i].String()
+			keys, ok := c.f.maps[path]
+			if !ok || !c.f.drugKeyed(path, c.targets) {
+				continue
+			}
+			name := shortName(path)
+			switch k := ref[i].Value.(type) {
+			case ast.String:
+				if len(drugs) > 1 && c.targets[string(k)] {
+					c.once(c.warn, CheckLookup, ref[0].Location, "rule %s applies to %s but looks %s up for %q by name: every drug's card would read %s's entry", e.id, strings.Join(drugs, ", "), name, string(k), string(k))
+				}
+			default:
+				if ref[i].IsGround() {
+					break
+				}
+				var missing []string
+				for _, drug := range drugs {
+					if !keys[drug] {
+						missing = append(missing, drug)
+					}
+				}
+				if len(missing) > 0 {
+					c.once(c.add, CheckLookup, ref[0].Location, "%s has no entry for %s, a drug rule %s (METADATA at %s:%d) applies to: the lookup is undefined and the rule would never fire for it", name, strings.Join(missing, ", "), e.id, e.file, e.row)
+				}
+			}
+			break
+		}
+		return false
+	})
+	for _, l := range c.f.literals(b, c.drugPos, nil) {
+		if len(drugs) > 1 && c.targets[l.value] {
+			c.once(c.warn, CheckLookup, l.loc, "rule %s applies to %s but looks up %q by name: every drug's card would read or cite %s's entry", e.id, strings.Join(drugs, ", "), l.value, l.value)
+		}
+	}
+}
+
+// shortName is a rule path without data.labelguard. ("rules.jak.lab_sections").
+func shortName(path string) string {
+	return strings.TrimPrefix(path, "data.labelguard.")
+}
