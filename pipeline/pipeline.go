@@ -75,71 +75,11 @@ func Run(ctx context.Context, ps *engine.PolicySet, svc engine.Service, req *cds
 // (*fhir.OrderError, fhir.ErrPatientUnavailable,
 // prefetch.ErrPatientScopeMismatch) so that callers can map them.
 func (p *Pipeline) Run(ctx context.Context, c Call) (*Outcome, error) {
-	ps, svc, req, hc, now := c.Policies, c.Service, c.Request, c.Context, c.Now
-	vs, labs, drugs := ps.Tables()
-	tables := fhir.Tables{ValueSets: vs, Labs: labs, Drugs: drugs}
-	freq := fhir.Request{
-		Service:      svc.ID,
-		Hook:         req.Hook,
-		HookInstance: req.HookInstance,
-		Now:          now.UTC(),
-		Prefetch:     req.Prefetch,
-		ExpectedKeys: PrefetchKeys(svc),
+	derived, early, err := p.derive(ctx, c)
+	if err != nil || early != nil {
+		return early, err
 	}
-	switch {
-	case hc.Order != nil:
-		drafts, err := fhir.ParseDraftOrders(hc.Order.DraftOrders)
-		if err != nil {
-			return nil, fmt.Errorf("pipeline.Run: %w", err)
-		}
-		if c.MaxDraftOrders > 0 && len(drafts.Orders) > c.MaxDraftOrders {
-			return nil, fmt.Errorf("pipeline.Run: %w (%d, limit %d)", ErrTooManyDraftOrders, len(drafts.Orders), c.MaxDraftOrders)
-		}
-		if !drafts.HasCandidates(tables) {
-			// Nothing to check: answer at once and fetch nothing.
-			return &Outcome{Result: &engine.Result{}, NoOrderOfInterest: true}, nil
-		}
-		freq.Drafts = drafts
-		freq.PatientID = hc.Order.PatientID
-		freq.Selections = hc.Order.Selections
-	case hc.PatientView != nil:
-		freq.PatientID = hc.PatientView.PatientID
-	default:
-		return nil, fmt.Errorf("pipeline.Run: context of hook %s not decoded", hc.Hook)
-	}
-	var fetchIssues []facts.DataIssue
-	if p.Fetcher != nil {
-		fr, err := p.Fetcher.Fill(ctx, prefetch.FillRequest{
-			FHIRServer:    req.FHIRServer,
-			Authorization: req.FHIRAuthorization,
-			PatientID:     freq.PatientID,
-			Tokens:        prefetch.TokensFromContext(hc),
-			Templates:     svc.Prefetch,
-			Prefetch:      req.Prefetch,
-			Allowed:       c.AllowFHIRServer,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("pipeline.Run: %w", err)
-		}
-		freq.Prefetch = fr.Prefetch
-		fetchIssues = fr.Issues
-	}
-	freq.Cache = p.Cache
-	// Stage labels make CPU profiles add up by stage (go tool pprof
-	// -tags): OPA's evaluator recurses deeper than the stacks a profile
-	// records, so cumulative times alone under-count it.
-	var derived *fhir.Derived
-	var err error
-	pprof.Do(ctx, pprof.Labels("stage", "derive"), func(context.Context) {
-		derived, err = fhir.Derive(tables, freq)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("pipeline.Run: %w", err)
-	}
-	derived.Input.DataIssues = mergeIssues(derived.Input.DataIssues, fetchIssues)
-	if hc.Order != nil && len(derived.Input.Orders) == 0 {
-		return &Outcome{Result: &engine.Result{}, Input: derived, NoOrderOfInterest: true}, nil
-	}
+	ps, svc := c.Policies, c.Service
 	ectx := ctx
 	if c.EvalTimeout > 0 {
 		var cancel context.CancelFunc
@@ -160,6 +100,90 @@ func (p *Pipeline) Run(ctx context.Context, c Call) (*Outcome, error) {
 		return nil, fmt.Errorf("pipeline.Run: %w", err)
 	}
 	return &Outcome{Result: res, Input: derived}, nil
+}
+
+// Derive runs a call up to the policy input, without evaluating: what the
+// rules would see (the playground's patient summary, authoring tools).
+// For an order hook with no order of interest it returns nil.
+func (p *Pipeline) Derive(ctx context.Context, c Call) (*fhir.Derived, error) {
+	derived, early, err := p.derive(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if early != nil {
+		return early.Input, nil
+	}
+	return derived, nil
+}
+
+// derive screens the draft orders, fetches what the prefetch lacks and
+// derives the policy input. A call with no order of interest is answered
+// at once: early is its outcome.
+func (p *Pipeline) derive(ctx context.Context, c Call) (derived *fhir.Derived, early *Outcome, err error) {
+	ps, svc, req, hc, now := c.Policies, c.Service, c.Request, c.Context, c.Now
+	vs, labs, drugs := ps.Tables()
+	tables := fhir.Tables{ValueSets: vs, Labs: labs, Drugs: drugs}
+	freq := fhir.Request{
+		Service:      svc.ID,
+		Hook:         req.Hook,
+		HookInstance: req.HookInstance,
+		Now:          now.UTC(),
+		Prefetch:     req.Prefetch,
+		ExpectedKeys: PrefetchKeys(svc),
+	}
+	switch {
+	case hc.Order != nil:
+		drafts, err := fhir.ParseDraftOrders(hc.Order.DraftOrders)
+		if err != nil {
+			return nil, nil, fmt.Errorf("pipeline.Run: %w", err)
+		}
+		if c.MaxDraftOrders > 0 && len(drafts.Orders) > c.MaxDraftOrders {
+			return nil, nil, fmt.Errorf("pipeline.Run: %w (%d, limit %d)", ErrTooManyDraftOrders, len(drafts.Orders), c.MaxDraftOrders)
+		}
+		if !drafts.HasCandidates(tables) {
+			// Nothing to check: answer at once and fetch nothing.
+			return nil, &Outcome{Result: &engine.Result{}, NoOrderOfInterest: true}, nil
+		}
+		freq.Drafts = drafts
+		freq.PatientID = hc.Order.PatientID
+		freq.Selections = hc.Order.Selections
+	case hc.PatientView != nil:
+		freq.PatientID = hc.PatientView.PatientID
+	default:
+		return nil, nil, fmt.Errorf("pipeline.Run: context of hook %s not decoded", hc.Hook)
+	}
+	var fetchIssues []facts.DataIssue
+	if p.Fetcher != nil {
+		fr, err := p.Fetcher.Fill(ctx, prefetch.FillRequest{
+			FHIRServer:    req.FHIRServer,
+			Authorization: req.FHIRAuthorization,
+			PatientID:     freq.PatientID,
+			Tokens:        prefetch.TokensFromContext(hc),
+			Templates:     svc.Prefetch,
+			Prefetch:      req.Prefetch,
+			Allowed:       c.AllowFHIRServer,
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("pipeline.Run: %w", err)
+		}
+		freq.Prefetch = fr.Prefetch
+		fetchIssues = fr.Issues
+	}
+	freq.Cache = p.Cache
+	// Stage labels make CPU profiles add up by stage (go tool pprof
+	// -tags): OPA's evaluator recurses deeper than the stacks a profile
+	// records, so cumulative times alone under-count it.
+	pprof.Do(ctx, pprof.Labels("stage", "derive"), func(context.Context) {
+		derived, err = fhir.Derive(tables, freq)
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("pipeline.Run: %w", err)
+	}
+	derived.Input.DataIssues = mergeIssues(derived.Input.DataIssues, fetchIssues)
+	if hc.Order != nil && len(derived.Input.Orders) == 0 {
+		return nil, &Outcome{Result: &engine.Result{}, Input: derived, NoOrderOfInterest: true}, nil
+	}
+	return derived, nil, nil
 }
 
 // mergeIssues adds the fetch issues to what Derive found, dropping Derive's

@@ -399,7 +399,7 @@ func (p *Playground) sampleSummary(c *gin.Context) {
 		writeError(c, http.StatusInternalServerError, "internal_error", "the sample could not be read; see the service log")
 		return
 	}
-	sum, err := summarize(ps, rec, p.cfg.Now())
+	sum, err := summarize(c.Request.Context(), ps, rec, p.cfg.Now())
 	if err != nil {
 		writeError(c, http.StatusUnprocessableEntity, "unreadable_patient", "the sample's patient could not be summarised")
 		return
@@ -422,7 +422,7 @@ func (p *Playground) uploadSummary(c *gin.Context) {
 		writeInputError(c, err)
 		return
 	}
-	sum, err := summarize(ps, rec, p.cfg.Now())
+	sum, err := summarize(c.Request.Context(), ps, rec, p.cfg.Now())
 	if err != nil {
 		writeError(c, http.StatusUnprocessableEntity, "unreadable_patient", "the Bundle's patient could not be summarised")
 		return

@@ -1,6 +1,7 @@
 package playground
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -10,8 +11,8 @@ import (
 
 	"github.com/labelguard/labelguard/cdshooks"
 	"github.com/labelguard/labelguard/engine"
-	"github.com/labelguard/labelguard/fhir"
 	tp "github.com/labelguard/labelguard/internal/testpatient"
+	"github.com/labelguard/labelguard/pipeline"
 )
 
 // Summary is the short patient summary the page shows. It is computed with
@@ -55,15 +56,26 @@ type Lab struct {
 	Ref     string  `json:"ref"`
 }
 
-func summarize(ps *engine.PolicySet, rec *tp.Patient, now time.Time) (*Summary, error) {
-	vs, labs, drugs := ps.Tables()
+// summarize derives the record as a patient-view call of the whole record
+// through the pipeline, as every request is: the summary shows what the
+// rules would see.
+func summarize(ctx context.Context, ps *engine.PolicySet, rec *tp.Patient, now time.Time) (*Summary, error) {
+	_, labs, _ := ps.Tables()
 	pf, err := rawPrefetch(prefetchFor(rec, recordService))
 	if err != nil {
 		return nil, err
 	}
-	d, err := fhir.Derive(fhir.Tables{ValueSets: vs, Labs: labs, Drugs: drugs}, fhir.Request{
-		Service: "playground-summary", Hook: cdshooks.HookPatientView, HookInstance: "playground-summary",
-		Now: now.UTC(), PatientID: rec.ID, Prefetch: pf,
+	hookContext, err := json.Marshal(map[string]string{"patientId": rec.ID, "userId": "Practitioner/playground"})
+	if err != nil {
+		return nil, err
+	}
+	req := &cdshooks.Request{Hook: cdshooks.HookPatientView, HookInstance: "playground-summary", Context: hookContext, Prefetch: pf}
+	hc, err := cdshooks.DecodeContext(req.Hook, req.Context)
+	if err != nil {
+		return nil, err
+	}
+	d, err := (&pipeline.Pipeline{}).Derive(ctx, pipeline.Call{
+		Policies: ps, Service: engine.Service{Service: recordService}, Request: req, Context: hc, Now: now,
 	})
 	if err != nil {
 		return nil, err
