@@ -1,6 +1,7 @@
 package fhir
 
 import (
+	"encoding/json"
 	"strings"
 	"time"
 
@@ -36,8 +37,10 @@ func ageYears(birth, now time.Time) (int, bool) {
 
 // conditionFacts applies RULES.md §1: active is clinicalStatus active,
 // recurrence, relapse or absent, and not refuted or entered-in-error;
-// history also accepts inactive, resolved and remission.
-func conditionFacts(r *resource) facts.Condition {
+// history also accepts inactive, resolved and remission. A Condition with
+// no clinicalStatus but an abatement[x] has abated (FHIR R4 con-4 requires
+// inactive, resolved or remission then): history, not active.
+func conditionFacts(r *resource, now time.Time) facts.Condition {
 	c := facts.Condition{
 		Ref:                "Condition/" + r.ID,
 		Codes:              r.Code.codes(),
@@ -53,7 +56,10 @@ func conditionFacts(r *resource) facts.Condition {
 	}
 	valid := c.VerificationStatus != "refuted" && c.VerificationStatus != "entered-in-error"
 	switch c.ClinicalStatus {
-	case "", "active", "recurrence", "relapse":
+	case "":
+		c.History = valid
+		c.Active = valid && !abated(r, now)
+	case "active", "recurrence", "relapse":
 		c.Active = valid
 		c.History = valid
 	case "inactive", "resolved", "remission":
@@ -61,6 +67,34 @@ func conditionFacts(r *resource) facts.Condition {
 	}
 	return c
 }
+
+// abated reports whether a Condition carries an abatement[x] that has
+// happened: any abatement except abatementBoolean false (STU3) and an
+// abatementDateTime after now.
+func abated(r *resource, now time.Time) bool {
+	for _, v := range []json.RawMessage{r.AbatementAge, r.AbatementPeriod, r.AbatementRange, r.AbatementString} {
+		if present(v) {
+			return true
+		}
+	}
+	if present(r.AbatementBoolean) {
+		var b bool
+		return json.Unmarshal(r.AbatementBoolean, &b) == nil && b
+	}
+	if present(r.AbatementDateTime) {
+		var s string
+		if json.Unmarshal(r.AbatementDateTime, &s) == nil {
+			if t, ok := parseTime(s); ok && t.After(now) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// present reports whether a raw JSON member was sent with a value.
+func present(v json.RawMessage) bool { return len(v) > 0 && !isNull(v) }
 
 // immunizationFacts skips immunizations that were not given.
 func immunizationFacts(r *resource) (facts.Immunization, bool) {

@@ -368,6 +368,19 @@ func TestConditionFlags(t *testing.T) {
 		{`"clinicalStatus":{"coding":[{"code":"active"}]}`, `"verificationStatus":{"coding":[{"code":"refuted"}]}`, false, false},
 		{"", `"verificationStatus":{"coding":[{"code":"entered-in-error"}]}`, false, false},
 		{`"clinicalStatus":"active"`, "", true, true}, // STU3
+		// abatement[x] without clinicalStatus: abated (con-4), history only
+		{`"abatementDateTime":"2021-05-02"`, "", false, true},
+		{`"abatementAge":{"value":40,"unit":"a"}`, "", false, true},
+		{`"abatementPeriod":{"start":"2021-05"}`, "", false, true},
+		{`"abatementRange":{"low":{"value":40}}`, "", false, true},
+		{`"abatementString":"in childhood"`, "", false, true},
+		{`"abatementBoolean":true`, "", false, true},
+		{`"abatementBoolean":false`, "", true, true},
+		{`"abatementDateTime":null`, "", true, true},
+		{`"abatementDateTime":"2027-01-15"`, "", true, true}, // not yet abated at testNow
+		{`"abatementDateTime":"2021-05-02"`, `"verificationStatus":{"coding":[{"code":"refuted"}]}`, false, false},
+		// an explicit status wins over a contradictory abatement
+		{`"clinicalStatus":{"coding":[{"code":"active"}]},"abatementDateTime":"2021-05-02"`, "", true, true},
 	}
 	for _, tc := range tests {
 		raw := `{"resourceType":"Condition","id":"c","code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"z86.711"}],"text":"History of PE"}`
@@ -381,7 +394,7 @@ func TestConditionFlags(t *testing.T) {
 		if err := json.Unmarshal([]byte(raw), &r); err != nil {
 			t.Fatal(err)
 		}
-		c := conditionFacts(&r)
+		c := conditionFacts(&r, testNow)
 		if c.Active != tc.active || c.History != tc.history {
 			t.Errorf("%s %s: active %v history %v, want %v %v", tc.clinical, tc.verification, c.Active, c.History, tc.active, tc.history)
 		}

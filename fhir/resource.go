@@ -31,6 +31,14 @@ type resource struct {
 	OnsetDateTime      string           `json:"onsetDateTime"`
 	OnsetPeriod        *period          `json:"onsetPeriod"`
 	RecordedDate       string           `json:"recordedDate"`
+	// Condition.abatement[x], kept raw: only its presence (and a date in
+	// the future) matters, and a malformed one must not drop the Condition.
+	AbatementDateTime json.RawMessage `json:"abatementDateTime"`
+	AbatementAge      json.RawMessage `json:"abatementAge"`
+	AbatementPeriod   json.RawMessage `json:"abatementPeriod"`
+	AbatementRange    json.RawMessage `json:"abatementRange"`
+	AbatementString   json.RawMessage `json:"abatementString"`
+	AbatementBoolean  json.RawMessage `json:"abatementBoolean"` // STU3
 	Reaction           []struct {
 		Substance *codeableConcept `json:"substance"`
 	} `json:"reaction"`
