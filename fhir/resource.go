@@ -39,7 +39,7 @@ type resource struct {
 	AbatementRange    json.RawMessage `json:"abatementRange"`
 	AbatementString   json.RawMessage `json:"abatementString"`
 	AbatementBoolean  json.RawMessage `json:"abatementBoolean"` // STU3
-	Reaction           []struct {
+	Reaction          []struct {
 		Substance *codeableConcept `json:"substance"`
 	} `json:"reaction"`
 
