@@ -76,6 +76,7 @@ func (s *store) dataIssues() []facts.DataIssue {
 // ...}, as some EHRs send a read result).
 type envelope struct {
 	ResourceType string            `json:"resourceType"`
+	Total        json.RawMessage   `json:"total"`
 	Entry        json.RawMessage   `json:"entry"`
 	Link         []json.RawMessage `json:"link"`
 	Resource     json.RawMessage   `json:"resource"`
@@ -87,6 +88,30 @@ type envelope struct {
 type bundleEntry struct {
 	FullURL  string          `json:"fullUrl"`
 	Resource json.RawMessage `json:"resource"`
+	Search   json.RawMessage `json:"search"`
+}
+
+// isMatch reads Bundle.entry.search: entries of mode "include" and
+// "outcome" are not counted by Bundle.total. Raw members keep a malformed
+// search (or total) from costing the entry or the Bundle: they only serve
+// to count.
+func isMatch(search json.RawMessage) bool {
+	if isNull(search) {
+		return true
+	}
+	var s struct {
+		Mode string `json:"mode"`
+	}
+	return decodeLight(search, &s) != nil || s.Mode == "" || s.Mode == "match"
+}
+
+// bundleTotal reads Bundle.total, when it is a number.
+func bundleTotal(raw json.RawMessage) (float64, bool) {
+	var n float64
+	if isNull(raw) || decodeLight(raw, &n) != nil {
+		return 0, false
+	}
+	return n, true
 }
 
 // addValue decodes one prefetch value. null is "no data" (RULES.md §1).
@@ -166,7 +191,8 @@ func (s *store) addObject(key string, raw json.RawMessage, fullURL string, depth
 // batch-response, $everything output. Entries without a resource (a
 // transaction-response status) carry nothing to read.
 func (s *store) addBundle(key string, env *envelope, depth int) {
-	s.addBundleLinks(key, env.Link)
+	matches := 0
+	defer func() { s.addBundlePaging(key, env.Link, env.Total, matches) }()
 	if isNull(env.Entry) {
 		return
 	}
@@ -182,13 +208,23 @@ func (s *store) addBundle(key string, env *envelope, depth int) {
 		var be bundleEntry
 		if decodeLight(e, &be) != nil {
 			s.issue("dropped", key, "invalid Bundle entry", 1)
+			matches++ // it was sent, and counted by total
 			continue
+		}
+		if isMatch(be.Search) {
+			matches++
 		}
 		s.addEntry(key, &be, depth)
 	}
 }
 
-func (s *store) addBundleLinks(key string, links []json.RawMessage) {
+// noteTotalShort is the paging-capped detail of a Bundle that has fewer
+// matches than its total says and no next link to fetch them by.
+const noteTotalShort = "the Bundle's total exceeds its entries, and it has no next link"
+
+// addBundlePaging reports a search whose results are missing: a next link
+// the sender did not follow, or a total larger than the matches sent.
+func (s *store) addBundlePaging(key string, links []json.RawMessage, total json.RawMessage, matches int) {
 	for _, l := range links {
 		var link struct {
 			Relation string `json:"relation"`
@@ -196,7 +232,11 @@ func (s *store) addBundleLinks(key string, links []json.RawMessage) {
 		if decodeLight(l, &link) == nil && link.Relation == "next" {
 			// The sender stopped paging: results are missing.
 			s.issue("paging-capped", key, "", 0)
+			return
 		}
+	}
+	if n, ok := bundleTotal(total); ok && n > float64(matches) {
+		s.issue("paging-capped", key, noteTotalShort, 0)
 	}
 }
 
@@ -256,9 +296,11 @@ func skipSpace(b []byte, i int) int {
 type fastValue struct {
 	resource
 	Link  []json.RawMessage `json:"link"`
+	Total json.RawMessage   `json:"total"`
 	Entry []*struct {
-		FullURL  string    `json:"fullUrl"`
-		Resource *resource `json:"resource"`
+		FullURL  string          `json:"fullUrl"`
+		Resource *resource       `json:"resource"`
+		Search   json.RawMessage `json:"search"`
 	} `json:"entry"`
 }
 
@@ -292,12 +334,16 @@ func (s *store) addFast(key string, raw json.RawMessage, fullURL string) bool {
 			return false
 		}
 	}
-	s.addBundleLinks(key, v.Link)
+	matches := 0
 	for _, e := range v.Entry {
+		if e != nil && isMatch(e.Search) {
+			matches++
+		}
 		if e != nil && e.Resource != nil {
 			s.addDecoded(key, e.Resource, nil, e.FullURL)
 		}
 	}
+	s.addBundlePaging(key, v.Link, v.Total, matches)
 	return true
 }
 

@@ -117,6 +117,7 @@ func (p *Pipeline) Run(ctx context.Context, c Call) (*Outcome, error) {
 			Templates:     svc.Prefetch,
 			Prefetch:      req.Prefetch,
 			Allowed:       c.AllowFHIRServer,
+			Horizons:      horizons(ctx, ps, svc, now),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("pipeline.Run: %w", err)
@@ -163,7 +164,9 @@ func (p *Pipeline) Run(ctx context.Context, c Call) (*Outcome, error) {
 }
 
 // mergeIssues adds the fetch issues to what Derive found, dropping Derive's
-// missing-key for a key whose fetch failed, so that each key is reported
+// missing-key and paging-capped for a key the fetch reported on (a key
+// whose fetch failed is missing; a search cut short by the page limit or a
+// failure keeps its total above its entries), so that each key is reported
 // once, with the more precise reason.
 func mergeIssues(derived, fetch []facts.DataIssue) []facts.DataIssue {
 	if len(fetch) == 0 {
@@ -175,7 +178,7 @@ func mergeIssues(derived, fetch []facts.DataIssue) []facts.DataIssue {
 	}
 	out := make([]facts.DataIssue, 0, len(derived)+len(fetch))
 	for _, d := range derived {
-		if d.Kind == "missing-key" && failed[d.Key] {
+		if (d.Kind == "missing-key" || d.Kind == "paging-capped") && failed[d.Key] {
 			continue
 		}
 		out = append(out, d)
