@@ -352,7 +352,9 @@ func TestReplaySandboxPagingRefused(t *testing.T) {
 // 15 mg product.
 func doseMaxWithSuggestion(t *testing.T, cards []cdshooks.Card) {
 	t.Helper()
-	i := slices.IndexFunc(cards, func(c cdshooks.Card) bool { return c.Source.Topic != nil && c.Source.Topic.Code == "upadacitinib.dose-max" })
+	i := slices.IndexFunc(cards, func(c cdshooks.Card) bool {
+		return c.Source.Topic != nil && c.Source.Topic.Code == "upadacitinib.dose-max"
+	})
 	if i < 0 {
 		t.Fatalf("no upadacitinib.dose-max card: %q", rulesOf(cards))
 	}
