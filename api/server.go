@@ -180,6 +180,10 @@ func (s *Server) Handler() http.Handler {
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
 	r.GET("/cds-services", s.discovery)
+	// The same answer with a trailing slash, rather than gin's 301 to the
+	// path without one: a redirect carries no CORS headers, so a browser
+	// client (the CDS Hooks Sandbox) given the URL with the slash fails.
+	r.GET("/cds-services/", s.discovery)
 	if s.cfg.Metrics != nil {
 		r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.cfg.Metrics.Registry, promhttp.HandlerOpts{})))
 	}
