@@ -426,7 +426,7 @@ func bareDoseMg(v float64, src *strengthSource) (float64, string) {
 func noStrengthNote(u doseUnit, src *strengthSource) string {
 	note := "dose in " + u.noun + ", and the order names no strength per " + singular(u.noun)
 	if list := strengthsOf(src.t, src.m, u.per); list != "" {
-		note += " (" + src.m.Ingredients[0] + " comes in " + list + ")"
+		note += "; " + src.m.Ingredients[0] + " comes in " + list
 	}
 	return note
 }

@@ -95,9 +95,9 @@ func TestDailyDose(t *testing.T) {
 		{"no dose", mr(text("Rinvoq"), timingQD),
 			doseWant{Freq: f64(1), Note: noteNoDose}},
 		{"tablets without strength", mr(text("Rinvoq"), timingQD, dose("1", "tablet", "{tbl}")),
-			doseWant{Freq: f64(1), Note: "dose in tablets, and the order names no strength per tablet (upadacitinib comes in 15 or 30 mg)"}},
+			doseWant{Freq: f64(1), Note: "dose in tablets, and the order names no strength per tablet; upadacitinib comes in 15 or 30 mg"}},
 		{"capsules without strength, several strengths", mr(text("abrocitinib capsule"), timingQD, dose("1", "capsule", "{capsule}")),
-			doseWant{Freq: f64(1), Note: "dose in capsules, and the order names no strength per capsule (abrocitinib comes in 100 or 200 mg)"}},
+			doseWant{Freq: f64(1), Note: "dose in capsules, and the order names no strength per capsule; abrocitinib comes in 100 or 200 mg"}},
 		{"tablets without strength: the drug's only tablet strength", mr(text("Olumiant tablets"), timingBID, dose("1", "tablet", "{tbl}")),
 			doseWant{Strength: f64(2), Dose: f64(2), Freq: f64(2), Daily: f64(4)}},
 		{"mL without strength: the drug's only strength per mL", mr(text("Rinvoq LQ"), timingBID, dose("6", "mL", "mL")),
@@ -234,7 +234,7 @@ func TestDoseUnitSpellings(t *testing.T) {
 		{"unity of a liquid", mr(text("upadacitinib 15 MG oral solution"), q(`"value":1,"system":"http://unitsofmeasure.org","code":"1"`)), 0, noteUnit},
 		{"bare number, strength unknown", mr(text("Rinvoq"), q(`"value":1`)), 0, noteNoUnit},
 		{"pill, strength unknown: which part is missing", mr(text("Rinvoq extended-release tablets"), tbl), 0,
-			"dose in tablets, and the order names no strength per tablet (upadacitinib comes in 15 or 30 mg)"},
+			"dose in tablets, and the order names no strength per tablet; upadacitinib comes in 15 or 30 mg"},
 		{"a strength per tablet is not a count", mr(text("Rinvoq"), q(`"value":1,"unit":"mg/tablet"`)), 0, noteUnit},
 	}
 	for _, tc := range tests {

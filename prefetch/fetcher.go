@@ -320,14 +320,22 @@ func (f *Fetcher) Fill(ctx context.Context, req FillRequest) (Result, error) {
 }
 
 // pagedBundle returns the head of a prefetch value that is one page of a
-// search with more to come: a Bundle with a next link. A cheap byte check
-// spares decoding the (often large) values that have none.
+// search with more to come: a Bundle with a next link. A byte check, then
+// a decode of the links alone, spare copying the entries of the (often
+// large) values that have none.
 func pagedBundle(v json.RawMessage) *bundleHead {
 	if !bytes.Contains(v, []byte(`"next"`)) {
 		return nil
 	}
+	var links struct {
+		ResourceType string       `json:"resourceType"`
+		Link         []bundleLink `json:"link"`
+	}
+	if json.Unmarshal(v, &links) != nil || links.ResourceType != "Bundle" || (&bundleHead{Link: links.Link}).next() == "" {
+		return nil
+	}
 	var h bundleHead
-	if json.Unmarshal(v, &h) != nil || h.ResourceType != "Bundle" || h.next() == "" {
+	if json.Unmarshal(v, &h) != nil {
 		return nil
 	}
 	return &h
