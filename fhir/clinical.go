@@ -1,7 +1,6 @@
 package fhir
 
 import (
-	"encoding/json"
 	"strings"
 	"time"
 
@@ -72,29 +71,15 @@ func conditionFacts(r *resource, now time.Time) facts.Condition {
 // happened: any abatement except abatementBoolean false (STU3) and an
 // abatementDateTime after now.
 func abated(r *resource, now time.Time) bool {
-	for _, v := range []json.RawMessage{r.AbatementAge, r.AbatementPeriod, r.AbatementRange, r.AbatementString} {
-		if present(v) {
-			return true
-		}
-	}
-	if present(r.AbatementBoolean) {
-		var b bool
-		return json.Unmarshal(r.AbatementBoolean, &b) == nil && b
-	}
-	if present(r.AbatementDateTime) {
-		var s string
-		if json.Unmarshal(r.AbatementDateTime, &s) == nil {
-			if t, ok := parseTime(s); ok && t.After(now) {
-				return false
-			}
-		}
+	switch {
+	case bool(r.AbatementAge || r.AbatementPeriod || r.AbatementRange || r.AbatementString) || bool(r.AbatementBoolean):
 		return true
+	case r.AbatementDateTime.Sent:
+		t, ok := parseTime(r.AbatementDateTime.Value)
+		return !ok || !t.After(now)
 	}
 	return false
 }
-
-// present reports whether a raw JSON member was sent with a value.
-func present(v json.RawMessage) bool { return len(v) > 0 && !isNull(v) }
 
 // immunizationFacts skips immunizations that were not given.
 func immunizationFacts(r *resource) (facts.Immunization, bool) {

@@ -519,3 +519,33 @@ func TestDeriveWithPolicyTables(t *testing.T) {
 		t.Errorf("daily dose = %v, want 100", got.Input.Orders[0].DailyDoseMg)
 	}
 }
+
+// TestAbatementThroughDerive reads abatement[x] through the prefetch
+// decoder (TestConditionFlags decodes with encoding/json).
+func TestAbatementThroughDerive(t *testing.T) {
+	t.Parallel()
+	cond := func(id, extra string) string {
+		return `{"resourceType":"Condition","id":"` + id + `","subject":{"reference":"Patient/p1"},"code":{"text":"Herpes zoster"}` + extra + `}`
+	}
+	got := mustDerive(t, Request{Hook: "patient-view", Prefetch: map[string]json.RawMessage{
+		"patient": json.RawMessage(testPatient),
+		"conditions": searchset(
+			cond("abated", `,"abatementDateTime":"2024-02-01"`),
+			cond("abated-malformed", `,"abatementPeriod":"last year"`),
+			cond("future", `,"abatementDateTime":"2027-02-01"`),
+			cond("not-abated", `,"abatementBoolean":false`),
+			cond("none", ``),
+		),
+	}})
+	active := map[string]bool{}
+	for _, c := range got.Input.Conditions {
+		active[c.Ref] = c.Active
+	}
+	want := map[string]bool{"Condition/abated": false, "Condition/abated-malformed": false, "Condition/future": true, "Condition/not-abated": true, "Condition/none": true}
+	if diff := cmp.Diff(want, active); diff != "" {
+		t.Fatalf("active (-want +got):\n%s", diff)
+	}
+	if len(got.Input.DataIssues) != 0 {
+		t.Fatalf("issues %+v", got.Input.DataIssues)
+	}
+}

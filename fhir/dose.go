@@ -276,9 +276,8 @@ var fluidFormWords = []string{"solution", "suspension", "syrup", "elixir", "liqu
 func newStrengthSource(t Tables, m *facts.Med, names []string) *strengthSource {
 	src := &strengthSource{t: t, m: m}
 	src.s, src.ok = productStrength(t, m, names)
-	text := joinNames(names)
 	for _, w := range fluidFormWords {
-		if terminology.ContainsWord(text, w) {
+		if terminology.ContainsWord(m.Text, w) { // m.Text: the names, normalized
 			src.fluid = true
 			break
 		}

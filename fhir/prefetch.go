@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/labelguard/labelguard/facts"
@@ -88,30 +89,13 @@ type envelope struct {
 type bundleEntry struct {
 	FullURL  string          `json:"fullUrl"`
 	Resource json.RawMessage `json:"resource"`
-	Search   json.RawMessage `json:"search"`
-}
-
-// isMatch reads Bundle.entry.search: entries of mode "include" and
-// "outcome" are not counted by Bundle.total. Raw members keep a malformed
-// search (or total) from costing the entry or the Bundle: they only serve
-// to count.
-func isMatch(search json.RawMessage) bool {
-	if isNull(search) {
-		return true
-	}
-	var s struct {
-		Mode string `json:"mode"`
-	}
-	return decodeLight(search, &s) != nil || s.Mode == "" || s.Mode == "match"
+	Search   notMatch        `json:"search"`
 }
 
 // bundleTotal reads Bundle.total, when it is a number.
 func bundleTotal(raw json.RawMessage) (float64, bool) {
-	var n float64
-	if isNull(raw) || decodeLight(raw, &n) != nil {
-		return 0, false
-	}
-	return n, true
+	n, err := strconv.ParseFloat(string(bytes.TrimSpace(raw)), 64)
+	return n, err == nil
 }
 
 // addValue decodes one prefetch value. null is "no data" (RULES.md §1).
@@ -211,7 +195,7 @@ func (s *store) addBundle(key string, env *envelope, depth int) {
 			matches++ // it was sent, and counted by total
 			continue
 		}
-		if isMatch(be.Search) {
+		if !be.Search {
 			matches++
 		}
 		s.addEntry(key, &be, depth)
@@ -298,9 +282,9 @@ type fastValue struct {
 	Link  []json.RawMessage `json:"link"`
 	Total json.RawMessage   `json:"total"`
 	Entry []*struct {
-		FullURL  string          `json:"fullUrl"`
-		Resource *resource       `json:"resource"`
-		Search   json.RawMessage `json:"search"`
+		FullURL  string    `json:"fullUrl"`
+		Resource *resource `json:"resource"`
+		Search   notMatch  `json:"search"`
 	} `json:"entry"`
 }
 
@@ -336,7 +320,7 @@ func (s *store) addFast(key string, raw json.RawMessage, fullURL string) bool {
 	}
 	matches := 0
 	for _, e := range v.Entry {
-		if e != nil && isMatch(e.Search) {
+		if e != nil && !e.Search {
 			matches++
 		}
 		if e != nil && e.Resource != nil {

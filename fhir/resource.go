@@ -31,14 +31,14 @@ type resource struct {
 	OnsetDateTime      string           `json:"onsetDateTime"`
 	OnsetPeriod        *period          `json:"onsetPeriod"`
 	RecordedDate       string           `json:"recordedDate"`
-	// Condition.abatement[x], kept raw: only its presence (and a date in
-	// the future) matters, and a malformed one must not drop the Condition.
-	AbatementDateTime json.RawMessage `json:"abatementDateTime"`
-	AbatementAge      json.RawMessage `json:"abatementAge"`
-	AbatementPeriod   json.RawMessage `json:"abatementPeriod"`
-	AbatementRange    json.RawMessage `json:"abatementRange"`
-	AbatementString   json.RawMessage `json:"abatementString"`
-	AbatementBoolean  json.RawMessage `json:"abatementBoolean"` // STU3
+	// Condition.abatement[x]: only its presence (and a date in the future)
+	// matters, and a malformed one must not drop the Condition.
+	AbatementDateTime looseString `json:"abatementDateTime"`
+	AbatementAge      present     `json:"abatementAge"`
+	AbatementPeriod   present     `json:"abatementPeriod"`
+	AbatementRange    present     `json:"abatementRange"`
+	AbatementString   present     `json:"abatementString"`
+	AbatementBoolean  jsonTrue    `json:"abatementBoolean"` // STU3
 	Reaction          []struct {
 		Substance *codeableConcept `json:"substance"`
 	} `json:"reaction"`
