@@ -212,3 +212,21 @@ func TestHorizonEndsNewestFirstPaging(t *testing.T) {
 		t.Fatalf("%d requests for the rest of %d results, issues %+v", ct.count(), all, res.Issues)
 	}
 }
+
+// TestCompletePastDeadline: next pages that do not come within the
+// deadline leave the client's page, reported as partial.
+func TestCompletePastDeadline(t *testing.T) {
+	base := fhirServer(t)
+	s := kermit(t)
+	page := firstPage(t, base+"/slowtype/Observation/1000/fhir/Observation?patient="+s.patientID+"&_count=20")
+	f, _, _ := newTestFetcher(t, Config{Timeout: 300 * time.Millisecond})
+	req := fillReq(base+"/slowtype/Observation/1000", s, map[string]string{"observations": "Observation?patient={{context.patientId}}"}, tokenA)
+	req.Prefetch = map[string]json.RawMessage{"observations": page}
+	res := fill(t, f, req)
+	if d, ok := issue(res, "fetch-failed", "observations"); !ok || d.Detail != "partial: "+ReasonTimeout {
+		t.Fatalf("issues %+v", res.Issues)
+	}
+	if got := entries(t, res.Prefetch["observations"]); len(got) != 20 {
+		t.Fatalf("%d entries kept, want the client's 20", len(got))
+	}
+}

@@ -73,6 +73,8 @@ func (f *Fetcher) fetchQuery(ctx context.Context, job fetchJob, query string, ho
 // carries the query and the patient id like a rendered template does.
 func (f *Fetcher) completeKey(ctx context.Context, job fetchJob, sent *bundleHead, horizon time.Time) keyResult {
 	first := &mergedBundle{Type: sent.Type, Total: sent.Total, Entry: sent.Entry}
+	matches, before := scanPage(sent.Entry, horizon)
+	first.matches = matches
 	next := sent.next()
 	nu, err := url.Parse(next)
 	if err != nil || !onServer(job.base, nu) {
@@ -93,8 +95,8 @@ func (f *Fetcher) completeKey(ctx context.Context, job fetchJob, sent *bundleHea
 			}
 		}
 	}
-	if !first.reachedHorizon(sortedNewestFirst(nu), horizon) {
-		rest := f.fetchPages(ctx, job, nu, "", &mergedBundle{Type: sent.Type, Total: sent.Total, prior: len(sent.Entry)}, horizon)
+	if !before || !sortedNewestFirst(nu) {
+		rest := f.fetchPages(ctx, job, nu, "", &mergedBundle{Type: sent.Type, Total: sent.Total, prior: matches}, horizon)
 		if f.cache != nil && rest.err == nil && rest.value != nil {
 			f.cache.put(cacheEntry{key: ck, value: rest.value, capped: rest.capped, entries: rest.entries})
 		}
@@ -144,12 +146,14 @@ func (f *Fetcher) fetchPages(ctx context.Context, job fetchJob, u *url.URL, quer
 			merged = &mergedBundle{Type: head.Type, Total: head.Total}
 		}
 		merged.Entry = append(merged.Entry, head.Entry...)
+		matches, before := scanPage(head.Entry, horizon)
+		merged.matches += matches
 
 		next := head.next()
 		if next == "" || merged.complete() {
 			return merged.done(false)
 		}
-		if newest && pageBefore(head.Entry, horizon) {
+		if newest && before {
 			// Newest first, and this whole page is older than anything
 			// a rule reads: so is every page after it.
 			return merged.done(false)
@@ -332,25 +336,17 @@ type mergedBundle struct {
 	Type         string            `json:"type,omitempty"`
 	Total        *int              `json:"total,omitempty"`
 	Entry        []json.RawMessage `json:"entry,omitempty"`
-	// prior counts the matches of pages read before these (the client's
-	// page, when completing one), for the total check.
-	prior int
+	// matches counts the matches among Entry, and prior those of pages
+	// read before these (the client's page, when completing one), for
+	// the total check.
+	matches, prior int
 }
 
 // complete reports whether the entries read reach the Bundle's total, the
 // number of matches: servers that keep a next link on the last page (or
 // a client that sends one) need not be asked for an empty page.
 func (m *mergedBundle) complete() bool {
-	if m.Total == nil {
-		return false
-	}
-	return m.prior+countMatches(m.Entry) >= *m.Total
-}
-
-// reachedHorizon reports whether the client's page of a newest-first
-// search already ends before the horizon.
-func (m *mergedBundle) reachedHorizon(newest bool, horizon time.Time) bool {
-	return newest && pageBefore(m.Entry, horizon)
+	return m.Total != nil && m.prior+m.matches >= *m.Total
 }
 
 // entryHead is what paging decisions read of an entry: whether it is a
@@ -371,39 +367,29 @@ type entryHead struct {
 	} `json:"resource"`
 }
 
-func countMatches(entries []json.RawMessage) int {
-	n := 0
+// scanPage reads a page's entries once: how many are matches (a malformed
+// entry counts, so that it cannot keep paging going), and whether every one
+// has a time before horizon (an entry without a usable time keeps paging
+// going: where a server sorts it is not known; a zero horizon is never
+// reached).
+func scanPage(entries []json.RawMessage, horizon time.Time) (matches int, before bool) {
+	before = !horizon.IsZero() && len(entries) > 0
 	for _, raw := range entries {
 		var e entryHead
 		if json.Unmarshal(raw, &e) != nil {
-			n++ // counted: a malformed entry must not make paging go on forever
+			matches++
+			before = false
 			continue
 		}
 		if e.Search == nil || e.Search.Mode == "" || e.Search.Mode == "match" {
-			n++
+			matches++
+		}
+		if before {
+			t, ok := resultTime(e)
+			before = ok && t.Before(horizon)
 		}
 	}
-	return n
-}
-
-// pageBefore reports whether every entry of a page has a time, and each is
-// before horizon. An entry without a usable time keeps paging going: where a
-// server sorts it is not known. A zero horizon is never reached.
-func pageBefore(entries []json.RawMessage, horizon time.Time) bool {
-	if horizon.IsZero() || len(entries) == 0 {
-		return false
-	}
-	for _, raw := range entries {
-		var e entryHead
-		if json.Unmarshal(raw, &e) != nil || e.Resource == nil {
-			return false
-		}
-		t, ok := resultTime(e)
-		if !ok || !t.Before(horizon) {
-			return false
-		}
-	}
-	return true
+	return matches, before
 }
 
 // resultTime is the latest instant a result's time can stand for: the
@@ -412,6 +398,9 @@ func pageBefore(entries []json.RawMessage, horizon time.Time) bool {
 // never taken for older than it is.
 func resultTime(e entryHead) (time.Time, bool) {
 	r := e.Resource
+	if r == nil {
+		return time.Time{}, false
+	}
 	for _, s := range []string{r.EffectiveDateTime, r.EffectiveInstant, periodEnd(r.EffectivePeriod), r.Issued} {
 		if t, ok := latestInstant(s); ok {
 			return t, true

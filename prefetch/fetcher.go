@@ -305,7 +305,8 @@ func (f *Fetcher) Fill(ctx context.Context, req FillRequest) (Result, error) {
 		}
 		if r.err != nil {
 			detail := r.err.reason
-			if r.value != nil {
+			if r.value != nil || completing {
+				// A completed key keeps at least the client's page.
 				detail = "partial: " + detail
 			}
 			res.Issues = append(res.Issues, facts.DataIssue{Kind: "fetch-failed", Key: k, Detail: detail})
