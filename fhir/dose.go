@@ -248,10 +248,10 @@ func countText(u string) bool {
 func formNoun(u, def string) string {
 	t := terminology.NormalizeText(u)
 	switch {
-	case strings.Contains(t, " cap"):
-		return "capsules"
 	case strings.Contains(t, " tab") || strings.Contains(t, " tbl") || strings.Contains(t, " pill") || strings.Contains(t, " caplet"):
 		return "tablets"
+	case strings.Contains(t, " cap"):
+		return "capsules"
 	}
 	return def
 }

@@ -235,6 +235,8 @@ func TestDoseUnitSpellings(t *testing.T) {
 		{"bare number, strength unknown", mr(text("Rinvoq"), q(`"value":1`)), 0, noteNoUnit},
 		{"pill, strength unknown: which part is missing", mr(text("Rinvoq extended-release tablets"), tbl), 0,
 			"dose in tablets, and the order names no strength per tablet; upadacitinib comes in 15 or 30 mg"},
+		{"caplets without strength: the note says tablets", mr(text("Rinvoq"), q(`"value":1,"unit":"caplet"`)), 0,
+			"dose in tablets, and the order names no strength per tablet; upadacitinib comes in 15 or 30 mg"},
 		{"a strength per tablet is not a count", mr(text("Rinvoq"), q(`"value":1,"unit":"mg/tablet"`)), 0, noteUnit},
 	}
 	for _, tc := range tests {
