@@ -42,8 +42,11 @@ func (s *Server) authenticate(c *gin.Context) {
 		if auth.IsServerSide(err) {
 			level = slog.LevelError
 		}
-		s.log.Log(c.Request.Context(), level, "authentication failed",
-			slog.String("request_id", requestID(c)), slog.String("reason", err.Error()))
+		// What the check expected and what came (iss, aud, tenant, the
+		// time claims...), so that a misconfigured EHR or base URL can be
+		// told from an attack; never the token.
+		attrs := append([]slog.Attr{slog.String("request_id", requestID(c)), slog.String("reason", err.Error())}, auth.LogAttrs(err)...)
+		s.log.LogAttrs(c.Request.Context(), level, "authentication failed", attrs...)
 		c.Set(logErrorKey, "authentication failed")
 		c.Header("WWW-Authenticate", auth.Challenge(err))
 		c.AbortWithStatusJSON(http.StatusUnauthorized, cdshooks.NewError("unauthorized", "a valid bearer token from a trusted CDS client is required"))

@@ -18,11 +18,7 @@ func (s *Server) discovery(c *gin.Context) {
 		writeError(c, newError(http.StatusServiceUnavailable, codeUnavailable, "policies are not loaded yet", nil))
 		return
 	}
-	d := cdshooks.Discovery{Services: make([]cdshooks.Service, 0, len(ps.Services))}
-	for _, svc := range ps.Services {
-		d.Services = append(d.Services, svc.Service)
-	}
-	c.JSON(http.StatusOK, d)
+	c.JSON(http.StatusOK, cdshooks.Discovery{Services: s.discoveryServices(ps)})
 }
 
 // healthz says the process is alive; it checks nothing else.

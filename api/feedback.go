@@ -24,7 +24,7 @@ func (s *Server) feedback(c *gin.Context) {
 		return
 	}
 	id := c.Param("id")
-	if _, ok := ps.Service(id); !ok {
+	if _, ok := ps.Service(id); !ok && (id != s.cfg.StaleGuidanceID || s.staleGroup(ps) == nil) {
 		writeError(c, newError(http.StatusNotFound, codeNotFound, "unknown service", nil))
 		return
 	}

@@ -73,6 +73,15 @@ type Config struct {
 	// PrefetchCache, when set, reuses the decoding of prefetch values
 	// sent again unchanged; nil decodes every call.
 	PrefetchCache *fhir.PrefetchCache
+	// StaleGuidanceID, when set, lists the order-select and the order-sign
+	// service in discovery under this one id, as CDS Hooks' "update stale
+	// guidance" describes: a client that replaces the cards of a service
+	// id when the next hook of that id fires drops the order-select cards
+	// at order-sign. A call to the id is answered by the service of its
+	// hook; the services' own ids keep working. Empty (the default) lists
+	// each service under its own id: the CDS Hooks Sandbox keys services
+	// by id and would keep only one of two entries sharing one.
+	StaleGuidanceID string
 }
 
 // PolicyStatus is the policy manager as the HTTP layer sees it
@@ -183,6 +192,10 @@ func (s *Server) Handler() http.Handler {
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
 	r.GET("/cds-services", s.discovery)
+	// The same answer with a trailing slash, rather than gin's 301 to the
+	// path without one: a redirect carries no CORS headers, so a browser
+	// client (the CDS Hooks Sandbox) given the URL with the slash fails.
+	r.GET("/cds-services/", s.discovery)
 	if s.cfg.Metrics != nil {
 		r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.cfg.Metrics.Registry, promhttp.HandlerOpts{})))
 	}

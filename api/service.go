@@ -7,12 +7,14 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/labelguard/labelguard/auth"
 	"github.com/labelguard/labelguard/cdshooks"
+	"github.com/labelguard/labelguard/engine"
 	"github.com/labelguard/labelguard/fhir"
 	"github.com/labelguard/labelguard/pipeline"
 	"github.com/labelguard/labelguard/prefetch"
@@ -34,19 +36,29 @@ func (s *Server) service(c *gin.Context) {
 		writeError(c, newError(http.StatusServiceUnavailable, codeUnavailable, "policies are not loaded yet", nil))
 		return
 	}
-	svc, ok := ps.Service(c.Param("id"))
-	if !ok {
+	id := c.Param("id")
+	svc, ok := ps.Service(id)
+	// The stale-guidance id names one service per order hook: which one
+	// answers is known once the body says its hook.
+	var group map[string]engine.Service
+	if !ok && id == s.cfg.StaleGuidanceID {
+		group = s.staleGroup(ps)
+	}
+	if !ok && group == nil {
 		writeError(c, newError(http.StatusNotFound, codeNotFound, "unknown service", nil))
 		return
 	}
 	// The service answers one hook: a call refused before its body is
 	// decoded (overloaded, unreadable, malformed) is still audited under it.
 	rec.service, rec.hook, rec.revision = svc.ID, svc.Hook, ps.Revision
+	if group != nil {
+		rec.service = id
+	}
 	fail := func(err error) {
 		rec.errorKind = errorCode(err)
 		writeError(c, err)
 	}
-	addLogAttrs(c, slog.String("service", svc.ID), slog.String("policy_revision", ps.Revision))
+	addLogAttrs(c, slog.String("service", id), slog.String("policy_revision", ps.Revision))
 	body, err := io.ReadAll(c.Request.Body)
 	if err != nil {
 		fail(mapReadError(err, s.cfg.MaxBodyBytes))
@@ -74,6 +86,16 @@ func (s *Server) service(c *gin.Context) {
 		return
 	}
 	rec.hook, rec.hookInstance = req.Hook, req.HookInstance
+	if group != nil {
+		g, ok := group[req.Hook]
+		if !ok {
+			fail(newError(http.StatusBadRequest, cdshooks.CodeInvalidRequest,
+				"hook: service "+id+" serves "+strings.Join(staleGuidanceHooks, " and "), nil))
+			return
+		}
+		svc, rec.service = g, g.ID
+		addLogAttrs(c, slog.String("evaluated_service", svc.ID))
+	}
 	if req.Hook != svc.Hook {
 		fail(newError(http.StatusBadRequest, cdshooks.CodeInvalidRequest,
 			"hook: service "+svc.ID+" serves "+svc.Hook, nil))

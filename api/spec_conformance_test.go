@@ -769,7 +769,11 @@ func TestConformanceJWT(t *testing.T) {
 		{"unknown issuer", with(func(c jwt.MapClaims) { c["iss"] = "https://evil.example" }), 401},
 		{"alg none", none, 401},
 		{"HS256", s.sign(t, jwt.SigningMethodHS256, []byte("shared-secret-shared-secret-32by"), nil, s.claims(aud)), 401},
-		{"jku not allow-listed", s.sign(t, jwt.SigningMethodES384, s.key, map[string]any{"jku": "https://evil.example/jwks"}, s.claims(aud)), 401},
+		// A jku not on the allow-list is never fetched: the configured key
+		// of the kid verifies (Epic sends a jku on every token), and a kid
+		// the configuration lacks is refused.
+		{"jku not allow-listed, kid configured", s.sign(t, jwt.SigningMethodES384, s.key, map[string]any{"jku": "https://evil.example/jwks"}, s.claims(aud)), 200},
+		{"jku not allow-listed, kid unknown", s.sign(t, jwt.SigningMethodES384, s.key, map[string]any{"jku": "https://evil.example/jwks", "kid": "evil-1"}, s.claims(aud)), 401},
 		{"first use", reused, 200},
 		{"replayed jti", reused, 401},
 	}

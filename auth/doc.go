@@ -13,7 +13,9 @@
 //   - the key is the issuer's kid from its out-of-band key set (jwksFile or
 //     inline jwks) or its jwksUrl, or from the URL in the jku header only
 //     when that exact URL is on the issuer's jkuAllow list; a jku not on
-//     the list is refused without any fetch;
+//     the list is never fetched, and the token is then verified with the
+//     key of its kid among the issuer's configured keys (Epic sends a jku
+//     with every token), or refused when they have none;
 //   - the signature verifies;
 //   - aud (a string or an array) contains BaseURL + the endpoint path;
 //   - exp and iat are present, exp has not passed, iat and nbf (when
@@ -25,9 +27,10 @@
 // be JWT, and a crit header is refused.
 //
 // Failures return an *Error whose Kind is one of the Err sentinels. Its
-// text is for the log: it never contains the token or claim values other
-// than iss and kid. The client gets 401 with the WWW-Authenticate value of
-// Challenge and no detail.
+// text (and LogAttrs) is for the log: the check that failed, iss and kid,
+// and what the check expected and got (aud, tenant, jku, alg, the time
+// claims); never the token, its signature, sub or jti. The client gets 401
+// with the WWW-Authenticate value of Challenge and no detail.
 //
 // Remote key sets are fetched on first use, kept for KeyCacheTTL, and
 // refetched when a token names an unknown kid, but never more often than
@@ -68,7 +71,7 @@
 //   - jkuAllow: the exact URLs a token's jku header may name.
 //   - At least one of jwksUrl, jwksFile, jwks, jkuAllow is required. Keys
 //     from jwksFile/jwks are tried first, then the jku set (if the token
-//     has a jku) or else the jwksUrl set.
+//     has an allow-listed jku) or else the jwksUrl set.
 //   - tenant: when set, the token's tenant claim must equal it. One iss may
 //     appear in several entries when each has a distinct tenant (each with
 //     its own keys and fhirServers).

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"errors"
+	"log/slog"
 	"strconv"
 	"strings"
 )
@@ -62,9 +63,12 @@ var (
 	ErrReplayCheck = errors.New("replay check failed")
 )
 
-// Error is the error Verify returns. Its text holds the reason and, when
-// known, the token's iss and kid (quoted and truncated, as they come from
-// the caller); it never holds the token or any other claim value.
+// Error is the error Verify returns. Its text holds the check that failed
+// and, when known, the token's iss and kid and what the check expected and
+// got (aud, tenant, jku, alg, the time claims), each quoted and truncated as
+// it comes from the caller: enough for whoever configures the EHR and the
+// service to see the mismatch. It never holds the token, its signature, sub
+// or jti.
 type Error struct {
 	// Kind is one of the sentinel errors of this package.
 	Kind error
@@ -76,6 +80,12 @@ type Error struct {
 	// "exp" with ErrMissingClaim) or gives a fixed explanation; it never
 	// holds a value from the token.
 	Detail string
+	// Expected and Got say, for the log, what the check wanted and what
+	// the token carried: `aud "https://cds.example/cds-services/x"` and
+	// `aud ["https://cds.example/cds-services/x/"]`. Empty when the
+	// check has nothing to compare (a bad signature).
+	Expected string
+	Got      string
 	// Err is the underlying cause for server-side failures (key set fetch,
 	// replay store); nil otherwise.
 	Err error
@@ -99,6 +109,14 @@ func (e *Error) Error() string {
 		b.WriteString(" kid=")
 		b.WriteString(logSafe(e.KeyID))
 	}
+	if e.Expected != "" {
+		b.WriteString("; expected ")
+		b.WriteString(e.Expected)
+	}
+	if e.Got != "" {
+		b.WriteString("; got ")
+		b.WriteString(e.Got)
+	}
 	if e.Err != nil {
 		b.WriteString(": ")
 		b.WriteString(e.Err.Error())
@@ -112,6 +130,59 @@ func (e *Error) Unwrap() []error {
 		return []error{e.Kind}
 	}
 	return []error{e.Kind, e.Err}
+}
+
+// LogAttrs returns the attributes of a failed authentication for a log
+// line: the check that failed, the token's iss and kid, what the check
+// expected and what came, and the detail; for a server-side failure the
+// cause. Like Error's text, they never hold the token. A non-*Error yields
+// only the message.
+func LogAttrs(err error) []slog.Attr {
+	var e *Error
+	if !errors.As(err, &e) {
+		return []slog.Attr{slog.String("reason", err.Error())}
+	}
+	attrs := []slog.Attr{slog.String("check", e.Kind.Error())}
+	add := func(k, v string) {
+		if v != "" {
+			attrs = append(attrs, slog.String(k, v))
+		}
+	}
+	if e.Issuer != "" {
+		add("iss", logSafe(e.Issuer))
+	}
+	if e.KeyID != "" {
+		add("kid", logSafe(e.KeyID))
+	}
+	add("expected", e.Expected)
+	add("got", e.Got)
+	add("detail", e.Detail)
+	if e.Err != nil {
+		add("cause", e.Err.Error())
+	}
+	return attrs
+}
+
+// logList quotes up to limit caller- or config-supplied strings for a log
+// line: ["a", "b", … (5 more)].
+func logList(items []string) string {
+	const limit = 5
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, it := range items {
+		if i == limit {
+			b.WriteString(", … (")
+			b.WriteString(strconv.Itoa(len(items) - limit))
+			b.WriteString(" more)")
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(logSafe(it))
+	}
+	b.WriteByte(']')
+	return b.String()
 }
 
 // logSafe quotes caller-supplied text for a log line: ASCII only, control

@@ -10,10 +10,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // jwksServer serves a replaceable JWK Set and counts requests.
@@ -242,5 +245,35 @@ func TestJWKSKeyMustFitAlg(t *testing.T) {
 		if got := rk.fits(alg); got != want {
 			t.Errorf("RSA(PS256) fits %s = %v", alg, got)
 		}
+	}
+}
+
+// TestJKUNotAllowListedUsesTheIssuersJWKSURL: an Epic-style token (RS384,
+// a jku on every token) whose jku is not allow-listed is verified with the
+// key of its kid in the issuer's jwksUrl set; the jku is never fetched.
+func TestJKUNotAllowListedUsesTheIssuersJWKSURL(t *testing.T) {
+	const iss = "https://epic.example.org/oauth2"
+	k := getKeys(t)
+	configured := newJWKSServer(t, jwksJSON(t, map[string]crypto.PublicKey{"epic-1": &k.rsa.PublicKey}, nil))
+	named := newJWKSServer(t, jwksJSON(t, map[string]crypto.PublicKey{"epic-1": &k.rsa.PublicKey}, nil))
+	c := newClock(t0)
+	v := newTestVerifier(t, c, func(cfg *Config) {
+		cfg.Issuers = append(cfg.Issuers, Issuer{ISS: iss, JWKSURL: configured.URL + "/jwks"})
+	})
+	sign := func(kid string) string {
+		tk := baseTok(t, c.now())
+		tk.method, tk.key = jwt.SigningMethodRS384, k.rsa
+		tk.claims["iss"], tk.header["kid"], tk.header["jku"] = iss, kid, named.URL+"/jwks"
+		return "Bearer " + tk.sign(t)
+	}
+	if _, err := v.Verify(context.Background(), sign("epic-1"), testPath); err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	_, err := v.Verify(context.Background(), sign("epic-2"), testPath)
+	if !errors.Is(err, ErrJKUNotAllowed) || !strings.Contains(err.Error(), "the key set at jwksUrl") {
+		t.Fatalf("unknown kid: %v", err)
+	}
+	if named.hits.Load() != 0 || configured.hits.Load() == 0 {
+		t.Fatalf("jku fetched %d times, jwksUrl %d", named.hits.Load(), configured.hits.Load())
 	}
 }

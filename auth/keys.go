@@ -150,6 +150,24 @@ func (k publicKey) fits(alg string) bool {
 	return false
 }
 
+// describe names the key for the log: "EC P-256", "RSA", with the JWK's
+// own alg when it has one.
+func (k publicKey) describe() string {
+	var d string
+	switch key := k.key.(type) {
+	case *ecdsa.PublicKey:
+		d = "EC " + key.Curve.Params().Name
+	case *rsa.PublicKey:
+		d = "RSA"
+	default:
+		d = "of another type"
+	}
+	if k.alg != "" {
+		d += " (alg " + logSafe(k.alg) + ")"
+	}
+	return d
+}
+
 // remoteSet is the cached key set behind one URL (an issuer's jwksUrl or an
 // allow-listed jku). Lookups of known kids are lock-free; fetches are
 // serialized and rate-limited.

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"errors"
@@ -108,25 +109,35 @@ func TestSpecTokenTampered(t *testing.T) {
 	}
 }
 
-// The spec token names jku https://fhir-ehr.example.com/jwk_uri; an issuer
-// without that jku on its allow-list refuses it, even with the right key.
-func TestSpecTokenJKUNotAllowed(t *testing.T) {
+// The spec token names jku https://fhir-ehr.example.com/jwk_uri, which no
+// issuer here allow-lists: it is never fetched (failTransport), the token is
+// verified with the issuer's configured key of its kid, and refused when the
+// configured keys lack that kid.
+func TestSpecTokenJKUNotAllowListed(t *testing.T) {
 	data, err := os.ReadFile("testdata/spec-jwks-public.json")
 	if err != nil {
 		t.Fatal(err)
 	}
 	exp := time.Unix(1422568860, 0)
-	v, err := NewVerifier(Config{
-		Issuers:    []Issuer{{ISS: "https://fhir-ehr.example.com/", JWKS: data}},
-		BaseURL:    "https://cds.example.org",
-		Now:        func() time.Time { return exp.Add(-time.Minute) },
-		HTTPClient: &http.Client{Transport: failTransport{t}},
-	})
-	if err != nil {
-		t.Fatal(err)
+	verifier := func(jwks []byte) *Verifier {
+		v, err := NewVerifier(Config{
+			Issuers:    []Issuer{{ISS: "https://fhir-ehr.example.com/", JWKS: jwks}},
+			BaseURL:    "https://cds.example.org",
+			Now:        func() time.Time { return exp.Add(-time.Minute) },
+			HTTPClient: &http.Client{Transport: failTransport{t}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
 	}
-	if _, err := v.Verify(context.Background(), "Bearer "+specToken(t), "/cds-services/some-service"); !errors.Is(err, ErrJKUNotAllowed) {
-		t.Fatalf("got %v, want ErrJKUNotAllowed", err)
+	if _, err := verifier(data).Verify(context.Background(), "Bearer "+specToken(t), "/cds-services/some-service"); err != nil {
+		t.Fatalf("configured key: %v", err)
+	}
+	other := jwksJSON(t, map[string]crypto.PublicKey{"another-kid": &getKeys(t).ec384.PublicKey}, nil)
+	_, err = verifier(other).Verify(context.Background(), "Bearer "+specToken(t), "/cds-services/some-service")
+	if !errors.Is(err, ErrJKUNotAllowed) || !strings.Contains(err.Error(), `got jku "https://fhir-ehr.example.com/jwk_uri"`) {
+		t.Fatalf("got %v, want ErrJKUNotAllowed naming the jku", err)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -99,6 +100,7 @@ func (p *Principal) AllowsFHIRServer(rawURL string) bool {
 // concurrent use.
 type Verifier struct {
 	issuers  map[string][]*issuerEntry
+	names    []string // the trusted iss values, sorted, for the log
 	baseURL  string
 	skew     time.Duration
 	maxLife  time.Duration
@@ -183,8 +185,12 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 				e.jku[u] = remote(u)
 			}
 		}
+		if len(v.issuers[is.ISS]) == 0 {
+			v.names = append(v.names, is.ISS)
+		}
 		v.issuers[is.ISS] = append(v.issuers[is.ISS], e)
 	}
+	slices.Sort(v.names)
 	v.parser = jwt.NewParser(
 		jwt.WithValidMethods(allowedAlgs),
 		jwt.WithoutClaimsValidation(), // done in Verify, with this package's errors
@@ -289,7 +295,11 @@ func (v *Verifier) Verify(ctx context.Context, authorization, endpointPath strin
 	}
 	// The signature is valid: check the claims.
 	fail := func(kind error, claim string) (*Principal, error) {
-		return nil, &Error{Kind: kind, Issuer: claims.Issuer, KeyID: kid, Detail: claim}
+		e := &Error{Kind: kind, Issuer: claims.Issuer, KeyID: kid, Detail: claim}
+		if kind == ErrMissingClaim {
+			e.Expected = "a " + claim + " claim"
+		}
+		return nil, e
 	}
 	switch {
 	case claims.Audience == nil:
@@ -307,11 +317,14 @@ func (v *Verifier) Verify(ctx context.Context, authorization, endpointPath strin
 	aud := v.baseURL + endpointPath
 	validator := jwt.NewValidator(append(v.validity, jwt.WithTimeFunc(func() time.Time { return now }), jwt.WithAudience(aud))...)
 	if err := validator.Validate(&claims); err != nil {
-		return fail(classifyClaimsError(err), "")
+		e := &Error{Kind: classifyClaimsError(err), Issuer: claims.Issuer, KeyID: kid}
+		e.Expected, e.Got = v.claimMismatch(e.Kind, &claims, aud, now)
+		return nil, e
 	}
 	exp := claims.ExpiresAt.Time
 	if exp.Sub(now) > v.maxLife+v.skew {
-		return fail(ErrLifetime, "")
+		return nil, &Error{Kind: ErrLifetime, Issuer: claims.Issuer, KeyID: kid,
+			Expected: "exp at most " + logTime(now.Add(v.maxLife+v.skew)), Got: "exp " + logTime(exp)}
 	}
 	// Remember the jti as long as the token could still be accepted.
 	seen, err := v.replay.Seen(ctx, claims.Issuer, claims.ID, exp.Add(v.skew))
@@ -367,46 +380,67 @@ func (v *Verifier) resolve(t *jwt.Token, c *tokenClaims) (*issuerEntry, string, 
 		return nil, kid, &Error{Kind: ErrHeader, Issuer: c.Issuer, KeyID: kid, Detail: "crit"}
 	}
 	if c.Issuer == "" {
-		return nil, kid, &Error{Kind: ErrMissingClaim, KeyID: kid, Detail: "iss"}
+		return nil, kid, &Error{Kind: ErrMissingClaim, KeyID: kid, Detail: "iss", Expected: "an iss claim"}
 	}
 	entries := v.issuers[c.Issuer]
 	if len(entries) == 0 {
-		return nil, kid, &Error{Kind: ErrUnknownIssuer, Issuer: c.Issuer, KeyID: kid}
+		return nil, kid, &Error{Kind: ErrUnknownIssuer, Issuer: c.Issuer, KeyID: kid,
+			Expected: "iss in " + logList(v.names), Got: "iss " + logSafe(c.Issuer)}
 	}
 	if kid == "" {
-		return nil, kid, &Error{Kind: ErrHeader, Issuer: c.Issuer, Detail: "kid"}
+		return nil, kid, &Error{Kind: ErrHeader, Issuer: c.Issuer, Detail: "kid", Expected: "a kid header"}
 	}
+	var tenants []string
 	for _, e := range entries {
 		if e.cfg.Tenant == "" || e.cfg.Tenant == c.Tenant {
 			return e, kid, nil
 		}
+		tenants = append(tenants, e.cfg.Tenant)
 	}
-	return nil, kid, &Error{Kind: ErrTenant, Issuer: c.Issuer, KeyID: kid}
+	got := "no tenant claim"
+	if c.Tenant != "" {
+		got = "tenant " + logSafe(c.Tenant)
+	}
+	return nil, kid, &Error{Kind: ErrTenant, Issuer: c.Issuer, KeyID: kid, Expected: "tenant in " + logList(tenants), Got: got}
 }
 
 // key finds the verification key: the issuer's out-of-band keys first,
 // then the key set named by an allow-listed jku, or the issuer's jwksUrl.
+// A jku that is not on the allow-list is never fetched, but it does not
+// refuse the token by itself: Epic, for one, sends a jku with every token,
+// and an issuer whose keys are configured (jwksFile, jwks, jwksUrl) is
+// verified with the key of that kid there.
 func (v *Verifier) key(ctx context.Context, t *jwt.Token, e *issuerEntry, kid string) (any, error) {
 	alg := t.Method.Alg()
-	fail := func(kind error) (any, error) {
-		return nil, &Error{Kind: kind, Issuer: e.cfg.ISS, KeyID: kid}
+	fail := func(kind error, expected, got string) (any, error) {
+		return nil, &Error{Kind: kind, Issuer: e.cfg.ISS, KeyID: kid, Expected: expected, Got: got}
 	}
-	var rs *remoteSet
+	rs := e.jwks
+	jku, refused := "", false
 	if h, ok := t.Header["jku"]; ok {
-		jku, _ := h.(string)
-		if rs = e.jku[jku]; rs == nil {
-			return fail(ErrJKUNotAllowed)
+		jku, _ = h.(string)
+		if r := e.jku[jku]; r != nil {
+			rs = r
+		} else {
+			refused = true
 		}
-	} else {
-		rs = e.jwks
+	}
+	unknown := func() (any, error) {
+		if refused {
+			return fail(ErrJKUNotAllowed, "jku in "+logList(e.cfg.JKUAllow)+", or a kid of "+e.keySources(), "jku "+logSafe(jku))
+		}
+		return fail(ErrUnknownKey, "a kid of "+e.keySources(), "")
 	}
 	k, ok := e.static[kid]
 	if !ok {
 		if rs == nil {
-			return fail(ErrUnknownKey)
+			return unknown()
 		}
 		var err error
 		if k, err = v.fetcher.lookup(ctx, rs, kid); err != nil {
+			if errors.Is(err, ErrUnknownKey) {
+				return unknown()
+			}
 			var ae *Error
 			if errors.As(err, &ae) {
 				ae.Issuer, ae.KeyID = e.cfg.ISS, kid
@@ -415,10 +449,50 @@ func (v *Verifier) key(ctx context.Context, t *jwt.Token, e *issuerEntry, kid st
 		}
 	}
 	if !k.fits(alg) {
-		return fail(ErrKeyMismatch)
+		return fail(ErrKeyMismatch, "a key for alg "+logSafe(alg), "key "+k.describe())
 	}
 	return k.key, nil
 }
+
+// keySources names, for the log, where the issuer's keys come from.
+func (e *issuerEntry) keySources() string {
+	var parts []string
+	if len(e.static) > 0 {
+		kids := slices.Sorted(maps.Keys(e.static))
+		parts = append(parts, "the configured keys "+logList(kids))
+	}
+	if e.jwks != nil {
+		parts = append(parts, "the key set at jwksUrl "+logSafe(e.jwks.url))
+	}
+	if len(parts) == 0 {
+		return "no configured key (jkuAllow only)"
+	}
+	return strings.Join(parts, " or ")
+}
+
+// claimMismatch says what a failed claims check expected and what the
+// token carried.
+func (v *Verifier) claimMismatch(kind error, c *tokenClaims, aud string, now time.Time) (expected, got string) {
+	claimTime := func(name string, d *jwt.NumericDate) string {
+		if d == nil {
+			return "no " + name
+		}
+		return name + " " + logTime(d.Time)
+	}
+	switch kind {
+	case ErrAudience:
+		return "aud " + logSafe(aud), "aud " + logList(c.Audience)
+	case ErrExpired:
+		return "exp after " + logTime(now.Add(-v.skew)), claimTime("exp", c.ExpiresAt)
+	case ErrNotYetValid:
+		return "nbf before " + logTime(now.Add(v.skew)), claimTime("nbf", c.NotBefore)
+	case ErrIssuedInFuture:
+		return "iat before " + logTime(now.Add(v.skew)), claimTime("iat", c.IssuedAt)
+	}
+	return "", ""
+}
+
+func logTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // classifyParseError maps a jwt parse failure to this package's errors.
 func classifyParseError(err error, tok *jwt.Token, iss, kid string) error {
@@ -441,6 +515,14 @@ func classifyParseError(err error, tok *jwt.Token, iss, kid string) error {
 		}
 	default:
 		e.Kind = ErrMalformed
+	}
+	if e.Kind == ErrAlgorithm {
+		e.Expected = "alg in " + logList(allowedAlgs)
+		if tok != nil {
+			if alg, ok := tok.Header["alg"].(string); ok {
+				e.Got = "alg " + logSafe(alg)
+			}
+		}
 	}
 	return e
 }

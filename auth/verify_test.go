@@ -75,7 +75,18 @@ func TestVerifyRules(t *testing.T) {
 		{name: "unknown kid, no jwksUrl", want: ErrUnknownKey, mod: func(tk *tok) { tk.header["kid"] = "nope" }},
 		{name: "typ not JWT", want: ErrHeader, detail: "typ", mod: func(tk *tok) { tk.header["typ"] = "at+jwt" }},
 		{name: "crit header", want: ErrHeader, detail: "crit", mod: func(tk *tok) { tk.header["crit"] = []string{"exp"} }},
-		{name: "jku not allow-listed", want: ErrJKUNotAllowed, mod: func(tk *tok) { tk.header["jku"] = "https://evil.example.org/jwks" }},
+		// Epic sends a jku with every token: one that is not allow-listed is
+		// never fetched, and a kid of the issuer's configured keys verifies.
+		{name: "jku not allow-listed, kid configured (Epic)", mod: func(tk *tok) {
+			tk.method, tk.key, tk.header["kid"] = jwt.SigningMethodRS384, k.rsa, "rsa"
+			tk.header["jku"] = "https://evil.example.org/jwks"
+		}},
+		{name: "jku not allow-listed, kid unknown", want: ErrJKUNotAllowed, mod: func(tk *tok) {
+			tk.header["jku"], tk.header["kid"] = "https://evil.example.org/jwks", "nope"
+		}},
+		{name: "jku not allow-listed, configured kid with another key", want: ErrSignature, mod: func(tk *tok) {
+			tk.header["jku"], tk.key = "https://evil.example.org/jwks", k.other256
+		}},
 		{name: "wrong aud", want: ErrAudience, mod: func(tk *tok) { tk.claims["aud"] = "https://cds.hospital.org/cds-services/other" }},
 		{name: "aud of another host", want: ErrAudience, mod: func(tk *tok) { tk.claims["aud"] = "https://evil.org/cds-services/jak-order-sign" }},
 		{name: "aud with trailing slash", want: ErrAudience, mod: func(tk *tok) { tk.claims["aud"] = testAud + "/" }},

@@ -36,8 +36,10 @@ func ageYears(birth, now time.Time) (int, bool) {
 
 // conditionFacts applies RULES.md §1: active is clinicalStatus active,
 // recurrence, relapse or absent, and not refuted or entered-in-error;
-// history also accepts inactive, resolved and remission.
-func conditionFacts(r *resource) facts.Condition {
+// history also accepts inactive, resolved and remission. A Condition with
+// no clinicalStatus but an abatement[x] has abated (FHIR R4 con-4 requires
+// inactive, resolved or remission then): history, not active.
+func conditionFacts(r *resource, now time.Time) facts.Condition {
 	c := facts.Condition{
 		Ref:                "Condition/" + r.ID,
 		Codes:              r.Code.codes(),
@@ -53,13 +55,30 @@ func conditionFacts(r *resource) facts.Condition {
 	}
 	valid := c.VerificationStatus != "refuted" && c.VerificationStatus != "entered-in-error"
 	switch c.ClinicalStatus {
-	case "", "active", "recurrence", "relapse":
+	case "":
+		c.History = valid
+		c.Active = valid && !abated(r, now)
+	case "active", "recurrence", "relapse":
 		c.Active = valid
 		c.History = valid
 	case "inactive", "resolved", "remission":
 		c.History = valid
 	}
 	return c
+}
+
+// abated reports whether a Condition carries an abatement[x] that has
+// happened: any abatement except abatementBoolean false (STU3) and an
+// abatementDateTime after now.
+func abated(r *resource, now time.Time) bool {
+	switch {
+	case bool(r.AbatementAge || r.AbatementPeriod || r.AbatementRange || r.AbatementString) || bool(r.AbatementBoolean):
+		return true
+	case r.AbatementDateTime.Sent:
+		t, ok := parseTime(r.AbatementDateTime.Value)
+		return !ok || !t.After(now)
+	}
+	return false
 }
 
 // immunizationFacts skips immunizations that were not given.

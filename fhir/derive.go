@@ -125,7 +125,7 @@ func derive(t Tables, req Request) (*Derived, error) {
 		}
 		switch r.ResourceType {
 		case "Condition":
-			in.Conditions = append(in.Conditions, conditionFacts(r))
+			in.Conditions = append(in.Conditions, conditionFacts(r, now))
 		case "Immunization":
 			if im, ok := immunizationFacts(r); ok {
 				in.Immunizations = append(in.Immunizations, im)

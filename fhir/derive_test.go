@@ -266,6 +266,19 @@ func TestDerivePrefetchShapes(t *testing.T) {
 		{"next link: paging capped", map[string]string{"patient": testPatient,
 			"conditions": `{"resourceType":"Bundle","type":"searchset","link":[{"relation":"next","url":"https://ehr/x?page=2"}],"entry":[{"resource":` + cond("c1") + `}]}`},
 			nil, []string{"Condition/c1"}, []facts.DataIssue{{Kind: "paging-capped", Key: "conditions"}}, nil},
+		{"total above the entries, no next link", map[string]string{"patient": testPatient,
+			"conditions": `{"resourceType":"Bundle","type":"searchset","total":3,"entry":[{"resource":` + cond("c1") + `},{"resource":` + cond("c2") + `}]}`},
+			nil, []string{"Condition/c1", "Condition/c2"}, []facts.DataIssue{{Kind: "paging-capped", Key: "conditions", Detail: noteTotalShort}}, nil},
+		{"total above the entries, slow path (resourceType not first)", map[string]string{"patient": testPatient,
+			"conditions": `{"total":3,"resourceType":"Bundle","entry":[{"resource":` + cond("c1") + `},{"resource":` + `{"resourceType":"Bundle","type":"searchset"}` + `}]}`},
+			nil, []string{"Condition/c1"}, []facts.DataIssue{{Kind: "paging-capped", Key: "conditions", Detail: noteTotalShort}}, nil},
+		{"total counts matches, not included resources", map[string]string{"patient": testPatient,
+			"conditions": `{"resourceType":"Bundle","type":"searchset","total":2,"entry":[{"resource":` + cond("c1") + `,"search":{"mode":"match"}},` +
+				`{"resource":` + cond("c2") + `,"search":{"mode":"include"}},{"resource":` + cond("c3") + `}]}`},
+			nil, []string{"Condition/c1", "Condition/c2", "Condition/c3"}, nil, nil},
+		{"total equal to the entries, malformed total ignored", map[string]string{"patient": testPatient,
+			"conditions": string(searchset(cond("c1"))), "other": `{"resourceType":"Bundle","type":"searchset","total":"many","entry":[{"resource":` + cond("c2") + `}]}`},
+			nil, []string{"Condition/c1", "Condition/c2"}, nil, nil},
 		{"another patient's resource", map[string]string{"patient": testPatient,
 			"conditions": string(searchset(cond("c1"), `{"resourceType":"Condition","id":"c9","subject":{"reference":"https://ehr/fhir/Patient/p9"}}`))},
 			nil, []string{"Condition/c1"}, []facts.DataIssue{{Kind: "dropped", Key: "conditions", Count: 1, Detail: "another patient's resource"}}, nil},
@@ -368,6 +381,19 @@ func TestConditionFlags(t *testing.T) {
 		{`"clinicalStatus":{"coding":[{"code":"active"}]}`, `"verificationStatus":{"coding":[{"code":"refuted"}]}`, false, false},
 		{"", `"verificationStatus":{"coding":[{"code":"entered-in-error"}]}`, false, false},
 		{`"clinicalStatus":"active"`, "", true, true}, // STU3
+		// abatement[x] without clinicalStatus: abated (con-4), history only
+		{`"abatementDateTime":"2021-05-02"`, "", false, true},
+		{`"abatementAge":{"value":40,"unit":"a"}`, "", false, true},
+		{`"abatementPeriod":{"start":"2021-05"}`, "", false, true},
+		{`"abatementRange":{"low":{"value":40}}`, "", false, true},
+		{`"abatementString":"in childhood"`, "", false, true},
+		{`"abatementBoolean":true`, "", false, true},
+		{`"abatementBoolean":false`, "", true, true},
+		{`"abatementDateTime":null`, "", true, true},
+		{`"abatementDateTime":"2027-01-15"`, "", true, true}, // not yet abated at testNow
+		{`"abatementDateTime":"2021-05-02"`, `"verificationStatus":{"coding":[{"code":"refuted"}]}`, false, false},
+		// an explicit status wins over a contradictory abatement
+		{`"clinicalStatus":{"coding":[{"code":"active"}]},"abatementDateTime":"2021-05-02"`, "", true, true},
 	}
 	for _, tc := range tests {
 		raw := `{"resourceType":"Condition","id":"c","code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10-cm","code":"z86.711"}],"text":"History of PE"}`
@@ -381,7 +407,7 @@ func TestConditionFlags(t *testing.T) {
 		if err := json.Unmarshal([]byte(raw), &r); err != nil {
 			t.Fatal(err)
 		}
-		c := conditionFacts(&r)
+		c := conditionFacts(&r, testNow)
 		if c.Active != tc.active || c.History != tc.history {
 			t.Errorf("%s %s: active %v history %v, want %v %v", tc.clinical, tc.verification, c.Active, c.History, tc.active, tc.history)
 		}
@@ -491,5 +517,35 @@ func TestDeriveWithPolicyTables(t *testing.T) {
 	}
 	if got.Input.Orders[0].DailyDoseMg == nil || *got.Input.Orders[0].DailyDoseMg != 100 {
 		t.Errorf("daily dose = %v, want 100", got.Input.Orders[0].DailyDoseMg)
+	}
+}
+
+// TestAbatementThroughDerive reads abatement[x] through the prefetch
+// decoder (TestConditionFlags decodes with encoding/json).
+func TestAbatementThroughDerive(t *testing.T) {
+	t.Parallel()
+	cond := func(id, extra string) string {
+		return `{"resourceType":"Condition","id":"` + id + `","subject":{"reference":"Patient/p1"},"code":{"text":"Herpes zoster"}` + extra + `}`
+	}
+	got := mustDerive(t, Request{Hook: "patient-view", Prefetch: map[string]json.RawMessage{
+		"patient": json.RawMessage(testPatient),
+		"conditions": searchset(
+			cond("abated", `,"abatementDateTime":"2024-02-01"`),
+			cond("abated-malformed", `,"abatementPeriod":"last year"`),
+			cond("future", `,"abatementDateTime":"2027-02-01"`),
+			cond("not-abated", `,"abatementBoolean":false`),
+			cond("none", ``),
+		),
+	}})
+	active := map[string]bool{}
+	for _, c := range got.Input.Conditions {
+		active[c.Ref] = c.Active
+	}
+	want := map[string]bool{"Condition/abated": false, "Condition/abated-malformed": false, "Condition/future": true, "Condition/not-abated": true, "Condition/none": true}
+	if diff := cmp.Diff(want, active); diff != "" {
+		t.Fatalf("active (-want +got):\n%s", diff)
+	}
+	if len(got.Input.DataIssues) != 0 {
+		t.Fatalf("issues %+v", got.Input.DataIssues)
 	}
 }

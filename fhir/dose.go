@@ -8,20 +8,23 @@ import (
 	"strings"
 
 	"github.com/labelguard/labelguard/facts"
+	"github.com/labelguard/labelguard/terminology"
 )
 
 // Dose notes: why DailyDoseMg could not be derived (jak.dose-unverifiable).
 const (
-	noteNoDosage      = "no dosage instruction"
-	noteNoDose        = "no dose quantity"
-	noteDoseRange     = "dose is a range"
-	noteUnit          = "dose unit not convertible"
-	noteNoStrength    = "no strength for the dose unit"
-	noteNoFrequency   = "no frequency"
-	notePeriodUnit    = "period unit not convertible"
-	noteAsNeeded      = "as needed"
-	noteMixedDosages  = "dosage instructions not combinable"
-	noteZeroFrequency = "frequency is zero"
+	noteNoDosage  = "no dosage instruction"
+	noteNoDose    = "no dose quantity"
+	noteDoseRange = "dose is a range"
+	noteUnit      = "dose unit not convertible"
+	noteNoUnit    = "dose has no unit"
+	// A bare number at least as large as the strength: tablets or mg?
+	noteNoUnitAmbiguous = "dose has no unit, and the number could be tablets or mg"
+	noteNoFrequency     = "no frequency"
+	notePeriodUnit      = "period unit not convertible"
+	noteAsNeeded        = "as needed"
+	noteMixedDosages    = "dosage instructions not combinable"
+	noteZeroFrequency   = "frequency is zero"
 )
 
 // strength is the amount of drug in one unit of the product's dose form.
@@ -34,7 +37,8 @@ type strength struct {
 // "15 MG/G", "100 MCG".
 var strengthRE = regexp.MustCompile(`(?i)(?:^|[^0-9a-z.])(\d+(?:\.\d+)?)\s*(mg|mcg|µg|ug|g)\b(?:\s*/\s*(ml|actuat|actuation|g|hr|24hr|day))?`)
 
-var massMg = map[string]float64{"mg": 1, "mcg": 0.001, "µg": 0.001, "ug": 0.001, "g": 1000}
+var massMg = map[string]float64{"mg": 1, "mcg": 0.001, "µg": 0.001, "ug": 0.001, "g": 1000,
+	"milligram": 1, "milligrams": 1, "microgram": 0.001, "micrograms": 0.001}
 
 func parseStrength(name string) (strength, bool) {
 	m := strengthRE.FindStringSubmatch(name)
@@ -125,11 +129,36 @@ func anyIn(a, b []string) bool {
 
 // Dose units by class, compared after lower-casing and removing braces.
 var (
-	unitDoseUnits = set("tbl", "tab", "tabs", "tablet", "tablets", "tablet(s)", "tablet dosing unit", "c48542",
-		"cap", "caps", "capsule", "capsules", "capsule(s)", "capsule dosing unit", "c48480", "each", "ea")
+	unitDoseUnits = set("tbl", "tab", "tabs", "tablet", "tablets", "tablet(s)", "tab(s)", "tablet dosing unit", "c48542",
+		"cap", "caps", "capsule", "capsules", "capsule(s)", "cap(s)", "capsule dosing unit", "c48480",
+		"pill", "pills", "pill(s)", "caplet", "caplets", "each", "ea",
+		"1") // UCUM's unity: a count of the product's units
 	mlUnits     = set("ml", "milliliter", "milliliters", "millilitre", "millilitres", "c28254")
 	actuatUnits = set("actuat", "actuation", "actuations", "puff", "puffs", "spray", "sprays", "c48537")
 	gramUnits   = set("g", "gram", "grams")
+	// countWords name one unit of a solid dose form inside a longer unit
+	// text ("Tablet (unit of presentation)", "Modified-release oral
+	// tablet(s)").
+	countWords = set("tablet", "tablets", "tab", "tabs", "tbl", "capsule", "capsules", "cap", "caps", "pill", "pills", "caplet", "caplets")
+)
+
+// SNOMED CT codes of dose units. Only codes read in a stored public source
+// are listed, each with that source:
+//   - 732936001 Tablet (unit of presentation): hl7ch/ch-core,
+//     input/fsh/instances/medication/Triatec.fsh (strength denominator);
+//     hl7ch/ch-emed, input/fsh/instances/medication/Nitrostat.fsh.
+//   - 732937005 Capsule (unit of presentation): ahdis/chmed,
+//     input/fsh/instances/medication/s01-1-roaccutan.fsh.
+//   - 385055001 Tablet(s), 385061003 Modified-release oral tablet(s),
+//     447079001 Orodispersible tablet(s), 420692007 Capsule(s), 385054002
+//     Modified release capsule(s), and the units 258684004 mg, 258685003
+//     microgram, 258682000 g, 258773002 mL: HL7NZ/cca,
+//     input/fsh/terminology/doseUnit.fsh (value set "Medication dose unit").
+var (
+	snomedUnitDose = set("732936001", "732937005", "385055001", "385061003", "447079001", "420692007", "385054002")
+	snomedMassMg   = map[string]float64{"258684004": 1, "258685003": 0.001}
+	snomedGram     = "258682000"
+	snomedML       = "258773002"
 )
 
 func set(s ...string) map[string]bool {
@@ -144,43 +173,271 @@ func normDoseUnit(u string) string {
 	return strings.ToLower(strings.NewReplacer("{", "", "}", "").Replace(strings.TrimSpace(u)))
 }
 
-// doseMg converts one administration to mg, with the product strength for
-// dose-form units. The code (UCUM) is preferred over the free-text unit.
-func doseMg(q *quantity, s strength, hasStrength bool) (float64, string) {
-	for _, u := range []string{q.Code, q.Unit} {
-		u = normDoseUnit(u)
+// doseUnit is how one administration is measured.
+type doseUnit struct {
+	mgFactor float64 // mass unit: mg per unit
+	gram     bool    // g: mass, or grams of a product dosed per g
+	per      string  // dose-form unit: "unit" (tablet...), "ml", "actuat"
+	noun     string  // the form's plural for notes: "tablets", "capsules"...
+	bare     bool    // a number without any unit
+	unity    bool    // UCUM's unity "1": a count of whatever the product is
+}
+
+// readDoseUnit classifies a dose quantity: the SNOMED CT code when the
+// system is SNOMED CT, else the code (UCUM) and then the free-text unit.
+func readDoseUnit(q *quantity) (doseUnit, bool) {
+	if terminology.NormalizeSystem(q.System) == terminology.SystemSNOMED {
+		c := strings.TrimSpace(q.Code)
+		switch {
+		case snomedUnitDose[c]:
+			return doseUnit{per: "unit", noun: formNoun(q.Unit, "units")}, true
+		case snomedMassMg[c] > 0:
+			return doseUnit{mgFactor: snomedMassMg[c]}, true
+		case c == snomedGram:
+			return doseUnit{mgFactor: 1000, gram: true}, true
+		case c == snomedML:
+			return doseUnit{per: "ml", noun: "mL"}, true
+		}
+	}
+	if strings.TrimSpace(q.Code) == "" && strings.TrimSpace(q.Unit) == "" {
+		return doseUnit{bare: true, per: "unit", noun: "units"}, true
+	}
+	for _, raw := range []string{q.Code, q.Unit} {
+		u := normDoseUnit(raw)
 		if u == "" {
 			continue
 		}
-		if gramUnits[u] && hasStrength && s.per == "g" {
-			return *q.Value * s.mg, ""
+		if gramUnits[u] {
+			return doseUnit{mgFactor: 1000, gram: true}, true
 		}
 		if f, ok := massMg[u]; ok {
-			return *q.Value * f, ""
+			return doseUnit{mgFactor: f}, true
 		}
-		if per := doseForm(u); per != "" {
-			if !hasStrength {
-				return 0, noteNoStrength
-			}
-			if s.per != per {
-				return 0, noteUnit
-			}
-			return *q.Value * s.mg, ""
+		switch {
+		case unitDoseUnits[u]:
+			return doseUnit{per: "unit", noun: formNoun(raw+" "+q.Unit, "units"), unity: u == "1"}, true
+		case mlUnits[u]:
+			return doseUnit{per: "ml", noun: "mL"}, true
+		case actuatUnits[u]:
+			return doseUnit{per: "actuat", noun: "actuations"}, true
+		}
+		if countText(u) {
+			return doseUnit{per: "unit", noun: formNoun(u, "units")}, true
 		}
 	}
-	return 0, noteUnit
+	return doseUnit{}, false
 }
 
-func doseForm(u string) string {
-	switch {
-	case unitDoseUnits[u]:
-		return "unit"
-	case mlUnits[u]:
-		return "ml"
-	case actuatUnits[u]:
-		return "actuat"
+// countText reports whether a unit text names a solid dose form and no
+// unit of mass or volume ("mg/tablet" is a strength, not a count).
+func countText(u string) bool {
+	count := false
+	for w := range strings.FieldsSeq(terminology.NormalizeText(u)) {
+		if massMg[w] > 0 || gramUnits[w] || mlUnits[w] {
+			return false
+		}
+		if countWords[w] {
+			count = true
+		}
 	}
-	return ""
+	return count
+}
+
+// formNoun names the counted form for a note: "tablets", "capsules", or
+// def.
+func formNoun(u, def string) string {
+	t := terminology.NormalizeText(u)
+	switch {
+	case strings.Contains(t, " tab") || strings.Contains(t, " tbl") || strings.Contains(t, " pill") || strings.Contains(t, " caplet"):
+		return "tablets"
+	case strings.Contains(t, " cap"):
+		return "capsules"
+	}
+	return def
+}
+
+// strengthSource is what a dose in dose-form units is multiplied by: the
+// product's strength (coded product, else the medication's name), else the
+// drug's only strength for the dose's form.
+type strengthSource struct {
+	s     strength
+	ok    bool
+	t     Tables
+	m     *facts.Med
+	fluid bool // the medication names a liquid or semisolid form
+	used  *strength
+}
+
+// Words that make a medication liquid or semisolid: a bare number of it is
+// not a count of tablets.
+var fluidFormWords = []string{"solution", "suspension", "syrup", "elixir", "liquid", "drops", "cream", "ointment",
+	"gel", "lotion", "foam", "injection", "injectable", "spray", "inhaler", "inhalation", "emulsion", "powder"}
+
+func newStrengthSource(t Tables, m *facts.Med, names []string) *strengthSource {
+	src := &strengthSource{t: t, m: m}
+	src.s, src.ok = productStrength(t, m, names)
+	for _, w := range fluidFormWords {
+		if terminology.ContainsWord(m.Text, w) { // m.Text: the names, normalized
+			src.fluid = true
+			break
+		}
+	}
+	return src
+}
+
+// forForm returns the strength for a dose measured per "unit", "ml" or
+// "actuat". fromProduct is false when it is the drug's only strength for
+// that form rather than the product's own.
+func (src *strengthSource) forForm(per string) (s strength, found, fromProduct bool) {
+	if src.ok {
+		return src.s, true, true
+	}
+	if s, ok := onlyStrength(src.t, src.m, per); ok {
+		return s, true, false
+	}
+	return strength{}, false, false
+}
+
+// onlyStrength is the one strength the drug table lists for the
+// medication's single ingredient in the dose's form ("unit": tablets and
+// capsules; "ml"; ...). It assumes the table lists every strength the
+// site can dispense: a site that trims it must keep each form complete.
+func onlyStrength(t Tables, m *facts.Med, per string) (strength, bool) {
+	d := singleDrug(t, m)
+	if d == nil {
+		return strength{}, false
+	}
+	var found []float64
+	for _, p := range d.Products {
+		if p.StrengthMg <= 0 || productPer(p) != per {
+			continue
+		}
+		if !slices.Contains(found, p.StrengthMg) {
+			found = append(found, p.StrengthMg)
+		}
+	}
+	if len(found) != 1 {
+		return strength{}, false
+	}
+	return strength{mg: found[0], per: per}, true
+}
+
+// strengthsOf lists the drug's strengths in a form for a note ("15, 30 or
+// 45 mg"), or "" when the table has none.
+func strengthsOf(t Tables, m *facts.Med, per string) string {
+	d := singleDrug(t, m)
+	if d == nil {
+		return ""
+	}
+	var mg []float64
+	for _, p := range d.Products {
+		if p.StrengthMg > 0 && productPer(p) == per && !slices.Contains(mg, p.StrengthMg) {
+			mg = append(mg, p.StrengthMg)
+		}
+	}
+	slices.Sort(mg)
+	var parts []string
+	for _, v := range mg {
+		parts = append(parts, strconv.FormatFloat(v, 'f', -1, 64))
+	}
+	switch len(parts) {
+	case 0:
+		return ""
+	case 1:
+		return parts[0] + " mg"
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " or " + parts[len(parts)-1] + " mg"
+}
+
+func singleDrug(t Tables, m *facts.Med) *terminology.Drug {
+	if t.Drugs == nil || len(m.Ingredients) != 1 {
+		return nil
+	}
+	return t.Drugs.Drugs[m.Ingredients[0]]
+}
+
+// productPer is what a drug-table product's strength is per: its display's
+// denominator ("1 MG/ML" per mL), else one unit.
+func productPer(p terminology.Product) string {
+	if ps, ok := parseStrength(p.Display); ok {
+		return ps.per
+	}
+	return "unit"
+}
+
+// doseMg converts one administration to mg.
+func doseMg(q *quantity, src *strengthSource) (float64, string) {
+	u, ok := readDoseUnit(q)
+	switch {
+	case !ok:
+		return 0, noteUnit
+	case u.gram:
+		if src.ok && src.s.per == "g" {
+			return *q.Value * src.s.mg, ""
+		}
+		return *q.Value * u.mgFactor, ""
+	case u.mgFactor > 0:
+		return *q.Value * u.mgFactor, ""
+	case u.bare:
+		return bareDoseMg(*q.Value, src)
+	case u.unity && src.fluid:
+		// A count of a liquid or a cream measures nothing.
+		return 0, noteUnit
+	}
+	s, found, fromProduct := src.forForm(u.per)
+	if !found {
+		return 0, noStrengthNote(u, src)
+	}
+	if s.per != u.per {
+		return 0, noteUnit
+	}
+	if !fromProduct {
+		src.used = &s
+	}
+	return *q.Value * s.mg, ""
+}
+
+// bareDoseMg reads a dose without any unit. For a solid product (a
+// strength per unit and no liquid or semisolid form named) it is a count
+// of units, as EHRs that leave the unit out mean it; but a number at
+// least as large as the strength reads as plausibly as mg as a count (15
+// of a 15 mg tablet), and the two readings differ, so that is not
+// verifiable.
+func bareDoseMg(v float64, src *strengthSource) (float64, string) {
+	s, found, fromProduct := src.forForm("unit")
+	if !found || src.fluid {
+		return 0, noteNoUnit
+	}
+	if s.per != "unit" {
+		return 0, noteNoUnit
+	}
+	if v >= s.mg && s.mg != 1 {
+		return 0, noteNoUnitAmbiguous
+	}
+	if !fromProduct {
+		src.used = &s
+	}
+	return v * s.mg, ""
+}
+
+// noStrengthNote says which part is missing: the strength of one unit of
+// the form, with the strengths the drug comes in when the table knows them.
+func noStrengthNote(u doseUnit, src *strengthSource) string {
+	note := "dose in " + u.noun + ", and the order names no strength per " + singular(u.noun)
+	if list := strengthsOf(src.t, src.m, u.per); list != "" {
+		note += "; " + src.m.Ingredients[0] + " comes in " + list
+	}
+	return note
+}
+
+func singular(noun string) string {
+	switch noun {
+	case "mL":
+		return "mL"
+	case "units":
+		return "unit"
+	}
+	return strings.TrimSuffix(noun, "s")
 }
 
 // Days per FHIR unit of time (UCUM: mo and a are the mean Julian month and
@@ -262,11 +519,11 @@ type doseResult struct {
 	note             string
 }
 
-func oneDosage(d *dosage, s strength, hasStrength bool) doseResult {
+func oneDosage(d *dosage, src *strengthSource) doseResult {
 	var r doseResult
 	q, note := firstDose(d)
 	if q != nil {
-		r.dose, note = doseMg(q, s, hasStrength)
+		r.dose, note = doseMg(q, src)
 		r.hasDose = note == ""
 	}
 	r.note = note
@@ -286,9 +543,9 @@ func oneDosage(d *dosage, s strength, hasStrength bool) doseResult {
 // Dosage instructions with the same sequence run concurrently and add up;
 // different sequences follow each other, and the highest counts.
 func doseFacts(t Tables, m *facts.Med, dosages []dosage, names []string) {
-	s, hasStrength := productStrength(t, m, names)
-	if hasStrength {
-		m.StrengthMg = ptr(s.mg)
+	src := newStrengthSource(t, m, names)
+	if src.ok {
+		m.StrengthMg = ptr(src.s.mg)
 	}
 	if len(dosages) == 0 {
 		m.DoseNote = noteNoDosage
@@ -296,7 +553,12 @@ func doseFacts(t Tables, m *facts.Med, dosages []dosage, names []string) {
 	}
 	results := make([]doseResult, len(dosages))
 	for i := range dosages {
-		results[i] = oneDosage(&dosages[i], s, hasStrength)
+		results[i] = oneDosage(&dosages[i], src)
+	}
+	if !src.ok && src.used != nil {
+		// The drug's only strength for the form was used: it is the
+		// product's strength as far as anything can tell.
+		m.StrengthMg = ptr(src.used.mg)
 	}
 	if r := results[0]; r.hasDose {
 		m.DoseMg = ptr(r.dose)

@@ -95,7 +95,15 @@ func TestDailyDose(t *testing.T) {
 		{"no dose", mr(text("Rinvoq"), timingQD),
 			doseWant{Freq: f64(1), Note: noteNoDose}},
 		{"tablets without strength", mr(text("Rinvoq"), timingQD, dose("1", "tablet", "{tbl}")),
-			doseWant{Freq: f64(1), Note: noteNoStrength}},
+			doseWant{Freq: f64(1), Note: "dose in tablets, and the order names no strength per tablet; upadacitinib comes in 15 or 30 mg"}},
+		{"capsules without strength, several strengths", mr(text("abrocitinib capsule"), timingQD, dose("1", "capsule", "{capsule}")),
+			doseWant{Freq: f64(1), Note: "dose in capsules, and the order names no strength per capsule; abrocitinib comes in 100 or 200 mg"}},
+		{"tablets without strength: the drug's only tablet strength", mr(text("Olumiant tablets"), timingBID, dose("1", "tablet", "{tbl}")),
+			doseWant{Strength: f64(2), Dose: f64(2), Freq: f64(2), Daily: f64(4)}},
+		{"mL without strength: the drug's only strength per mL", mr(text("Rinvoq LQ"), timingBID, dose("6", "mL", "mL")),
+			doseWant{Strength: f64(1), Dose: f64(6), Freq: f64(2), Daily: f64(12)}},
+		{"no strength for an unknown drug", mr(text("Frobnicate ER"), timingQD, dose("1", "tablet", "{tbl}")),
+			doseWant{Freq: f64(1), Note: "dose in tablets, and the order names no strength per tablet"}},
 		{"unknown unit", mr(text("Rinvoq"), timingQD, dose("1", "scoop", "scoop")),
 			doseWant{Freq: f64(1), Note: noteUnit}},
 		{"dose range", mr(text("Rinvoq"), timingQD, `"doseAndRate":[{"doseRange":{"low":{"value":15},"high":{"value":30}}}]`),
@@ -160,4 +168,95 @@ func TestSupplyAndDispense(t *testing.T) {
 	if m.Target != "ruxolitinib-cream" || !m.Topical || m.Route != "topical route" {
 		t.Errorf("target %q topical %v route %q; want ruxolitinib-cream, topical", m.Target, m.Topical, m.Route)
 	}
+}
+
+// TestDoseUnitSpellings: one tablet (or capsule) written the ways EHRs write
+// it, times the strength from each source (the name in its spellings, a
+// coded product, the drug's only strength), and the doses that must stay
+// unverifiable rather than be guessed.
+func TestDoseUnitSpellings(t *testing.T) {
+	t.Parallel()
+	const qd = `"timing":{"repeat":{"frequency":1,"period":1,"periodUnit":"d"}}`
+	q := func(members string) string { return `"doseAndRate":[{"doseQuantity":{` + members + `}}]` }
+	mr := func(med, doseQ string) string {
+		return `{"resourceType":"MedicationRequest","id":"m","status":"draft","intent":"order","medicationCodeableConcept":` + med +
+			`,"dosageInstruction":[{` + qd + `,` + doseQ + `}]}`
+	}
+	text := func(s string) string { return `{"text":"` + s + `"}` }
+	const sandbox = "upadacitinib 45 MG Extended Release Oral Tablet [Rinvoq]"
+	units := []struct{ name, members string }{
+		{"UCUM {pill} without unit (CDS Hooks Sandbox)", `"value":1,"system":"http://unitsofmeasure.org","code":"{pill}"`},
+		{"UCUM {tbl}", `"value":1,"unit":"tbl","system":"http://unitsofmeasure.org","code":"{tbl}"`},
+		{"UCUM {tab}", `"value":1,"system":"http://unitsofmeasure.org","code":"{tab}"`},
+		{"UCUM {tablet}", `"value":1,"unit":"tablet","system":"http://unitsofmeasure.org","code":"{tablet}"`},
+		{"UCUM {cap}", `"value":1,"system":"http://unitsofmeasure.org","code":"{cap}"`},
+		{"TAB", `"value":1,"unit":"TAB","code":"TAB"`},
+		{"CAP", `"value":1,"code":"CAP"`},
+		{"word Tablet(s)", `"value":1,"unit":"Tablet(s)"`},
+		{"word pills", `"value":1,"unit":"pills"`},
+		{"word in a phrase", `"value":1,"unit":"Extended-release tablet"`},
+		{"UCUM unity 1", `"value":1,"unit":"1","system":"http://unitsofmeasure.org","code":"1"`},
+		{"bare number", `"value":1`},
+		{"SNOMED CT tablet (unit of presentation)", `"value":1,"unit":"Tablet (unit of presentation)","system":"http://snomed.info/sct","code":"732936001"`},
+		{"SNOMED CT capsule (unit of presentation), no unit text", `"value":1,"system":"http://snomed.info/sct","code":"732937005"`},
+		{"SNOMED CT modified-release oral tablet, system as OID", `"value":1,"system":"urn:oid:2.16.840.1.113883.6.96","code":"385061003"`},
+		{"SNOMED CT tablet dose form", `"value":1,"system":"http://snomed.info/sct","code":"385055001"`},
+	}
+	for _, u := range units {
+		t.Run(u.name, func(t *testing.T) {
+			t.Parallel()
+			m := medFromDraft(t, mr(text(sandbox), q(u.members)))
+			if m.DailyDoseMg == nil || *m.DailyDoseMg != 45 || m.DoseNote != "" {
+				t.Errorf("daily dose %v note %q, want 45 mg", fmtPtr(m.DailyDoseMg), m.DoseNote)
+			}
+		})
+	}
+
+	tbl := q(`"value":1,"system":"http://unitsofmeasure.org","code":"{pill}"`)
+	tests := []struct {
+		name  string
+		res   string
+		daily float64 // 0: not derivable
+		note  string
+	}{
+		{"strength as 45mg", mr(text("Rinvoq 45mg"), tbl), 45, ""},
+		{"strength as 45 mg ER tab", mr(text("Rinvoq 45 mg ER tab"), tbl), 45, ""},
+		{"coded product, no strength in the text", mr(`{"coding":[{"system":"http://www.nlm.nih.gov/research/umls/rxnorm","code":"2588966"}],"text":"Rinvoq"}`, tbl), 30, ""},
+		{"coded product with the system as OID", mr(`{"coding":[{"system":"urn:oid:2.16.840.1.113883.6.88","code":"2588966"}]}`, tbl), 30, ""},
+		{"the drug's only tablet strength", mr(text("Olumiant"), tbl), 2, ""},
+		{"half a tablet, bare", mr(text("upadacitinib 30 MG Extended Release Oral Tablet"), q(`"value":0.5`)), 15, ""},
+		{"bare number of a 1 mg tablet: both readings agree", mr(text("baricitinib 1 MG Oral Tablet"), q(`"value":2`)), 2, ""},
+		{"SNOMED CT mg", mr(text("Rinvoq"), q(`"value":45,"system":"http://snomed.info/sct","code":"258684004"`)), 45, ""},
+		{"SNOMED CT code under another system is not a dose form", mr(text(sandbox), q(`"value":1,"system":"http://unitsofmeasure.org","code":"732936001"`)), 0, noteUnit},
+		{"bare number as large as the strength: tablets or mg", mr(text(sandbox), q(`"value":45`)), 0, noteNoUnitAmbiguous},
+		{"bare number of a solution", mr(text("upadacitinib 1 MG/ML Oral Solution"), q(`"value":1`)), 0, noteNoUnit},
+		{"bare number, liquid form named", mr(text("upadacitinib 15 MG oral solution"), q(`"value":1`)), 0, noteNoUnit},
+		{"unity of a liquid", mr(text("upadacitinib 15 MG oral solution"), q(`"value":1,"system":"http://unitsofmeasure.org","code":"1"`)), 0, noteUnit},
+		{"bare number, strength unknown", mr(text("Rinvoq"), q(`"value":1`)), 0, noteNoUnit},
+		{"pill, strength unknown: which part is missing", mr(text("Rinvoq extended-release tablets"), tbl), 0,
+			"dose in tablets, and the order names no strength per tablet; upadacitinib comes in 15 or 30 mg"},
+		{"caplets without strength: the note says tablets", mr(text("Rinvoq"), q(`"value":1,"unit":"caplet"`)), 0,
+			"dose in tablets, and the order names no strength per tablet; upadacitinib comes in 15 or 30 mg"},
+		{"a strength per tablet is not a count", mr(text("Rinvoq"), q(`"value":1,"unit":"mg/tablet"`)), 0, noteUnit},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			m := medFromDraft(t, tc.res)
+			var got float64
+			if m.DailyDoseMg != nil {
+				got = *m.DailyDoseMg
+			}
+			if got != tc.daily || m.DoseNote != tc.note {
+				t.Errorf("daily dose %v note %q, want %v %q", fmtPtr(m.DailyDoseMg), m.DoseNote, tc.daily, tc.note)
+			}
+		})
+	}
+}
+
+func fmtPtr(f *float64) string {
+	if f == nil {
+		return "none"
+	}
+	return fmt.Sprint(*f)
 }

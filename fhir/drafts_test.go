@@ -95,8 +95,9 @@ func TestDeriveSpecExampleNoOrdersOfInterest(t *testing.T) {
 	m := got.Input.Medications[0]
 	// 5 mL BID of "120 MG/ML / clavulanate 8.58 MG/ML": two ingredients
 	// unknown to the drug table, so no strength and no daily dose.
-	if m.DoseNote != noteNoStrength || m.DailyDoseMg != nil {
-		t.Errorf("dose note = %q, daily = %v; want %q", m.DoseNote, m.DailyDoseMg, noteNoStrength)
+	const want = "dose in mL, and the order names no strength per mL"
+	if m.DoseNote != want || m.DailyDoseMg != nil {
+		t.Errorf("dose note = %q, daily = %v; want %q", m.DoseNote, m.DailyDoseMg, want)
 	}
 	if len(got.Repairs) != 3 {
 		t.Errorf("repairs = %q, want the three draftOrders repairs", got.Repairs)

@@ -66,6 +66,10 @@ func TestLabs(t *testing.T) {
 			obs("pg", "final", "82810-3", `"valueCodeableConcept":{"coding":[{"system":"http://snomed.info/sct","code":"77386006","display":"Pregnant"}]}`, eff("2026-11-20")),
 		}, map[string]facts.Lab{"pregnancy-status": {Ref: "Observation/pg", Code: "http://loinc.org|82810-3",
 			ValueCodes: []string{"http://snomed.info/sct|77386006"}, ValueText: " pregnant ", ValueSets: &[]string{}, Time: "2026-11-20T00:00:00Z", AgeDays: 3.5}}, nil},
+		{"LOINC and SNOMED CT written as OIDs", []string{
+			`{"resourceType":"Observation","id":"oid","status":"final","code":{"coding":[{"system":"urn:oid:2.16.840.1.113883.6.1","code":"71773-6"}]},` +
+				`"valueCodeableConcept":{"coding":[{"system":"urn:oid:2.16.840.1.113883.6.96","code":"10828004"}]},"effectiveDateTime":"2026-01-01"}`,
+		}, map[string]facts.Lab{"tb": {Ref: "Observation/oid", Code: "http://loinc.org|71773-6", Result: "positive", Time: "2026-01-01T00:00:00Z", AgeDays: 326.5}}, nil},
 		{"TB by code text, no LOINC", []string{
 			`{"resourceType":"Observation","id":"q","status":"final","code":{"text":"QuantiFERON-TB Gold Plus"},"valueString":"Not detected","effectiveDateTime":"2026-06-01"}`,
 		}, map[string]facts.Lab{"tb": {Ref: "Observation/q", Result: "negative", Time: "2026-06-01T00:00:00Z", AgeDays: 175.5}}, nil},

@@ -114,6 +114,90 @@ type reference struct {
 }
 
 // looseRef is a reference whose wrong JSON type is ignored.
+// present records whether a member was sent with a value, whatever its
+// JSON type: for members of which only presence is read, so that a
+// malformed one neither drops its resource nor costs more than a byte.
+type present bool
+
+func (p *present) UnmarshalJSON(b []byte) error {
+	*p = present(!isNull(b))
+	return nil
+}
+
+func (p *present) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	v, err := dec.ReadValue()
+	if err != nil {
+		return err
+	}
+	*p = present(!isNull(json.RawMessage(v)))
+	return nil
+}
+
+// looseString is a member that should be a string: its value when it is
+// one, and whether anything was sent.
+type looseString struct {
+	Value string
+	Sent  bool
+}
+
+func (l *looseString) UnmarshalJSON(b []byte) error {
+	l.Sent = !isNull(b)
+	if decodeLight(b, &l.Value) != nil {
+		l.Value = ""
+	}
+	return nil
+}
+
+func (l *looseString) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	v, err := dec.ReadValue()
+	if err != nil {
+		return err
+	}
+	return l.UnmarshalJSON(v)
+}
+
+// jsonTrue is a member that counts only when it is the JSON literal true.
+type jsonTrue bool
+
+func (j *jsonTrue) UnmarshalJSON(b []byte) error {
+	*j = jsonTrue(string(bytes.TrimSpace(b)) == "true")
+	return nil
+}
+
+func (j *jsonTrue) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	v, err := dec.ReadValue()
+	if err != nil {
+		return err
+	}
+	return j.UnmarshalJSON(v)
+}
+
+// notMatch reads Bundle.entry.search: true for an entry of mode "include"
+// or "outcome", which Bundle.total does not count. A malformed search
+// counts as a match and costs the entry nothing.
+type notMatch bool
+
+func (n *notMatch) UnmarshalJSON(b []byte) error {
+	*n = false
+	// Nearly every entry is a match: decode only what may say otherwise.
+	if !bytes.Contains(b, []byte(`"include"`)) && !bytes.Contains(b, []byte(`"outcome"`)) {
+		return nil
+	}
+	var s struct {
+		Mode string `json:"mode"`
+	}
+	*n = notMatch(decodeLight(b, &s) == nil && s.Mode != "" && s.Mode != "match")
+	return nil
+}
+
+func (n *notMatch) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	v, err := dec.ReadValue()
+	if err != nil {
+		return err
+	}
+	return n.UnmarshalJSON(v)
+}
+
 type looseRef struct{ Reference string }
 
 func (l *looseRef) UnmarshalJSON(b []byte) error {

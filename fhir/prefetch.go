@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/labelguard/labelguard/facts"
@@ -76,6 +77,7 @@ func (s *store) dataIssues() []facts.DataIssue {
 // ...}, as some EHRs send a read result).
 type envelope struct {
 	ResourceType string            `json:"resourceType"`
+	Total        json.RawMessage   `json:"total"`
 	Entry        json.RawMessage   `json:"entry"`
 	Link         []json.RawMessage `json:"link"`
 	Resource     json.RawMessage   `json:"resource"`
@@ -87,6 +89,13 @@ type envelope struct {
 type bundleEntry struct {
 	FullURL  string          `json:"fullUrl"`
 	Resource json.RawMessage `json:"resource"`
+	Search   notMatch        `json:"search"`
+}
+
+// bundleTotal reads Bundle.total, when it is a number.
+func bundleTotal(raw json.RawMessage) (float64, bool) {
+	n, err := strconv.ParseFloat(string(bytes.TrimSpace(raw)), 64)
+	return n, err == nil
 }
 
 // addValue decodes one prefetch value. null is "no data" (RULES.md §1).
@@ -166,7 +175,8 @@ func (s *store) addObject(key string, raw json.RawMessage, fullURL string, depth
 // batch-response, $everything output. Entries without a resource (a
 // transaction-response status) carry nothing to read.
 func (s *store) addBundle(key string, env *envelope, depth int) {
-	s.addBundleLinks(key, env.Link)
+	matches := 0
+	defer func() { s.addBundlePaging(key, env.Link, env.Total, matches) }()
 	if isNull(env.Entry) {
 		return
 	}
@@ -182,13 +192,23 @@ func (s *store) addBundle(key string, env *envelope, depth int) {
 		var be bundleEntry
 		if decodeLight(e, &be) != nil {
 			s.issue("dropped", key, "invalid Bundle entry", 1)
+			matches++ // it was sent, and counted by total
 			continue
+		}
+		if !be.Search {
+			matches++
 		}
 		s.addEntry(key, &be, depth)
 	}
 }
 
-func (s *store) addBundleLinks(key string, links []json.RawMessage) {
+// noteTotalShort is the paging-capped detail of a Bundle that has fewer
+// matches than its total says and no next link to fetch them by.
+const noteTotalShort = "the Bundle's total exceeds its entries, and it has no next link"
+
+// addBundlePaging reports a search whose results are missing: a next link
+// the sender did not follow, or a total larger than the matches sent.
+func (s *store) addBundlePaging(key string, links []json.RawMessage, total json.RawMessage, matches int) {
 	for _, l := range links {
 		var link struct {
 			Relation string `json:"relation"`
@@ -196,7 +216,11 @@ func (s *store) addBundleLinks(key string, links []json.RawMessage) {
 		if decodeLight(l, &link) == nil && link.Relation == "next" {
 			// The sender stopped paging: results are missing.
 			s.issue("paging-capped", key, "", 0)
+			return
 		}
+	}
+	if n, ok := bundleTotal(total); ok && n > float64(matches) {
+		s.issue("paging-capped", key, noteTotalShort, 0)
 	}
 }
 
@@ -256,9 +280,11 @@ func skipSpace(b []byte, i int) int {
 type fastValue struct {
 	resource
 	Link  []json.RawMessage `json:"link"`
+	Total json.RawMessage   `json:"total"`
 	Entry []*struct {
 		FullURL  string    `json:"fullUrl"`
 		Resource *resource `json:"resource"`
+		Search   notMatch  `json:"search"`
 	} `json:"entry"`
 }
 
@@ -292,12 +318,16 @@ func (s *store) addFast(key string, raw json.RawMessage, fullURL string) bool {
 			return false
 		}
 	}
-	s.addBundleLinks(key, v.Link)
+	matches := 0
 	for _, e := range v.Entry {
+		if e != nil && !e.Search {
+			matches++
+		}
 		if e != nil && e.Resource != nil {
 			s.addDecoded(key, e.Resource, nil, e.FullURL)
 		}
 	}
+	s.addBundlePaging(key, v.Link, v.Total, matches)
 	return true
 }
 

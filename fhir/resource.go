@@ -31,7 +31,15 @@ type resource struct {
 	OnsetDateTime      string           `json:"onsetDateTime"`
 	OnsetPeriod        *period          `json:"onsetPeriod"`
 	RecordedDate       string           `json:"recordedDate"`
-	Reaction           []struct {
+	// Condition.abatement[x]: only its presence (and a date in the future)
+	// matters, and a malformed one must not drop the Condition.
+	AbatementDateTime looseString `json:"abatementDateTime"`
+	AbatementAge      present     `json:"abatementAge"`
+	AbatementPeriod   present     `json:"abatementPeriod"`
+	AbatementRange    present     `json:"abatementRange"`
+	AbatementString   present     `json:"abatementString"`
+	AbatementBoolean  jsonTrue    `json:"abatementBoolean"` // STU3
+	Reaction          []struct {
 		Substance *codeableConcept `json:"substance"`
 	} `json:"reaction"`
 

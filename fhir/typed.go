@@ -247,8 +247,8 @@ func viewFromTyped(msg proto.Message) (*medView, error) {
 		}
 		if dr := r.GetDispenseRequest(); dr != nil {
 			v.Dispense = &dispenseRequest{
-				Quantity:               quantityFrom(dr.GetQuantity().GetValue(), dr.GetQuantity().GetUnit(), dr.GetQuantity().GetCode()),
-				ExpectedSupplyDuration: quantityFrom(dr.GetExpectedSupplyDuration().GetValue(), dr.GetExpectedSupplyDuration().GetUnit(), dr.GetExpectedSupplyDuration().GetCode()),
+				Quantity:               quantityFrom(dr.GetQuantity().GetValue(), dr.GetQuantity().GetUnit(), dr.GetQuantity().GetSystem(), dr.GetQuantity().GetCode()),
+				ExpectedSupplyDuration: quantityFrom(dr.GetExpectedSupplyDuration().GetValue(), dr.GetExpectedSupplyDuration().GetUnit(), dr.GetExpectedSupplyDuration().GetSystem(), dr.GetExpectedSupplyDuration().GetCode()),
 			}
 		}
 		for _, a := range r.GetContained() {
@@ -317,11 +317,11 @@ func decimal(d *dpb.Decimal) *float64 {
 	return &f
 }
 
-func quantityFrom(value *dpb.Decimal, unit *dpb.String, code *dpb.Code) *quantity {
+func quantityFrom(value *dpb.Decimal, unit *dpb.String, system *dpb.Uri, code *dpb.Code) *quantity {
 	if value == nil && unit == nil && code == nil {
 		return nil
 	}
-	return &quantity{Value: decimal(value), Unit: unit.GetValue(), Code: code.GetValue()}
+	return &quantity{Value: decimal(value), Unit: unit.GetValue(), System: system.GetValue(), Code: code.GetValue()}
 }
 
 func dosageFrom(d *dpb.Dosage) dosage {
@@ -357,7 +357,7 @@ func dosageFrom(d *dpb.Dosage) dosage {
 	for _, dr := range d.GetDoseAndRate() {
 		x := doseAndRate{}
 		if q := dr.GetDose().GetQuantity(); q != nil {
-			x.DoseQuantity = quantityFrom(q.GetValue(), q.GetUnit(), q.GetCode())
+			x.DoseQuantity = quantityFrom(q.GetValue(), q.GetUnit(), q.GetSystem(), q.GetCode())
 		}
 		if rg := dr.GetDose().GetRange(); rg != nil {
 			x.DoseRange = &rangeQ{}

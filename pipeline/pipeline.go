@@ -162,6 +162,7 @@ func (p *Pipeline) derive(ctx context.Context, c Call) (derived *fhir.Derived, e
 			Templates:     svc.Prefetch,
 			Prefetch:      req.Prefetch,
 			Allowed:       c.AllowFHIRServer,
+			Horizons:      horizons(ctx, ps, svc, now),
 		})
 		if err != nil {
 			return nil, nil, fmt.Errorf("pipeline.Run: %w", err)
@@ -187,7 +188,9 @@ func (p *Pipeline) derive(ctx context.Context, c Call) (derived *fhir.Derived, e
 }
 
 // mergeIssues adds the fetch issues to what Derive found, dropping Derive's
-// missing-key for a key whose fetch failed, so that each key is reported
+// missing-key and paging-capped for a key the fetch reported on (a key
+// whose fetch failed is missing; a search cut short by the page limit or a
+// failure keeps its total above its entries), so that each key is reported
 // once, with the more precise reason.
 func mergeIssues(derived, fetch []facts.DataIssue) []facts.DataIssue {
 	if len(fetch) == 0 {
@@ -199,7 +202,7 @@ func mergeIssues(derived, fetch []facts.DataIssue) []facts.DataIssue {
 	}
 	out := make([]facts.DataIssue, 0, len(derived)+len(fetch))
 	for _, d := range derived {
-		if d.Kind == "missing-key" && failed[d.Key] {
+		if (d.Kind == "missing-key" || d.Kind == "paging-capped") && failed[d.Key] {
 			continue
 		}
 		out = append(out, d)

@@ -8,7 +8,17 @@
 // What the caller can rely on:
 //
 //   - A key sent as JSON null means "no data" and is never fetched; only
-//     absent keys are.
+//     absent keys are, and the pages that follow a searchset page the
+//     client sent with a next link (CDS clients such as the CDS Hooks
+//     Sandbox prefetch one page): those are fetched from the same server,
+//     with the same token, deadline and page limit, and merged with the
+//     client's page, until the next links run out or the matches reach
+//     the Bundle's total. Without an allowed fhirServer the page stays as
+//     sent (package fhir then reports it paging-capped).
+//   - A search sorted newest first (_sort=-date) stops paging after a page
+//     whose results are all older than the key's horizon
+//     (FillRequest.Horizons: the oldest result a rule reads): the rest is
+//     older still.
 //   - Templates render with the spec's tokens ({{context.patientId}},
 //     {{userPractitionerId}}, ...). A template that cannot be rendered
 //     cannot be fetched (fetch-failed, reason "render").
@@ -39,7 +49,8 @@
 // and checked by package fhir.
 //
 // Files: render.go (tokens), fetcher.go (Config, Fill), fetch.go (one key:
-// requests, paging, classification), cache.go (LRU), errors.go (reasons).
+// requests, paging, completion of a client's page, horizons,
+// classification), cache.go (LRU), errors.go (reasons).
 // testdata/fhirserver is the FHIR server the tests run against: Medplum's
 // in-memory FHIR router behind a small Node HTTP wrapper (see server.js).
 package prefetch

@@ -11,7 +11,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+	"time"
 )
 
 // fetchJob is what every key of one Fill shares.
@@ -35,14 +37,16 @@ type keyResult struct {
 type baseKey struct{}
 
 // fetchKey answers one rendered query from the cache or the server.
-func (f *Fetcher) fetchKey(ctx context.Context, job fetchJob, query string) keyResult {
+// horizon, when set, ends the paging of a newest-first search (see
+// FillRequest.Horizons).
+func (f *Fetcher) fetchKey(ctx context.Context, job fetchJob, query string, horizon time.Time) keyResult {
 	ck := cacheKey{server: job.base.String(), query: query, token: job.digest}
 	if f.cache != nil {
 		if e, ok := f.cache.get(ck); ok {
 			return keyResult{value: e.value, capped: e.capped, entries: e.entries, fromCache: true}
 		}
 	}
-	r := f.fetchQuery(ctx, job, query)
+	r := f.fetchQuery(ctx, job, query, horizon)
 	// Errors and partial results are not cached: the next request should
 	// try again rather than inherit a transient failure.
 	if f.cache != nil && r.err == nil && r.value != nil {
@@ -53,17 +57,69 @@ func (f *Fetcher) fetchKey(ctx context.Context, job fetchJob, query string) keyR
 
 // fetchQuery GETs the query and, for a Bundle, follows its next links up to
 // MaxPages, merging the pages into one Bundle.
-func (f *Fetcher) fetchQuery(ctx context.Context, job fetchJob, query string) keyResult {
-	ctx = context.WithValue(ctx, baseKey{}, job.base)
+func (f *Fetcher) fetchQuery(ctx context.Context, job fetchJob, query string, horizon time.Time) keyResult {
 	u, err := url.Parse(job.base.String() + "/" + strings.TrimPrefix(query, "/"))
 	if err != nil || !onServer(job.base, u) {
 		// A template that escapes the base ("../", "//host/") is the
 		// service's own error; it must still not move the token elsewhere.
 		return keyResult{err: &fetchError{reason: ReasonRender, err: errors.New("query leaves the FHIR server")}}
 	}
-	readType, readID := readTarget(query)
+	return f.fetchPages(ctx, job, u, query, nil, horizon)
+}
 
-	var merged *mergedBundle
+// completeKey fetches the pages that follow a searchset page the client
+// sent (its next link), and returns the client's page and the fetched ones
+// as one Bundle. The fetched pages are cached by the next link, which
+// carries the query and the patient id like a rendered template does.
+func (f *Fetcher) completeKey(ctx context.Context, job fetchJob, sent *bundleHead, horizon time.Time) keyResult {
+	first := &mergedBundle{Type: sent.Type, Total: sent.Total, Entry: sent.Entry}
+	matches, before := scanPage(sent.Entry, horizon)
+	first.matches = matches
+	next := sent.next()
+	nu, err := url.Parse(next)
+	if err != nil || !onServer(job.base, nu) {
+		return first.partial(&fetchError{reason: ReasonForeignNext, err: errors.New("next link is not on the FHIR server")})
+	}
+	if first.complete() {
+		return first.done(false) // a stale next link: the page already holds every match
+	}
+	ck := cacheKey{server: job.base.String(), query: nu.String(), token: job.digest}
+	if f.cache != nil {
+		if e, ok := f.cache.get(ck); ok {
+			var rest bundleHead
+			if json.Unmarshal(e.value, &rest) == nil {
+				first.Entry = append(slices.Clip(first.Entry), rest.Entry...)
+				r := first.done(e.capped)
+				r.fromCache = true
+				return r
+			}
+		}
+	}
+	if !before || !sortedNewestFirst(nu) {
+		rest := f.fetchPages(ctx, job, nu, "", &mergedBundle{Type: sent.Type, Total: sent.Total, prior: matches}, horizon)
+		if f.cache != nil && rest.err == nil && rest.value != nil {
+			f.cache.put(cacheEntry{key: ck, value: rest.value, capped: rest.capped, entries: rest.entries})
+		}
+		var got bundleHead
+		if rest.value != nil && json.Unmarshal(rest.value, &got) == nil {
+			first.Entry = append(slices.Clip(first.Entry), got.Entry...)
+		}
+		r := first.done(rest.capped)
+		r.err = rest.err
+		return r
+	}
+	return first.done(false)
+}
+
+// fetchPages reads u and, for a Bundle, follows its next links up to
+// MaxPages, merging the pages into one Bundle. query is the rendered
+// template ("" when u is a next link), which tells a read from a search.
+// merged, when set, holds what earlier pages (the client's) contributed to
+// the paging decisions; only the entries read here are returned.
+func (f *Fetcher) fetchPages(ctx context.Context, job fetchJob, u *url.URL, query string, merged *mergedBundle, horizon time.Time) keyResult {
+	ctx = context.WithValue(ctx, baseKey{}, job.base)
+	readType, readID := readTarget(query)
+	newest := sortedNewestFirst(u)
 	seen := map[string]bool{}
 	for page := 0; ; page++ {
 		body, ferr := f.get(ctx, job, u)
@@ -90,9 +146,16 @@ func (f *Fetcher) fetchQuery(ctx context.Context, job fetchJob, query string) ke
 			merged = &mergedBundle{Type: head.Type, Total: head.Total}
 		}
 		merged.Entry = append(merged.Entry, head.Entry...)
+		matches, before := scanPage(head.Entry, horizon)
+		merged.matches += matches
 
 		next := head.next()
-		if next == "" {
+		if next == "" || merged.complete() {
+			return merged.done(false)
+		}
+		if newest && before {
+			// Newest first, and this whole page is older than anything
+			// a rule reads: so is every page after it.
 			return merged.done(false)
 		}
 		nu, err := u.Parse(next) // relative links resolve against the page
@@ -273,6 +336,123 @@ type mergedBundle struct {
 	Type         string            `json:"type,omitempty"`
 	Total        *int              `json:"total,omitempty"`
 	Entry        []json.RawMessage `json:"entry,omitempty"`
+	// matches counts the matches among Entry, and prior those of pages
+	// read before these (the client's page, when completing one), for
+	// the total check.
+	matches, prior int
+}
+
+// complete reports whether the entries read reach the Bundle's total, the
+// number of matches: servers that keep a next link on the last page (or
+// a client that sends one) need not be asked for an empty page.
+func (m *mergedBundle) complete() bool {
+	return m.Total != nil && m.prior+m.matches >= *m.Total
+}
+
+// entryHead is what paging decisions read of an entry: whether it is a
+// match (total counts matches, not _include'd resources) and the time of
+// an Observation-like result.
+type entryHead struct {
+	Search *struct {
+		Mode string `json:"mode"`
+	} `json:"search"`
+	Resource *struct {
+		EffectiveDateTime string `json:"effectiveDateTime"`
+		EffectiveInstant  string `json:"effectiveInstant"`
+		EffectivePeriod   *struct {
+			Start string `json:"start"`
+			End   string `json:"end"`
+		} `json:"effectivePeriod"`
+		Issued string `json:"issued"`
+	} `json:"resource"`
+}
+
+// scanPage reads a page's entries once: how many are matches (a malformed
+// entry counts, so that it cannot keep paging going), and whether every one
+// has a time before horizon (an entry without a usable time keeps paging
+// going: where a server sorts it is not known; a zero horizon is never
+// reached).
+func scanPage(entries []json.RawMessage, horizon time.Time) (matches int, before bool) {
+	before = !horizon.IsZero() && len(entries) > 0
+	for _, raw := range entries {
+		var e entryHead
+		if json.Unmarshal(raw, &e) != nil {
+			matches++
+			before = false
+			continue
+		}
+		if e.Search == nil || e.Search.Mode == "" || e.Search.Mode == "match" {
+			matches++
+		}
+		if before {
+			t, ok := resultTime(e)
+			before = ok && t.Before(horizon)
+		}
+	}
+	return matches, before
+}
+
+// resultTime is the latest instant a result's time can stand for: the
+// effective time (a period's end, else its start), else issued; a partial
+// date ("2019-06") counts as the end of its period, so that a page is
+// never taken for older than it is.
+func resultTime(e entryHead) (time.Time, bool) {
+	r := e.Resource
+	if r == nil {
+		return time.Time{}, false
+	}
+	for _, s := range []string{r.EffectiveDateTime, r.EffectiveInstant, periodEnd(r.EffectivePeriod), r.Issued} {
+		if t, ok := latestInstant(s); ok {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+func periodEnd(p *struct {
+	Start string `json:"start"`
+	End   string `json:"end"`
+}) string {
+	switch {
+	case p == nil:
+		return ""
+	case p.End != "":
+		return p.End
+	}
+	return p.Start
+}
+
+// latestInstant parses a FHIR date or dateTime to the end of what it
+// names.
+func latestInstant(s string) (time.Time, bool) {
+	s = strings.TrimSpace(s)
+	for _, l := range []struct {
+		layout string
+		span   func(time.Time) time.Time
+	}{
+		{time.RFC3339Nano, func(t time.Time) time.Time { return t }},
+		{"2006-01-02T15:04:05", func(t time.Time) time.Time { return t }},
+		{"2006-01-02", func(t time.Time) time.Time { return t.AddDate(0, 0, 1) }},
+		{"2006-01", func(t time.Time) time.Time { return t.AddDate(0, 1, 0) }},
+		{"2006", func(t time.Time) time.Time { return t.AddDate(1, 0, 0) }},
+	} {
+		if t, err := time.Parse(l.layout, s); err == nil {
+			return l.span(t), true
+		}
+	}
+	return time.Time{}, false
+}
+
+// sortedNewestFirst reports whether a search URL asks for the newest
+// results first (_sort=-date), the only order in which a horizon ends the
+// paging.
+func sortedNewestFirst(u *url.URL) bool {
+	for _, v := range u.Query()["_sort"] {
+		if first, _, _ := strings.Cut(v, ","); strings.TrimSpace(first) == "-date" {
+			return true
+		}
+	}
+	return false
 }
 
 // done encodes the merged Bundle; capped says more pages remained.

@@ -1,6 +1,7 @@
 package prefetch
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -152,6 +153,12 @@ type FillRequest struct {
 	// Allowed, when set, decides for this request instead of
 	// Config.Allowed: the calling issuer's own allow-list.
 	Allowed func(fhirServer string) bool
+	// Horizons holds, per key, the oldest time any rule reads from its
+	// results. A search that asks for the newest first (_sort=-date)
+	// stops paging after a page whose entries are all older: the rest is
+	// older still, and no rule would read it. A key without a horizon
+	// pages to its end (or MaxPages).
+	Horizons map[string]time.Time
 }
 
 // Result is the prefetch completed by Fill.
@@ -165,17 +172,25 @@ type Result struct {
 	// Issues are fetch-failed (Detail: a Reason*, or "partial: " and one)
 	// and paging-capped (Count: the entries kept) issues, sorted by key.
 	Issues []facts.DataIssue
-	// Fetched lists the keys Fill added to Prefetch, sorted; FromCache the
-	// subset answered by the cache.
+	// Fetched lists the keys Fill added to Prefetch, sorted; Completed
+	// the keys the client sent as the first page of a search whose next
+	// pages Fill fetched and merged in (the value is then one Bundle, as
+	// for a fetched key); FromCache the keys of either answered by the
+	// cache.
 	Fetched   []string
+	Completed []string
 	FromCache []string
 }
 
 // Fill fetches, from req.FHIRServer, every key of req.Templates that
-// req.Prefetch lacks. Keys the client sent, as data or as null, are kept
-// and never fetched. Every failure is reported in Result.Issues; the only
-// error is ErrPatientScopeMismatch, returned with the client's prefetch
-// unchanged and nothing fetched.
+// req.Prefetch lacks, and completes every key the client sent as one page
+// of a searchset Bundle with a next link: the following pages are fetched
+// (with the same token, deadline and page limit, from the same server
+// only) until the next links run out or the entries reach the Bundle's
+// total. Other keys the client sent, as data or as null, are kept as sent.
+// Every failure is reported in Result.Issues; the only error is
+// ErrPatientScopeMismatch, returned with the client's prefetch unchanged and
+// nothing fetched.
 func (f *Fetcher) Fill(ctx context.Context, req FillRequest) (Result, error) {
 	res := Result{Prefetch: make(map[string]json.RawMessage, len(req.Templates))}
 	maps.Copy(res.Prefetch, req.Prefetch)
@@ -183,16 +198,27 @@ func (f *Fetcher) Fill(ctx context.Context, req FillRequest) (Result, error) {
 		f.log.Warn("prefetch: refused, fhirAuthorization.patient does not match context.patientId")
 		return res, ErrPatientScopeMismatch
 	}
-	var absent []string
+	var absent, paged []string
+	sent := map[string]*bundleHead{}
 	for k := range req.Templates {
-		if _, sent := req.Prefetch[k]; !sent {
+		v, ok := req.Prefetch[k]
+		if !ok {
 			absent = append(absent, k)
+			continue
+		}
+		if h := pagedBundle(v); h != nil {
+			paged = append(paged, k)
+			sent[k] = h
 		}
 	}
-	if len(absent) == 0 {
+	if len(absent) == 0 && len(paged) == 0 {
 		return res, nil
 	}
 	slices.Sort(absent)
+	slices.Sort(paged)
+	// Without a usable, allowed server nothing is fetched: absent keys
+	// fail, and a client's page stays as sent (package fhir reports its
+	// next link as paging-capped).
 	failAll := func(reason string) (Result, error) {
 		for _, k := range absent {
 			res.Issues = append(res.Issues, facts.DataIssue{Kind: "fetch-failed", Key: k, Detail: reason})
@@ -226,23 +252,30 @@ func (f *Fetcher) Fill(ctx context.Context, req FillRequest) (Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
 	defer cancel()
 	job := fetchJob{base: base, token: token, digest: sha256.Sum256([]byte(token))}
-	results := make([]keyResult, len(absent))
+	keys := append(slices.Clone(absent), paged...)
+	results := make([]keyResult, len(keys))
 	sem := make(chan struct{}, f.cfg.Concurrency)
 	done := make(chan struct{})
-	pending := len(absent)
-	for i, k := range absent {
-		query, err := Render(req.Templates[k], req.Tokens)
-		if err != nil {
-			results[i] = keyResult{err: &fetchError{reason: ReasonRender, err: err}}
-			pending--
-			continue
+	pending := len(keys)
+	for i, k := range keys {
+		var work func() keyResult
+		if h := sent[k]; h != nil {
+			work = func() keyResult { return f.completeKey(ctx, job, h, req.Horizons[k]) }
+		} else {
+			query, err := Render(req.Templates[k], req.Tokens)
+			if err != nil {
+				results[i] = keyResult{err: &fetchError{reason: ReasonRender, err: err}}
+				pending--
+				continue
+			}
+			work = func() keyResult { return f.fetchKey(ctx, job, f.withPageSize(query), req.Horizons[k]) }
 		}
 		go func() {
 			defer func() { done <- struct{}{} }()
 			select {
 			case sem <- struct{}{}:
 				defer func() { <-sem }()
-				results[i] = f.fetchKey(ctx, job, f.withPageSize(query))
+				results[i] = work()
 			case <-ctx.Done():
 				results[i] = keyResult{err: ctxError(ctx, ctx.Err())}
 			}
@@ -252,11 +285,16 @@ func (f *Fetcher) Fill(ctx context.Context, req FillRequest) (Result, error) {
 		<-done
 	}
 
-	for i, k := range absent {
+	for i, k := range keys {
 		r := results[i]
+		completing := sent[k] != nil
 		if r.value != nil {
 			res.Prefetch[k] = r.value
-			res.Fetched = append(res.Fetched, k)
+			if completing {
+				res.Completed = append(res.Completed, k)
+			} else {
+				res.Fetched = append(res.Fetched, k)
+			}
 			if r.fromCache {
 				res.FromCache = append(res.FromCache, k)
 			}
@@ -267,7 +305,8 @@ func (f *Fetcher) Fill(ctx context.Context, req FillRequest) (Result, error) {
 		}
 		if r.err != nil {
 			detail := r.err.reason
-			if r.value != nil {
+			if r.value != nil || completing {
+				// A completed key keeps at least the client's page.
 				detail = "partial: " + detail
 			}
 			res.Issues = append(res.Issues, facts.DataIssue{Kind: "fetch-failed", Key: k, Detail: detail})
@@ -275,7 +314,32 @@ func (f *Fetcher) Fill(ctx context.Context, req FillRequest) (Result, error) {
 				"server", origin(base), "err", r.err.err)
 		}
 	}
+	slices.Sort(res.Completed)
+	slices.Sort(res.FromCache)
+	slices.SortStableFunc(res.Issues, func(a, b facts.DataIssue) int { return strings.Compare(a.Key, b.Key) })
 	return res, nil
+}
+
+// pagedBundle returns the head of a prefetch value that is one page of a
+// search with more to come: a Bundle with a next link. A byte check, then
+// a decode of the links alone, spare copying the entries of the (often
+// large) values that have none.
+func pagedBundle(v json.RawMessage) *bundleHead {
+	if !bytes.Contains(v, []byte(`"next"`)) {
+		return nil
+	}
+	var links struct {
+		ResourceType string       `json:"resourceType"`
+		Link         []bundleLink `json:"link"`
+	}
+	if json.Unmarshal(v, &links) != nil || links.ResourceType != "Bundle" || (&bundleHead{Link: links.Link}).next() == "" {
+		return nil
+	}
+	var h bundleHead
+	if json.Unmarshal(v, &h) != nil {
+		return nil
+	}
+	return &h
 }
 
 // withPageSize adds _count to a search that has none.

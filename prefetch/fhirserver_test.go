@@ -1,19 +1,19 @@
 package prefetch
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/labelguard/labelguard/internal/fhirtest"
 )
 
 // These tests run against a real FHIR REST implementation: Medplum's FHIR
@@ -43,11 +43,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-const serverDir = "testdata/fhirserver"
-
 // fhirServer returns the origin of the shared test FHIR server, starting it
-// on first use. Without node_modules it runs `npm ci` when CI is set and
-// skips otherwise.
+// on first use (see internal/fhirtest: it skips without Node or the
+// server's packages, except under CI).
 func fhirServer(t *testing.T) string {
 	t.Helper()
 	fhirOnce.Do(startFHIRServer)
@@ -61,72 +59,20 @@ func fhirServer(t *testing.T) string {
 }
 
 func startFHIRServer() {
-	ci := os.Getenv("CI") != ""
-	if _, err := exec.LookPath("node"); err != nil {
-		if ci {
-			fhirErr = errors.New("node is not installed (the prefetch tests need Node 20)")
-		} else {
-			fhirSkip = "node is not installed; the prefetch FHIR server tests need Node 20"
-		}
-		return
-	}
-	if _, err := os.Stat(filepath.Join(serverDir, "node_modules", "@medplum", "fhir-router")); err != nil {
-		if !ci {
-			fhirSkip = "test FHIR server not installed: run `npm ci --prefix prefetch/testdata/fhirserver` (CI=1 does it from the test)"
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund")
-		cmd.Dir = serverDir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			fhirErr = fmt.Errorf("npm ci: %w\n%s", err, out)
-			return
-		}
-	}
 	files, err := filepath.Glob("../policies/testdata/patients/*.json")
 	if err != nil || len(files) == 0 {
 		fhirErr = fmt.Errorf("no Synthea patients found: %v", err)
 		return
 	}
-	args := []string{"server.js", "--token", tokenA, "--token", tokenB}
-	for _, f := range files {
-		abs, _ := filepath.Abs(f)
-		args = append(args, abs)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, "node", args...)
-	cmd.Dir = serverDir
-	cmd.Stderr = os.Stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		cancel()
+	srv, err := fhirtest.Start([]string{tokenA, tokenB}, files)
+	switch {
+	case errors.Is(err, fhirtest.ErrSkip):
+		fhirSkip = err.Error()
+	case err != nil:
 		fhirErr = err
-		return
-	}
-	if err := cmd.Start(); err != nil {
-		cancel()
-		fhirErr = fmt.Errorf("start node: %w", err)
-		return
-	}
-	fhirStop = func() {
-		cancel() // kills node (SIGKILL) through CommandContext
-		_ = cmd.Wait()
-	}
-	port := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(stdout).ReadString('\n')
-		port <- strings.TrimSpace(line)
-	}()
-	select {
-	case p := <-port:
-		if p == "" {
-			fhirErr = errors.New("server exited before printing its port")
-			return
-		}
-		fhirBase = "http://127.0.0.1:" + p
-	case <-time.After(60 * time.Second):
-		fhirErr = errors.New("server did not print its port within 60 s")
+	default:
+		fhirBase = srv.Origin
+		fhirStop = srv.Stop
 	}
 }
 

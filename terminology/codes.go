@@ -13,6 +13,8 @@ const (
 	SystemLOINC   = "http://loinc.org"
 	SystemRxNorm  = "http://www.nlm.nih.gov/research/umls/rxnorm"
 	SystemCVX     = "http://hl7.org/fhir/sid/cvx"
+	SystemNDC     = "http://hl7.org/fhir/sid/ndc"
+	SystemUCUM    = "http://unitsofmeasure.org"
 )
 
 // icd10Aliases are system URIs real senders use for ICD-10-CM.
@@ -22,14 +24,38 @@ var icd10Aliases = map[string]bool{
 	"urn:oid:2.16.840.1.113883.6.90": true,
 }
 
-// NormalizeCode returns the "system|code" key for a coding. ICD-10-CM codes
-// lose their dot and are upper-cased; an empty code yields "".
+// oidSystems maps the OIDs of code systems, as senders that grew up on HL7
+// v3 and CDA write them in Coding.system, to the FHIR URI the value sets
+// use. The OIDs are those of the FHIR specification's table of known
+// terminologies (https://hl7.org/fhir/stu3/namingsystem-terminologies.html).
+var oidSystems = map[string]string{
+	"urn:oid:2.16.840.1.113883.6.1":    SystemLOINC,
+	"urn:oid:2.16.840.1.113883.6.96":   SystemSNOMED,
+	"urn:oid:2.16.840.1.113883.6.88":   SystemRxNorm,
+	"urn:oid:2.16.840.1.113883.12.292": SystemCVX,
+	"urn:oid:2.16.840.1.113883.6.69":   SystemNDC,
+	"urn:oid:2.16.840.1.113883.6.8":    SystemUCUM,
+}
+
+// NormalizeSystem returns the FHIR URI of a code system written as its OID
+// (urn:oid:...), and any other system trimmed but unchanged.
+func NormalizeSystem(system string) string {
+	system = strings.TrimSpace(system)
+	if s, ok := oidSystems[system]; ok {
+		return s
+	}
+	return system
+}
+
+// NormalizeCode returns the "system|code" key for a coding. A system
+// written as an OID becomes its FHIR URI; ICD-10-CM codes lose their dot
+// and are upper-cased; an empty code yields "".
 func NormalizeCode(system, code string) string {
 	code = strings.TrimSpace(code)
 	if code == "" {
 		return ""
 	}
-	system = strings.TrimSpace(system)
+	system = NormalizeSystem(system)
 	if icd10Aliases[system] {
 		system = SystemICD10CM
 		code = NormalizeICD10(code)

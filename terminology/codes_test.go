@@ -83,3 +83,23 @@ func FuzzNormalizeText(f *testing.F) {
 		}
 	})
 }
+
+func TestNormalizeCodeSystems(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ system, code, want string }{
+		{"http://loinc.org", "751-8", "http://loinc.org|751-8"},
+		{"urn:oid:2.16.840.1.113883.6.1", "751-8", "http://loinc.org|751-8"},
+		{" urn:oid:2.16.840.1.113883.6.96 ", "56717001", "http://snomed.info/sct|56717001"},
+		{"urn:oid:2.16.840.1.113883.6.88", "1191", "http://www.nlm.nih.gov/research/umls/rxnorm|1191"},
+		{"urn:oid:2.16.840.1.113883.12.292", "187", "http://hl7.org/fhir/sid/cvx|187"},
+		{"urn:oid:2.16.840.1.113883.6.69", "0074-2310-30", "http://hl7.org/fhir/sid/ndc|0074-2310-30"},
+		{"urn:oid:2.16.840.1.113883.6.90", "z86.711", "http://hl7.org/fhir/sid/icd-10-cm|Z86711"},
+		{"urn:oid:2.16.840.1.113883.6.960", "1", "urn:oid:2.16.840.1.113883.6.960|1"}, // not a prefix match
+		{"urn:oid:2.16.840.1.113883.6.1", " ", ""},
+	}
+	for _, tc := range tests {
+		if got := NormalizeCode(tc.system, tc.code); got != tc.want {
+			t.Errorf("NormalizeCode(%q, %q) = %q, want %q", tc.system, tc.code, got, tc.want)
+		}
+	}
+}

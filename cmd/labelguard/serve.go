@@ -75,6 +75,7 @@ type serveConfig struct {
 	queueWait         time.Duration
 	prefetchCacheTTL  time.Duration
 	prefetchCacheSize int
+	staleGuidanceID   string
 }
 
 func newServeCmd() *cobra.Command {
@@ -135,6 +136,7 @@ is not exposed; the Helm chart listens on :8080.`,
 	f.IntVar(&cfg.prefetchCacheSize, "prefetch-cache-bytes", 64<<20, "most source JSON bytes whose decoding the prefetch cache keeps in memory")
 	f.StringVar(&cfg.debugAddr, "debug-addr", "", "serve Go's pprof profiles (/debug/pprof/) on this separate HOST:PORT; off when empty; never expose it beyond loopback")
 	f.StringSliceVar(&cfg.fhirAllow, "fhir-allow", nil, "FHIR base URLs the service may fetch missing prefetch from when authentication is disabled (issuers carry their own list)")
+	f.StringVar(&cfg.staleGuidanceID, "stale-guidance-id", "", "list the order-select and order-sign services in discovery under this one id (CDS Hooks \"update stale guidance\": a client that replaces a service's cards at its next hook drops the order-select cards at order-sign); off when empty, since the CDS Hooks Sandbox keeps only one of two services sharing an id")
 	return cmd
 }
 
@@ -193,6 +195,11 @@ func runServe(ctx context.Context, cfg serveConfig, stderr interface{ Write([]by
 	}
 	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
 		return fmt.Errorf("--tls-cert and --tls-key go together")
+	}
+	if id := cfg.staleGuidanceID; id != "" {
+		if err := (cdshooks.Service{ID: id, Hook: "order-sign", Description: "x"}).Validate(); err != nil {
+			return fmt.Errorf("--stale-guidance-id %q: %w", id, err)
+		}
 	}
 	hasher, err := loadHasher(cfg)
 	if err != nil {
@@ -265,6 +272,7 @@ func runServe(ctx context.Context, cfg serveConfig, stderr interface{ Write([]by
 		MaxConcurrentCalls: cfg.maxConcurrent,
 		QueueWait:          queueWait(cfg.queueWait),
 		PrefetchCache:      fhir.NewPrefetchCache(cfg.prefetchCacheTTL, cfg.prefetchCacheSize),
+		StaleGuidanceID:    cfg.staleGuidanceID,
 		Audit:              queue,
 		Store:              st,
 		Hasher:             hasher,
@@ -291,6 +299,10 @@ func runServe(ctx context.Context, cfg serveConfig, stderr interface{ Write([]by
 		})
 	}
 	srv := api.New(apiCfg, active, log)
+	if cfg.staleGuidanceID != "" && !srv.StaleGuidance() {
+		log.Warn("--stale-guidance-id has no effect: the policy set needs exactly one order-select and one order-sign service, and no service of that id",
+			slog.String("id", cfg.staleGuidanceID))
+	}
 
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
