@@ -11,6 +11,7 @@ import (
 
 	"github.com/labelguard/labelguard/cdshooks"
 	"github.com/labelguard/labelguard/fhir"
+	"github.com/labelguard/labelguard/internal/record"
 	tp "github.com/labelguard/labelguard/internal/testpatient"
 	"github.com/labelguard/labelguard/loadgen/corpus"
 	"github.com/labelguard/labelguard/policies"
@@ -51,12 +52,12 @@ func buildPerfCases() ([]perfCase, *PolicySet, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err := tp.Load(tp.SamplePath("Reuben_Lind_1d03714f.json"))
+	p, err := record.Load(tp.SamplePath("Reuben_Lind_1d03714f.json"))
 	if err != nil {
 		return nil, nil, err
 	}
-	p.Add(tp.Observation("anc-h", p.ID, "751-8", "Neutrophils [#/volume] in Blood", 0.8, "10*3/uL", "2026-11-16T09:00:00Z"))
-	heavy, err := corpus.BuildHeavy(p, "d1577c69-dfbe-44ad-ba6d-0123456789ab", []tp.Resource{corpus.Orders[0].Draft("upa-h", p.ID)}, true)
+	p.Add(record.Observation("anc-h", p.ID, "751-8", "Neutrophils [#/volume] in Blood", 0.8, "10*3/uL", "2026-11-16T09:00:00Z"))
+	heavy, err := corpus.BuildHeavy(p, "d1577c69-dfbe-44ad-ba6d-0123456789ab", []record.Resource{corpus.Orders[0].Draft("upa-h", p.ID)}, true)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -15,7 +15,7 @@ import (
 
 	"github.com/labelguard/labelguard/cdshooks"
 	"github.com/labelguard/labelguard/engine"
-	tp "github.com/labelguard/labelguard/internal/testpatient"
+	"github.com/labelguard/labelguard/internal/record"
 )
 
 const rxNormSystem = "http://www.nlm.nih.gov/research/umls/rxnorm"
@@ -148,7 +148,7 @@ func (p *Playground) buildRequest(c *gin.Context) {
 }
 
 // recordFor resolves exactly one of a sample ID and an uploaded bundle.
-func (p *Playground) recordFor(c *gin.Context, sampleID string, bundle json.RawMessage) (*tp.Patient, bool) {
+func (p *Playground) recordFor(c *gin.Context, sampleID string, bundle json.RawMessage) (*record.Patient, bool) {
 	hasBundle := len(bytes.TrimSpace(bundle)) > 0 && !bytes.Equal(bytes.TrimSpace(bundle), []byte("null"))
 	switch {
 	case sampleID != "" && hasBundle:
@@ -191,7 +191,7 @@ func serviceFor(ps *engine.PolicySet, hook string) (engine.Service, bool) {
 // service's prefetch keys as a FHIR server answering its templates would,
 // and for the order hooks one draft MedicationRequest. fhirServer is left
 // out so that the service fetches nothing: the prefetch is the whole record.
-func cdsRequest(rec *tp.Patient, svc engine.Service, o OrderForm, now time.Time) map[string]any {
+func cdsRequest(rec *record.Patient, svc engine.Service, o OrderForm, now time.Time) map[string]any {
 	pf := prefetchFor(rec, svc.Service)
 	hookInstance := uuid.NewString()
 	if o.Hook == cdshooks.HookPatientView {
@@ -201,7 +201,7 @@ func cdsRequest(rec *tp.Patient, svc engine.Service, o OrderForm, now time.Time)
 			"prefetch": pf,
 		}
 	}
-	body := tp.Request(o.Hook, hookInstance, rec.ID, pf, []tp.Resource{draftOrder(rec.ID, o, now)}, nil)
+	body := record.Request(o.Hook, hookInstance, rec.ID, pf, []record.Resource{draftOrder(rec.ID, o, now)}, nil)
 	delete(body, "fhirServer")
 	ctx := body["context"].(map[string]any)
 	ctx["userId"] = "Practitioner/playground"
@@ -209,7 +209,7 @@ func cdsRequest(rec *tp.Patient, svc engine.Service, o OrderForm, now time.Time)
 }
 
 // draftOrder builds the draft MedicationRequest from the form.
-func draftOrder(patientID string, o OrderForm, now time.Time) tp.Resource {
+func draftOrder(patientID string, o OrderForm, now time.Time) record.Resource {
 	u := doseUnits[o.Unit]
 	rep := repeats[o.Frequency]
 	mcc := map[string]any{"text": o.DrugName}
@@ -221,7 +221,7 @@ func draftOrder(patientID string, o OrderForm, now time.Time) tp.Resource {
 		route = map[string]any{"system": "http://snomed.info/sct", "code": "6064005", "display": "Topical route"}
 	}
 	dose := strconv.FormatFloat(o.Dose, 'f', -1, 64)
-	return tp.Resource{
+	return record.Resource{
 		"resourceType":              "MedicationRequest",
 		"id":                        DraftOrderID,
 		"status":                    "draft",
@@ -247,9 +247,9 @@ func draftOrder(patientID string, o OrderForm, now time.Time) tp.Resource {
 // prefetchFor splits the record into the service's prefetch keys:
 // observations are those whose code the service's Observation templates
 // list (all of them when no template lists codes), as the scenario package
-// does. Keys testpatient does not know are left out, and the service
+// does. Keys package record does not know are left out, and the service
 // reports them missing, as it would for an EHR that did not prefetch them.
-func prefetchFor(rec *tp.Patient, svc cdshooks.Service) map[string]any {
+func prefetchFor(rec *record.Patient, svc cdshooks.Service) map[string]any {
 	var codes map[string]bool
 	for _, tmpl := range svc.Prefetch {
 		if templateType(tmpl) != "Observation" {

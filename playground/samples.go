@@ -14,7 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/labelguard/labelguard/cdshooks"
-	tp "github.com/labelguard/labelguard/internal/testpatient"
+	"github.com/labelguard/labelguard/internal/record"
 	"github.com/labelguard/labelguard/scenario"
 )
 
@@ -209,7 +209,7 @@ func scenarioOrder(sc *scenario.Scenario) *OrderForm {
 	return o
 }
 
-// recordService asks for the whole record: every prefetch key testpatient
+// recordService asks for the whole record: every prefetch key package record
 // knows, all observations.
 var recordService = cdshooks.Service{
 	ID: "playground-record", Hook: cdshooks.HookPatientView,
@@ -228,18 +228,18 @@ var recordService = cdshooks.Service{
 // base patient with the scenario's overrides, removals and additions, as the
 // scenario package builds it (inactive medications are left out, as the
 // services' prefetch leaves them out).
-func (p *Playground) record(s *sample) (*tp.Patient, error) {
+func (p *Playground) record(s *sample) (*record.Patient, error) {
 	if s.scenario == nil {
-		return tp.Load(s.file)
+		return record.Load(s.file)
 	}
 	req, _, _, err := s.scenario.RequestFor(recordService)
 	if err != nil {
 		return nil, err
 	}
-	rec := &tp.Patient{}
+	rec := &record.Patient{}
 	seen := map[string]bool{}
 	addRes := func(raw json.RawMessage) {
-		var r tp.Resource
+		var r record.Resource
 		if json.Unmarshal(raw, &r) != nil || r == nil {
 			return
 		}
@@ -301,7 +301,7 @@ const maxEntries = 50000
 // parseBundle reads an uploaded FHIR R4 Bundle holding one patient's
 // record (any Bundle type: transaction, collection, searchset), rewriting
 // urn:uuid references to Type/id as the test helpers do for Synthea.
-func parseBundle(raw json.RawMessage) (*tp.Patient, error) {
+func parseBundle(raw json.RawMessage) (*record.Patient, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || raw[0] != '{' {
 		return nil, badInput(http.StatusBadRequest, "invalid_bundle", "the upload must be a JSON object (a FHIR R4 Bundle)")
@@ -339,7 +339,7 @@ func parseBundle(raw json.RawMessage) (*tp.Patient, error) {
 			refs[e.FullURL] = rt + "/" + id
 		}
 	}
-	rec := &tp.Patient{}
+	rec := &record.Patient{}
 	patients := 0
 	for _, e := range b.Entry {
 		if e.Resource == nil {
@@ -348,7 +348,7 @@ func parseBundle(raw json.RawMessage) (*tp.Patient, error) {
 		if _, ok := e.Resource["resourceType"].(string); !ok {
 			continue
 		}
-		r := tp.RewriteRefs(e.Resource, refs).(map[string]any)
+		r := record.RewriteRefs(e.Resource, refs).(map[string]any)
 		if r["resourceType"] == "Patient" {
 			patients++
 			rec.ID, _ = r["id"].(string)

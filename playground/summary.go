@@ -11,7 +11,7 @@ import (
 
 	"github.com/labelguard/labelguard/cdshooks"
 	"github.com/labelguard/labelguard/engine"
-	tp "github.com/labelguard/labelguard/internal/testpatient"
+	"github.com/labelguard/labelguard/internal/record"
 	"github.com/labelguard/labelguard/pipeline"
 )
 
@@ -59,7 +59,7 @@ type Lab struct {
 // summarize derives the record as a patient-view call of the whole record
 // through the pipeline, as every request is: the summary shows what the
 // rules would see.
-func summarize(ctx context.Context, ps *engine.PolicySet, rec *tp.Patient, now time.Time) (*Summary, error) {
+func summarize(ctx context.Context, ps *engine.PolicySet, rec *record.Patient, now time.Time) (*Summary, error) {
 	_, labs, _ := ps.Tables()
 	pf, err := rawPrefetch(prefetchFor(rec, recordService))
 	if err != nil {

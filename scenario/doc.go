@@ -6,7 +6,7 @@
 //
 // A scenario is turned into the CDS Hooks request an EHR would send
 // (Scenario.Request): the patient's resources are split into the service's
-// prefetch keys by internal/testpatient, filtered as the service's prefetch
+// prefetch keys by internal/record, filtered as the service's prefetch
 // templates ask (MedicationRequest status, Observation codes), and the
 // request is decoded by cdshooks exactly as the HTTP handler decodes it. Run
 // evaluates it with pipeline.Run, the function the service itself calls, and

@@ -12,7 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/labelguard/labelguard/cdshooks"
-	tp "github.com/labelguard/labelguard/internal/testpatient"
+	"github.com/labelguard/labelguard/internal/record"
 	"github.com/labelguard/labelguard/policies"
 )
 
@@ -68,9 +68,9 @@ func (s Scenario) RequestFor(svc cdshooks.Service) (*cdshooks.Request, *cdshooks
 		}
 	}
 	hookInstance := uuid.NewSHA1(hookNamespace, []byte(s.Name)).String()
-	var body tp.Resource
+	var body record.Resource
 	if s.hook() == cdshooks.HookPatientView {
-		body = tp.Resource{
+		body = record.Resource{
 			"hook":         s.hook(),
 			"hookInstance": hookInstance,
 			"context":      map[string]any{"userId": "Practitioner/example", "patientId": p.ID},
@@ -84,7 +84,7 @@ func (s Scenario) RequestFor(svc cdshooks.Service) (*cdshooks.Request, *cdshooks
 		for _, d := range drafts {
 			setSubject(d, p.ID)
 		}
-		body = tp.Request(s.hook(), hookInstance, p.ID, prefetch, drafts, s.Selections)
+		body = record.Request(s.hook(), hookInstance, p.ID, prefetch, drafts, s.Selections)
 		// The scenario's data are exactly the prefetch: no FHIR server to
 		// fetch anything else from.
 		delete(body, "fhirServer")
@@ -106,11 +106,11 @@ func (s Scenario) RequestFor(svc cdshooks.Service) (*cdshooks.Request, *cdshooks
 
 // patient builds the patient's record: the base bundle or a synthetic
 // Patient, with the overrides, removals and additions of the scenario.
-func (s Scenario) patient() (*tp.Patient, error) {
-	var p *tp.Patient
+func (s Scenario) patient() (*record.Patient, error) {
+	var p *record.Patient
 	if s.Base != "" {
 		var err error
-		if p, err = tp.Load(tp.SamplePath(s.Base)); err != nil {
+		if p, err = record.Load(s.basePath()); err != nil {
 			return nil, err
 		}
 		for _, r := range p.Of("Patient") {
@@ -124,7 +124,7 @@ func (s Scenario) patient() (*tp.Patient, error) {
 		}
 		p.Resources = removeResources(p.Resources, s.Remove)
 	} else {
-		pat := tp.Resource{}
+		pat := record.Resource{}
 		for k, v := range s.Patient {
 			if v != nil {
 				pat[k] = copyValue(v)
@@ -134,7 +134,7 @@ func (s Scenario) patient() (*tp.Patient, error) {
 		if id, _ := pat["id"].(string); id == "" {
 			pat["id"] = SyntheticPatientID
 		}
-		p = &tp.Patient{ID: pat["id"].(string), Resources: []tp.Resource{pat}}
+		p = &record.Patient{ID: pat["id"].(string), Resources: []record.Resource{pat}}
 	}
 	add, err := copyResources(s.Add)
 	if err != nil {
@@ -152,7 +152,7 @@ func (s Scenario) patient() (*tp.Patient, error) {
 
 // removeResources drops resources by type ("Condition") or reference
 // ("Condition/<id>").
-func removeResources(rs []tp.Resource, remove []string) []tp.Resource {
+func removeResources(rs []record.Resource, remove []string) []record.Resource {
 	if len(remove) == 0 {
 		return rs
 	}
@@ -160,7 +160,7 @@ func removeResources(rs []tp.Resource, remove []string) []tp.Resource {
 	for _, r := range remove {
 		drop[r] = true
 	}
-	var out []tp.Resource
+	var out []record.Resource
 	for _, r := range rs {
 		rt, _ := r["resourceType"].(string)
 		if drop[rt] || drop[ref(r)] {
@@ -178,7 +178,7 @@ var patientField = map[string]string{
 }
 
 // setSubject points a resource at the patient unless it already names one.
-func setSubject(r tp.Resource, patientID string) {
+func setSubject(r record.Resource, patientID string) {
 	rt, _ := r["resourceType"].(string)
 	field := patientField[rt]
 	if field == "" {
@@ -190,10 +190,10 @@ func setSubject(r tp.Resource, patientID string) {
 }
 
 // splitPrefetch splits the record into the service's prefetch keys, as a
-// FHIR server answering its templates would: testpatient does the split;
+// FHIR server answering its templates would: package record does the split;
 // the observations are those whose LOINC code the template lists (all of
 // them when the template names no code).
-func splitPrefetch(p *tp.Patient, svc cdshooks.Service) (map[string]any, error) {
+func splitPrefetch(p *record.Patient, svc cdshooks.Service) (map[string]any, error) {
 	var loinc map[string]bool // "system|code" keys
 	for _, tmpl := range svc.Prefetch {
 		if resourceType(tmpl) == "Observation" {
@@ -212,7 +212,7 @@ func splitPrefetch(p *tp.Patient, svc cdshooks.Service) (map[string]any, error) 
 	for key, tmpl := range svc.Prefetch {
 		v, ok := all[key]
 		if !ok {
-			return nil, fmt.Errorf("service %s: prefetch key %q (%s) is not one testpatient knows", svc.ID, key, tmpl)
+			return nil, fmt.Errorf("service %s: prefetch key %q (%s) is not one package record knows", svc.ID, key, tmpl)
 		}
 		out[key] = v
 	}
@@ -275,8 +275,8 @@ func defaultService(id string) (cdshooks.Service, error) {
 	return cdshooks.Service{}, fmt.Errorf("%w %q in the default policy set", ErrUnknownService, id)
 }
 
-func copyResources(rs []Resource) ([]tp.Resource, error) {
-	out := make([]tp.Resource, 0, len(rs))
+func copyResources(rs []Resource) ([]record.Resource, error) {
+	out := make([]record.Resource, 0, len(rs))
 	for _, r := range rs {
 		c, ok := copyValue(r).(map[string]any)
 		if !ok {

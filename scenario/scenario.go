@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/labelguard/labelguard/cdshooks"
-	tp "github.com/labelguard/labelguard/internal/testpatient"
 )
 
 // Resource is a FHIR resource as generic JSON.
@@ -34,7 +33,8 @@ type Scenario struct {
 
 	Name        string `json:"name"`
 	Description string `json:"description"`
-	// Base is a Synthea bundle file name from policies/testdata/patients;
+	// Base is a Synthea bundle file name in the patients directory beside
+	// the scenarios (PatientsDir: policies/testdata/patients);
 	// empty for a synthetic patient.
 	Base string `json:"base,omitempty"`
 	// Patient overrides fields of the base Patient (a null value removes
@@ -120,6 +120,17 @@ func LoadFile(path string) (Scenario, error) {
 	return s, nil
 }
 
+// PatientsDir is where a scenario's base patients are, beside its
+// directory: testdata/scenarios/*.json name the bundles of
+// testdata/patients, so a policy directory carries both wherever it is
+// checked out (a hospital's CI runs `labelguard test` on its own copy).
+const PatientsDir = "../patients"
+
+// basePath is the file of the scenario's base patient.
+func (s Scenario) basePath() string {
+	return filepath.Join(filepath.Dir(s.File), filepath.FromSlash(PatientsDir), s.Base)
+}
+
 // hook returns the hook with its default.
 func (s Scenario) hook() string {
 	if s.Hook == "" {
@@ -183,8 +194,8 @@ func (s Scenario) validate() error {
 	}
 	if s.Base != "" {
 		if filepath.Base(s.Base) != s.Base {
-			bad("base: %q must be a file name in %s", s.Base, tp.SamplesDir)
-		} else if _, err := os.Stat(tp.SamplePath(s.Base)); err != nil {
+			bad("base: %q must be a file name in %s", s.Base, PatientsDir)
+		} else if _, err := os.Stat(s.basePath()); err != nil {
 			bad("base: %v", err)
 		}
 		if _, ok := s.Patient["id"]; ok {

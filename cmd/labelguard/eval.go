@@ -17,7 +17,7 @@ import (
 	"github.com/labelguard/labelguard/cdshooks"
 	"github.com/labelguard/labelguard/engine"
 	"github.com/labelguard/labelguard/facts"
-	tp "github.com/labelguard/labelguard/internal/testpatient"
+	"github.com/labelguard/labelguard/internal/record"
 	"github.com/labelguard/labelguard/pipeline"
 )
 
@@ -130,11 +130,11 @@ func requestCall(ps *engine.PolicySet, data []byte, serviceID string) (*call, er
 // (a resource or a Bundle of them), with every prefetch key the service
 // declares filled from the bundle.
 func patientCall(ps *engine.PolicySet, patientFile string, orders []byte, hook, serviceID string) (*call, error) {
-	p, err := tp.Load(patientFile)
+	p, err := record.Load(patientFile)
 	if err != nil {
 		return nil, fmt.Errorf("--patient: %w", err)
 	}
-	var drafts []tp.Resource
+	var drafts []record.Resource
 	var doc map[string]any
 	if err := json.Unmarshal(orders, &doc); err != nil {
 		return nil, fmt.Errorf("--order: %w", err)
@@ -168,7 +168,7 @@ func patientCall(ps *engine.PolicySet, patientFile string, orders []byte, hook, 
 			prefetch[key] = v
 		}
 	}
-	body := tp.Request(hook, "labelguard-eval", p.ID, prefetch, drafts, nil)
+	body := record.Request(hook, "labelguard-eval", p.ID, prefetch, drafts, nil)
 	delete(body, "fhirServer")
 	raw, err := json.Marshal(body)
 	if err != nil {

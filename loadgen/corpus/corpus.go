@@ -19,7 +19,7 @@ import (
 	"strings"
 	"time"
 
-	tp "github.com/labelguard/labelguard/internal/testpatient"
+	"github.com/labelguard/labelguard/internal/record"
 	"github.com/labelguard/labelguard/policies"
 )
 
@@ -62,20 +62,25 @@ func LabCodes() (map[string]bool, error) {
 	return out, nil
 }
 
-// LoadPatients reads every Synthea bundle (*.json) of dir, sorted by name.
-// An empty dir means the repository's policies/testdata/patients.
-func LoadPatients(dir string) ([]*tp.Patient, error) {
+// DefaultPatients is where LoadPatients looks when given no directory:
+// the repository's sample patients, from its root (where `labelguard
+// bench` is run from).
+const DefaultPatients = "policies/testdata/patients"
+
+// LoadPatients reads every Synthea bundle (*.json) of dir, sorted by name
+// (DefaultPatients when dir is empty).
+func LoadPatients(dir string) ([]*record.Patient, error) {
 	if dir == "" {
-		dir = filepath.Dir(tp.SamplePath("x.json"))
+		dir = DefaultPatients
 	}
 	names, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil {
 		return nil, err
 	}
 	slices.Sort(names)
-	var out []*tp.Patient
+	var out []*record.Patient
 	for _, n := range names {
-		p, err := tp.Load(n)
+		p, err := record.Load(n)
 		if err != nil {
 			return nil, err
 		}
@@ -108,8 +113,8 @@ var Orders = []Order{
 }
 
 // Draft returns the order as a draft MedicationRequest for the patient.
-func (o Order) Draft(id, patientID string) tp.Resource {
-	return tp.MedicationRequest(id, patientID, o.Text, o.Dose, o.Unit, o.Timing)
+func (o Order) Draft(id, patientID string) record.Resource {
+	return record.MedicationRequest(id, patientID, o.Text, o.Dose, o.Unit, o.Timing)
 }
 
 // Request is one hook call to send.
@@ -139,7 +144,7 @@ func (r *Request) WithInstance(id string) []byte {
 // the focused prefetch of p (the services' templates applied to the whole
 // patient) and the given draft orders. compact selects compact JSON, else
 // indented with four spaces like the Synthea files.
-func Build(p *tp.Patient, hook, hookInstance string, labCodes map[string]bool, drafts []tp.Resource, compact bool) (*Request, error) {
+func Build(p *record.Patient, hook, hookInstance string, labCodes map[string]bool, drafts []record.Resource, compact bool) (*Request, error) {
 	return render(p, hook, hookInstance, p.Prefetch(labCodes), drafts, compact)
 }
 
@@ -148,11 +153,11 @@ func Build(p *tp.Patient, hook, hookInstance string, labCodes map[string]bool, d
 // all), as one collection Bundle under "observations", as a service asking
 // for Patient/$everything would get it; the other keys hold empty
 // searchsets, and "patient" the Patient.
-func BuildHeavy(p *tp.Patient, hookInstance string, drafts []tp.Resource, compact bool) (*Request, error) {
-	everything := tp.Searchset(p.Resources)
+func BuildHeavy(p *record.Patient, hookInstance string, drafts []record.Resource, compact bool) (*Request, error) {
+	everything := record.Searchset(p.Resources)
 	everything["type"] = "collection"
 	delete(everything, "total")
-	empty := tp.Searchset(nil)
+	empty := record.Searchset(nil)
 	pf := map[string]any{
 		"patient":      p.Of("Patient")[0],
 		"observations": everything,
@@ -163,11 +168,11 @@ func BuildHeavy(p *tp.Patient, hookInstance string, drafts []tp.Resource, compac
 	return render(p, "order-sign", hookInstance, pf, drafts, compact)
 }
 
-func render(p *tp.Patient, hook, hookInstance string, pf map[string]any, drafts []tp.Resource, compact bool) (*Request, error) {
+func render(p *record.Patient, hook, hookInstance string, pf map[string]any, drafts []record.Resource, compact bool) (*Request, error) {
 	if len(hookInstance) != 36 {
 		return nil, fmt.Errorf("corpus: hookInstance %q is not a UUID", hookInstance)
 	}
-	req := tp.Request(hook, hookInstance, p.ID, pf, drafts, nil)
+	req := record.Request(hook, hookInstance, p.ID, pf, drafts, nil)
 	var body []byte
 	var err error
 	if compact {
@@ -199,13 +204,13 @@ func UUID(a, b uint64) string {
 // (and every reference to it) gets a variant suffix, the patient a new id,
 // dates move back by n days, and two recent CBC results (ANC, hemoglobin)
 // with values that vary with n are added, dated relative to now.
-func Variant(base *tp.Patient, n int, now time.Time) (*tp.Patient, error) {
+func Variant(base *record.Patient, n int, now time.Time) (*record.Patient, error) {
 	// Deep copy through JSON: variants are built once, before sending.
 	data, err := json.Marshal(base.Resources)
 	if err != nil {
 		return nil, err
 	}
-	var rs []tp.Resource
+	var rs []record.Resource
 	if err := json.Unmarshal(data, &rs); err != nil {
 		return nil, err
 	}
@@ -225,15 +230,15 @@ func Variant(base *tp.Patient, n int, now time.Time) (*tp.Patient, error) {
 	}
 	shift := time.Duration(n%365) * 24 * time.Hour
 	for i, r := range rs {
-		rs[i] = rewriteVariant(r, ids, shift).(tp.Resource)
+		rs[i] = rewriteVariant(r, ids, shift).(record.Resource)
 	}
-	p := &tp.Patient{ID: newPID, Resources: rs}
+	p := &record.Patient{ID: newPID, Resources: rs}
 	anc := 0.4 + float64(n%25)*0.1 // 0.4 .. 2.8 x10^3/uL: below and above the thresholds
 	hgb := 7.0 + float64(n%13)*0.5 // 7 .. 13 g/dL
 	when := now.Add(-time.Duration(1+n%20) * 24 * time.Hour).UTC().Format(time.RFC3339)
 	p.Add(
-		tp.Observation(UUID(uint64(n), 1), newPID, "751-8", "Neutrophils [#/volume] in Blood", math.Round(anc*10)/10, "10*3/uL", when),
-		tp.Observation(UUID(uint64(n), 2), newPID, "718-7", "Hemoglobin [Mass/volume] in Blood", hgb, "g/dL", when),
+		record.Observation(UUID(uint64(n), 1), newPID, "751-8", "Neutrophils [#/volume] in Blood", math.Round(anc*10)/10, "10*3/uL", when),
+		record.Observation(UUID(uint64(n), 2), newPID, "718-7", "Hemoglobin [Mass/volume] in Blood", hgb, "g/dL", when),
 	)
 	return p, nil
 }
@@ -289,7 +294,7 @@ type Corpus struct {
 
 // Generate builds n patient variants cycling through the bases, with the
 // draft orders of Orders in turn, as compact focused requests.
-func Generate(bases []*tp.Patient, n int, now time.Time) (*Corpus, error) {
+func Generate(bases []*record.Patient, n int, now time.Time) (*Corpus, error) {
 	codes, err := LabCodes()
 	if err != nil {
 		return nil, err
@@ -301,7 +306,7 @@ func Generate(bases []*tp.Patient, n int, now time.Time) (*Corpus, error) {
 			return nil, err
 		}
 		o := Orders[i%len(Orders)]
-		drafts := []tp.Resource{o.Draft(fmt.Sprintf("order-%d", i), p.ID)}
+		drafts := []record.Resource{o.Draft(fmt.Sprintf("order-%d", i), p.ID)}
 		drafts[0]["authoredOn"] = now.UTC().Format("2006-01-02")
 		sign, err := Build(p, "order-sign", UUID(uint64(i), 100), codes, drafts, true)
 		if err != nil {

@@ -3,14 +3,17 @@ package corpus
 import (
 	"bytes"
 	"encoding/json"
+	"path/filepath"
 	"testing"
 	"time"
+
+	tp "github.com/labelguard/labelguard/internal/testpatient"
 )
 
 // Variants must be distinct patients with valid, distinct requests whose
 // hookInstance can be replaced in place.
 func TestGenerateDistinct(t *testing.T) {
-	bases, err := LoadPatients("")
+	bases, err := LoadPatients(filepath.Dir(tp.SamplePath("x.json")))
 	if err != nil {
 		t.Fatal(err)
 	}
