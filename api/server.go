@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/labelguard/labelguard/cdshooks"
 	"github.com/labelguard/labelguard/engine"
@@ -73,6 +72,10 @@ type Config struct {
 	// PrefetchCache, when set, reuses the decoding of prefetch values
 	// sent again unchanged; nil decodes every call.
 	PrefetchCache *fhir.PrefetchCache
+	// SeparateAdmin serves /metrics and /status only on AdminHandler (the
+	// --admin-addr port), so that nothing routing the API port to the EHR
+	// network publishes them. /healthz and /readyz answer on both.
+	SeparateAdmin bool
 }
 
 // PolicyStatus is the policy manager as the HTTP layer sees it
@@ -180,11 +183,8 @@ func (s *Server) Handler() http.Handler {
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
 	r.GET("/cds-services", s.discovery)
-	if s.cfg.Metrics != nil {
-		r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.cfg.Metrics.Registry, promhttp.HandlerOpts{})))
-	}
-	if s.cfg.Policies != nil {
-		r.GET("/status", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"policies": s.cfg.Policies.Status()}) })
+	if !s.cfg.SeparateAdmin {
+		s.adminRoutes(r)
 	}
 	if s.cfg.Playground != nil {
 		s.cfg.Playground.Register(r)
