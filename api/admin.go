@@ -25,16 +25,7 @@ func (s *Server) adminRoutes(r gin.IRoutes) {
 // exposes. Its requests are logged like the API's but not counted in
 // labelguard_http_requests_total, which describes the API port.
 func (s *Server) AdminHandler() http.Handler {
-	gin.SetMode(gin.ReleaseMode)
-	r := gin.New()
-	r.HandleMethodNotAllowed = true
-	r.Use(s.requestID, s.logRequests, s.recover)
-	r.NoRoute(func(c *gin.Context) {
-		writeError(c, newError(http.StatusNotFound, codeNotFound, "no such endpoint on the admin port", nil))
-	})
-	r.NoMethod(func(c *gin.Context) {
-		writeError(c, newError(http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed on this endpoint", nil))
-	})
+	r := newRouter("no such endpoint on the admin port", s.requestID, s.logRequests, s.recover)
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
 	s.adminRoutes(r)

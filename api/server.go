@@ -170,16 +170,7 @@ func New(cfg Config, policies *engine.Active, log *slog.Logger) *Server {
 
 // Handler returns the routes with their middleware.
 func (s *Server) Handler() http.Handler {
-	gin.SetMode(gin.ReleaseMode)
-	r := gin.New()
-	r.HandleMethodNotAllowed = true
-	r.Use(s.requestID, s.logRequests, s.observe, s.recover, s.cors)
-	r.NoRoute(func(c *gin.Context) {
-		writeError(c, newError(http.StatusNotFound, codeNotFound, "no such endpoint", nil))
-	})
-	r.NoMethod(func(c *gin.Context) {
-		writeError(c, newError(http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed on this endpoint", nil))
-	})
+	r := newRouter("no such endpoint", s.requestID, s.logRequests, s.observe, s.recover, s.cors)
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
 	r.GET("/cds-services", s.discovery)
@@ -192,5 +183,21 @@ func (s *Server) Handler() http.Handler {
 	hooks := r.Group("/cds-services", s.authenticate, s.limitBody)
 	hooks.POST("/:id", s.service)
 	hooks.POST("/:id/feedback", s.feedback)
+	return r
+}
+
+// newRouter returns a gin engine with the middleware and JSON answers for
+// unknown paths (notFound) and methods.
+func newRouter(notFound string, middleware ...gin.HandlerFunc) *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.Use(middleware...)
+	r.NoRoute(func(c *gin.Context) {
+		writeError(c, newError(http.StatusNotFound, codeNotFound, notFound, nil))
+	})
+	r.NoMethod(func(c *gin.Context) {
+		writeError(c, newError(http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed on this endpoint", nil))
+	})
 	return r
 }

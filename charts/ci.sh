@@ -115,7 +115,7 @@ step "helm-unittest"
 ok
 
 # ---------------------------------------------------------------- strict decode + schema
-step "go test (strict decoding with the Kubernetes types, values schema cases)"
+step "go test (strict decoding with the Kubernetes types, values schema cases, alert rules evaluated)"
 (
   cd "$chart/tests/k8s"
   unformatted=$(gofmt -l .)

@@ -143,30 +143,13 @@ func TestAlertRuleSeriesExistAtStart(t *testing.T) {
 	rf, _ := readRules(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out := &syncBuffer{}
 	admin := freePort(t)
 	cfg := serveConfig{
 		addr: "127.0.0.1:0", adminAddr: admin, maxBodyBytes: 1 << 20, maxDepth: 64,
 		logLevel: "error", logFormat: "json", shutdownTimeout: 5 * time.Second,
 		dataDir: t.TempDir(), auditQueueSize: 100,
 	}
-	done := make(chan error, 1)
-	go func() { done <- runServe(ctx, cfg, out) }()
-	re := regexp.MustCompile(`listening on (http://[0-9.:]+)`)
-	var base string
-	for deadline := time.Now().Add(time.Minute); base == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if m := re.FindStringSubmatch(out.String()); m != nil {
-			base = m[1]
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("serve exited early: %v", err)
-		default:
-		}
-	}
-	if base == "" {
-		t.Fatalf("serve never said where it listens; printed %q", out.String())
-	}
+	base, done := startServe(ctx, t, cfg, "http")
 	adminBase := "http://" + admin
 
 	for _, c := range []struct {

@@ -2,7 +2,8 @@
 // profile under charts/labelguard/ci and strictly decodes each document with
 // the Kubernetes API types (and the Prometheus Operator's ServiceMonitor), so
 // a misspelt field or a wrong type fails without any schema download. It also
-// checks that values.schema.json rejects impossible values.
+// checks that values.schema.json rejects impossible values, and evaluates the
+// shipped alert rules with the Prometheus query engine (alerts_test.go).
 //
 // It lives in its own module so that the service's module does not carry the
 // Kubernetes client libraries. Run it through charts/ci.sh, which installs helm;
