@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/labelguard/labelguard/cdshooks"
 	"github.com/labelguard/labelguard/engine"
@@ -82,6 +81,10 @@ type Config struct {
 	// each service under its own id: the CDS Hooks Sandbox keys services
 	// by id and would keep only one of two entries sharing one.
 	StaleGuidanceID string
+	// SeparateAdmin serves /metrics and /status only on AdminHandler (the
+	// --admin-addr port), so that nothing routing the API port to the EHR
+	// network publishes them. /healthz and /readyz answer on both.
+	SeparateAdmin bool
 }
 
 // PolicyStatus is the policy manager as the HTTP layer sees it
@@ -179,16 +182,7 @@ func New(cfg Config, policies *engine.Active, log *slog.Logger) *Server {
 
 // Handler returns the routes with their middleware.
 func (s *Server) Handler() http.Handler {
-	gin.SetMode(gin.ReleaseMode)
-	r := gin.New()
-	r.HandleMethodNotAllowed = true
-	r.Use(s.requestID, s.logRequests, s.observe, s.recover, s.cors)
-	r.NoRoute(func(c *gin.Context) {
-		writeError(c, newError(http.StatusNotFound, codeNotFound, "no such endpoint", nil))
-	})
-	r.NoMethod(func(c *gin.Context) {
-		writeError(c, newError(http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed on this endpoint", nil))
-	})
+	r := newRouter("no such endpoint", s.requestID, s.logRequests, s.observe, s.recover, s.cors)
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
 	r.GET("/cds-services", s.discovery)
@@ -196,11 +190,8 @@ func (s *Server) Handler() http.Handler {
 	// path without one: a redirect carries no CORS headers, so a browser
 	// client (the CDS Hooks Sandbox) given the URL with the slash fails.
 	r.GET("/cds-services/", s.discovery)
-	if s.cfg.Metrics != nil {
-		r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.cfg.Metrics.Registry, promhttp.HandlerOpts{})))
-	}
-	if s.cfg.Policies != nil {
-		r.GET("/status", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"policies": s.cfg.Policies.Status()}) })
+	if !s.cfg.SeparateAdmin {
+		s.adminRoutes(r)
 	}
 	if s.cfg.Playground != nil {
 		s.cfg.Playground.Register(r)
@@ -208,5 +199,21 @@ func (s *Server) Handler() http.Handler {
 	hooks := r.Group("/cds-services", s.authenticate, s.limitBody)
 	hooks.POST("/:id", s.service)
 	hooks.POST("/:id/feedback", s.feedback)
+	return r
+}
+
+// newRouter returns a gin engine with the middleware and JSON answers for
+// unknown paths (notFound) and methods.
+func newRouter(notFound string, middleware ...gin.HandlerFunc) *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.Use(middleware...)
+	r.NoRoute(func(c *gin.Context) {
+		writeError(c, newError(http.StatusNotFound, codeNotFound, notFound, nil))
+	})
+	r.NoMethod(func(c *gin.Context) {
+		writeError(c, newError(http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed on this endpoint", nil))
+	})
 	return r
 }

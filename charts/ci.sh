@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Validates the Helm chart offline (only the Go module proxy is needed):
-#   helm lint --strict, helm template for every ci/ profile, helm-unittest,
+#   the defaults alone fail naming the values to set, helm lint --strict and
+#   helm template (twice, byte-identical) for every ci/ profile, helm-unittest,
 #   the nested Go module's strict decoding and values-schema tests, a
 #   packaging check and a helm-docs staleness check.
 # Tools are built once into $LABELGUARD_TOOLS (default ~/.cache/labelguard/tools)
@@ -69,27 +70,43 @@ fi
 
 # ---------------------------------------------------------------- lint
 profiles=("$chart"/ci/*-values.yaml)
-step "helm lint --strict (defaults and ${#profiles[@]} profiles)"
-"$helm" lint --strict "$chart" --namespace cds
+step "the defaults alone fail naming the values to set; helm lint --strict (${#profiles[@]} profiles)"
+# With authentication required and nobody trusted the pod could not start:
+# the render must fail and say what to set rather than crash-loop a pod.
+if defaults=$("$helm" template lg "$chart" --namespace cds 2>&1); then
+  echo "helm template with the defaults rendered; it must fail naming auth.trustedIssuers and config.baseUrl" >&2
+  exit 1
+fi
+for want in auth.trustedIssuers config.baseUrl; do
+  grep -q "$want" <<<"$defaults" || { printf 'the failure with the defaults does not name %s:\n%s\n' "$want" "$defaults" >&2; exit 1; }
+done
 for p in "${profiles[@]}"; do
   "$helm" lint --strict "$chart" --namespace cds -f "$p" --quiet
 done
 ok
 
 # ---------------------------------------------------------------- template
-step "helm template for every profile"
+step "helm template for every profile, twice (GitOps: identical renders)"
 for p in "${profiles[@]}"; do
   name=$(basename "$p" .yaml)
-  "$helm" template lg "$chart" --namespace cds -f "$p" \
-    --api-versions monitoring.coreos.com/v1 >"$work/$name.yaml"
-  printf '%-40s %s\n' "$name" "$(grep '^kind:' "$work/$name.yaml" | sed 's/kind: //' | sort | tr '\n' ' ')"
+  for i in 1 2; do
+    "$helm" template lg "$chart" --namespace cds -f "$p" \
+      --api-versions monitoring.coreos.com/v1 >"$work/$name.$i.yaml"
+  done
+  cmp -s "$work/$name.1.yaml" "$work/$name.2.yaml" ||
+    { echo "two renders of $name differ:" >&2; diff "$work/$name.1.yaml" "$work/$name.2.yaml" >&2; exit 1; }
+  printf '%-40s %s\n' "$name" "$(grep '^kind:' "$work/$name.1.yaml" | sed 's/kind: //' | sort | tr '\n' ' ')"
 done
 # Without the Prometheus Operator API, the production profile renders no
-# ServiceMonitor even though it asks for one.
-if "$helm" template lg "$chart" --namespace cds -f "$chart/ci/production-values.yaml" | grep -q '^kind: ServiceMonitor'; then
+# ServiceMonitor even though it asks for one, but its PrometheusRule all the
+# same (a plain `helm template`, as Argo CD and Flux run it).
+plain=$("$helm" template lg "$chart" --namespace cds -f "$chart/ci/production-values.yaml")
+if grep -q '^kind: ServiceMonitor' <<<"$plain"; then
   echo "a ServiceMonitor was rendered although monitoring.coreos.com/v1 is not available" >&2
   exit 1
 fi
+grep -q '^kind: PrometheusRule' <<<"$plain" ||
+  { echo "prometheusRule.enabled rendered no PrometheusRule in a plain helm template" >&2; exit 1; }
 ok
 
 # ---------------------------------------------------------------- unit tests
@@ -98,7 +115,7 @@ step "helm-unittest"
 ok
 
 # ---------------------------------------------------------------- strict decode + schema
-step "go test (strict decoding with the Kubernetes types, values schema cases)"
+step "go test (strict decoding with the Kubernetes types, values schema cases, alert rules evaluated)"
 (
   cd "$chart/tests/k8s"
   unformatted=$(gofmt -l .)
@@ -121,6 +138,8 @@ grep -q '^labelguard/templates/tests/test-discovery.yaml$' <<<"$contents" ||
   { echo "the package lacks the helm test hook" >&2; exit 1; }
 grep -q '^labelguard/values.schema.json$' <<<"$contents" ||
   { echo "the package lacks values.schema.json" >&2; exit 1; }
+grep -q '^labelguard/files/prometheus-rules.yaml$' <<<"$contents" ||
+  { echo "the package lacks the alert rules the PrometheusRule reads" >&2; exit 1; }
 ok
 
 # ---------------------------------------------------------------- docs

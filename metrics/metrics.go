@@ -18,8 +18,6 @@ type Metrics struct {
 	Cards           *prometheus.CounterVec
 	PolicyRevision  *prometheus.GaugeVec
 	PolicyReloads   *prometheus.CounterVec
-	FetchDuration   *prometheus.HistogramVec
-	FetchErrors     *prometheus.CounterVec
 	DataIncomplete  *prometheus.CounterVec
 	ShadowChanges   *prometheus.CounterVec
 	RuleFailures    *prometheus.CounterVec
@@ -51,15 +49,6 @@ func New() *Metrics {
 		Name: "labelguard_policy_reload_total",
 		Help: "Policy reload attempts by outcome (activated, rejected).",
 	}, []string{"outcome"})
-	m.FetchDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name:    "labelguard_fhir_fetch_duration_seconds",
-		Help:    "Latency of fetches of missing prefetch from the FHIR server, by prefetch key.",
-		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2, 5},
-	}, []string{"key"})
-	m.FetchErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "labelguard_fhir_fetch_errors_total",
-		Help: "Failed fetches of missing prefetch, by prefetch key and reason.",
-	}, []string{"key", "reason"})
 	m.DataIncomplete = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "labelguard_data_issues_total",
 		Help: "Data that could not be obtained or was dropped, by kind and prefetch key.",
@@ -75,11 +64,52 @@ func New() *Metrics {
 	m.Registry.MustRegister(
 		m.ShadowChanges, m.RuleFailures,
 		m.Requests, m.RequestDuration, m.Cards, m.PolicyRevision, m.PolicyReloads,
-		m.FetchDuration, m.FetchErrors, m.DataIncomplete,
+		m.DataIncomplete,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
+	// Counters an alert watches for "any increase" exist at zero from the
+	// start: a series born at 1 shows no increase, and its first event
+	// would be missed.
+	for _, outcome := range []string{"activated", "rejected"} {
+		m.PolicyReloads.WithLabelValues(outcome)
+	}
 	return m
+}
+
+// HookRoute is the route label of hook calls (gin's route template).
+const HookRoute = "/cds-services/:id"
+
+// primedCodes are the status codes of hook calls whose series exist at
+// zero for every service: the answered calls and the failures the shipped
+// alert rules (charts/labelguard/files/prometheus-rules.yaml) watch.
+var primedCodes = []string{"200", "401", "412", "500"}
+
+// PrimeService creates at zero the series of one CDS service that the
+// shipped alert rules select: its hook calls by the watched status codes,
+// its latency histogram, and a failed fetch of each of its prefetch keys.
+// A ratio of rates is then defined from the first scrape, and the first
+// failure is an increase from zero.
+func (m *Metrics) PrimeService(id string, prefetchKeys []string) {
+	for _, code := range primedCodes {
+		m.Requests.WithLabelValues(HookRoute, id, code)
+	}
+	m.RequestDuration.WithLabelValues(HookRoute, id)
+	for _, k := range prefetchKeys {
+		m.DataIncomplete.WithLabelValues("fetch-failed", k)
+	}
+}
+
+// SetBuildInfo registers labelguard_build_info (value 1) with the version,
+// VCS revision and Go version of the running binary, so that a dashboard
+// or an alert can tell which build each pod runs. Call it once.
+func (m *Metrics) SetBuildInfo(version, revision, goVersion string) {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "labelguard_build_info",
+		Help: "The running build (value 1): version, VCS revision and Go version.",
+	}, []string{"version", "revision", "goversion"})
+	g.WithLabelValues(version, revision, goVersion).Set(1)
+	m.Registry.MustRegister(g)
 }
 
 // SetPolicyRevision makes rev the only revision reported as active, and

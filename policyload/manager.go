@@ -85,6 +85,7 @@ type Manager struct {
 	loadedAt    time.Time
 	site        *SiteParams
 	last        *Attempt
+	rejected    *Attempt // the last attempt refused, kept after later ones
 	counts      map[string]int
 	bundle      *BundleStatus
 	lastGood    *candidate // re-activated when the site parameters change
@@ -138,6 +139,12 @@ type Status struct {
 	SiteParams  SiteParams     `json:"siteParams"`
 	Bundle      *BundleStatus  `json:"bundle,omitempty"`
 	Shadow      *ShadowStatus  `json:"shadow,omitempty"`
+
+	// LastRejected is the last candidate refused, kept when later attempts
+	// activate or find nothing new, so that what was refused and why stays
+	// visible beside the running Revision. Its revision is empty when the
+	// candidate did not load (its error names the file).
+	LastRejected *Attempt `json:"lastRejected,omitempty"`
 }
 
 // New returns a Manager for cfg.Active; the set it holds (if any) is the
@@ -191,6 +198,10 @@ func (m *Manager) Status() Status {
 		a := *m.last
 		st.LastAttempt = &a
 	}
+	if m.rejected != nil {
+		a := *m.rejected
+		st.LastRejected = &a
+	}
 	if m.site != nil {
 		st.SiteParams = *m.site
 	}
@@ -238,6 +249,9 @@ func (m *Manager) attempt(ctx context.Context, c *candidate) error {
 		}
 		m.mu.Lock()
 		m.last = a
+		if outcome == OutcomeRejected {
+			m.rejected = a
+		}
 		m.counts[outcome]++
 		m.mu.Unlock()
 		switch outcome {

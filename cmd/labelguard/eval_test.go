@@ -29,7 +29,7 @@ func runCmd(t *testing.T, cmd *cobra.Command, args ...string) (string, string, e
 
 // copyPolicies copies a policy directory (Rego and JSON files) to a
 // temporary directory; testdata is copied only when withScenarios, and then
-// only its scenarios.
+// its scenarios and the patients they build on.
 func copyPolicies(t *testing.T, src string, withScenarios bool) string {
 	t.Helper()
 	dst := t.TempDir()
@@ -39,7 +39,7 @@ func copyPolicies(t *testing.T, src string, withScenarios bool) string {
 		}
 		rel, _ := filepath.Rel(src, p)
 		if d.IsDir() {
-			if d.Name() == "patients" || (d.Name() == "testdata" && !withScenarios) {
+			if d.Name() == "testdata" && !withScenarios {
 				return filepath.SkipDir
 			}
 			return os.MkdirAll(filepath.Join(dst, rel), 0o755)

@@ -71,6 +71,7 @@ type serveConfig struct {
 	maxResources      int
 	fhirMaxPages      int
 	debugAddr         string
+	adminAddr         string
 	maxConcurrent     int
 	queueWait         time.Duration
 	prefetchCacheTTL  time.Duration
@@ -86,7 +87,9 @@ func newServeCmd() *cobra.Command {
 		Long: `Run the CDS Hooks service on the embedded default policies (or --policies).
 
 Endpoints: GET /cds-services (discovery), POST /cds-services/{id},
-POST /cds-services/{id}/feedback, GET /healthz, GET /readyz.
+POST /cds-services/{id}/feedback, GET /healthz, GET /readyz, and for the
+operator GET /metrics and GET /status, which --admin-addr moves to a port
+of their own.
 
 The default address is 127.0.0.1:8080 so that a local, unauthenticated run
 is not exposed; the Helm chart listens on :8080.`,
@@ -134,6 +137,7 @@ is not exposed; the Helm chart listens on :8080.`,
 	f.DurationVar(&cfg.queueWait, "queue-wait", api.DefaultQueueWait, "how long a call waits for each free slot it needs (a JWT check, then evaluation) before it is refused with 503 (0: refuse at once)")
 	f.DurationVar(&cfg.prefetchCacheTTL, "prefetch-cache-ttl", 2*time.Minute, "how long the decoding of a prefetch value is kept for a call that sends it again unchanged (order-select, then order-sign); 0 disables the cache")
 	f.IntVar(&cfg.prefetchCacheSize, "prefetch-cache-bytes", 64<<20, "most source JSON bytes whose decoding the prefetch cache keeps in memory")
+	f.StringVar(&cfg.adminAddr, "admin-addr", "", "serve /metrics and /status on this separate HOST:PORT instead of --addr (/healthz and /readyz answer on both); empty keeps everything on --addr")
 	f.StringVar(&cfg.debugAddr, "debug-addr", "", "serve Go's pprof profiles (/debug/pprof/) on this separate HOST:PORT; off when empty; never expose it beyond loopback")
 	f.StringSliceVar(&cfg.fhirAllow, "fhir-allow", nil, "FHIR base URLs the service may fetch missing prefetch from when authentication is disabled (issuers carry their own list)")
 	f.StringVar(&cfg.staleGuidanceID, "stale-guidance-id", "", "list the order-select and order-sign services in discovery under this one id (CDS Hooks \"update stale guidance\": a client that replaces a service's cards at its next hook drops the order-select cards at order-sign); off when empty, since the CDS Hooks Sandbox keeps only one of two services sharing an id")
@@ -246,14 +250,15 @@ func runServe(ctx context.Context, cfg serveConfig, stderr interface{ Write([]by
 			origins = append(origins, o)
 		}
 	}
-	m := metrics.New()
+	m := newServeMetrics()
 	if ps := active.Load(); ps != nil {
-		m.SetPolicyRevision(ps.Revision, ps.FailureSeries()...)
+		policyActivated(m, ps)
 	}
 	mgr, err := startPolicyManager(ctx, cfg, active, m, shadowAuditor(queue, hasher), log)
 	if err != nil {
 		return err
 	}
+	registerReloadState(m, mgr)
 	m.Func("labelguard_audit_queue_depth", "Decision records waiting to be written.", false, func() float64 { return float64(queue.Depth()) })
 	m.Func("labelguard_audit_queue_capacity", "Capacity of the decision audit queue.", false, func() float64 { return float64(queue.Capacity()) })
 	m.Func("labelguard_audit_dropped_total", "Decision records dropped because the queue was full or closed.", true, func() float64 { return float64(queue.Dropped()) })
@@ -273,6 +278,7 @@ func runServe(ctx context.Context, cfg serveConfig, stderr interface{ Write([]by
 		QueueWait:          queueWait(cfg.queueWait),
 		PrefetchCache:      fhir.NewPrefetchCache(cfg.prefetchCacheTTL, cfg.prefetchCacheSize),
 		StaleGuidanceID:    cfg.staleGuidanceID,
+		SeparateAdmin:      cfg.adminAddr != "",
 		Audit:              queue,
 		Store:              st,
 		Hasher:             hasher,
@@ -321,6 +327,10 @@ func runServe(ctx context.Context, cfg serveConfig, stderr interface{ Write([]by
 	fmt.Fprintf(stderr, "labelguard %s listening on %s://%s (discovery: %s://%s/cds-services)\n",
 		version, scheme, ln.Addr(), scheme, ln.Addr())
 
+	admin, err := startAdminServer(cfg.adminAddr, srv.AdminHandler(), cfg.tlsCert, cfg.tlsKey, log)
+	if err != nil {
+		return err
+	}
 	if cfg.debugAddr != "" {
 		dbg, _, err := startDebugServer(cfg.debugAddr, log)
 		if err != nil {
@@ -349,6 +359,8 @@ func runServe(ctx context.Context, cfg serveConfig, stderr interface{ Write([]by
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
+	case err := <-admin.failed():
+		return fmt.Errorf("serve: admin: %w", err)
 	case <-ctx.Done():
 	}
 	log.Info("shutting down", slog.Duration("deadline", cfg.shutdownTimeout))
@@ -356,6 +368,9 @@ func runServe(ctx context.Context, cfg serveConfig, stderr interface{ Write([]by
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := admin.shutdown(sctx); err != nil {
+		return err
 	}
 	// In-flight requests are done: write what the audit queue still holds.
 	if err := queue.Close(sctx); err != nil {
@@ -485,7 +500,7 @@ func startPolicyManager(ctx context.Context, cfg serveConfig, active *engine.Act
 	mgr, err := policyload.New(policyload.Config{
 		Active: active, Logger: log, SiteParamsFile: cfg.siteParams, OnShadowResult: onShadow,
 		OnReload:   func(o string) { m.PolicyReloads.WithLabelValues(o).Inc() },
-		OnActivate: func(p *engine.PolicySet) { m.SetPolicyRevision(p.Revision, p.FailureSeries()...) },
+		OnActivate: func(p *engine.PolicySet) { policyActivated(m, p) },
 		OnShadowChange: func(svc string, c policyload.Change) {
 			m.ShadowChanges.WithLabelValues(svc, c.Rule, c.Kind).Inc()
 		},

@@ -48,24 +48,18 @@ func (b *syncBuffer) String() string {
 	return string(b.buf)
 }
 
-func TestServeStartsOnEmbeddedDefaultsAndStops(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+// startServe runs serve with cfg until ctx is done and returns the base
+// URL it prints for scheme (http or https) and the channel of its result.
+// The minute is a hang guard.
+func startServe(ctx context.Context, t *testing.T, cfg serveConfig, scheme string) (string, <-chan error) {
+	t.Helper()
 	out := &syncBuffer{}
-	cfg := serveConfig{
-		addr: "127.0.0.1:0", maxBodyBytes: 1 << 20, maxDepth: 64,
-		logLevel: "error", logFormat: "json", shutdownTimeout: 5 * time.Second,
-		dataDir: t.TempDir(), auditQueueSize: 100,
-	}
 	done := make(chan error, 1)
 	go func() { done <- runServe(ctx, cfg, out) }()
-
-	re := regexp.MustCompile(`listening on (http://[0-9.:]+)`)
-	var base string
-	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	re := regexp.MustCompile(`listening on (` + scheme + `://[0-9.:]+)`)
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if m := re.FindStringSubmatch(out.String()); m != nil {
-			base = m[1]
-			break
+			return m[1], done
 		}
 		select {
 		case err := <-done:
@@ -73,9 +67,19 @@ func TestServeStartsOnEmbeddedDefaultsAndStops(t *testing.T) {
 		default:
 		}
 	}
-	if base == "" {
-		t.Fatalf("serve never said where it listens; printed %q", out.String())
+	t.Fatalf("serve never said where it listens (%s); printed %q", scheme, out.String())
+	return "", nil
+}
+
+func TestServeStartsOnEmbeddedDefaultsAndStops(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := serveConfig{
+		addr: "127.0.0.1:0", maxBodyBytes: 1 << 20, maxDepth: 64,
+		logLevel: "error", logFormat: "json", shutdownTimeout: 5 * time.Second,
+		dataDir: t.TempDir(), auditQueueSize: 100,
 	}
+	base, done := startServe(ctx, t, cfg, "http")
 	resp, err := http.Get(base + "/readyz")
 	if err != nil {
 		t.Fatal(err)
@@ -105,7 +109,10 @@ func TestServeStartsOnEmbeddedDefaultsAndStops(t *testing.T) {
 	}
 }
 
-func TestServeTLSAndHTTP2(t *testing.T) {
+// writeTestCert writes a self-signed certificate for 127.0.0.1 and its
+// key into a temporary directory.
+func writeTestCert(t *testing.T) (certFile, keyFile string, der []byte) {
+	t.Helper()
 	dir := t.TempDir()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -117,37 +124,24 @@ func TestServeTLSAndHTTP2(t *testing.T) {
 		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	der, err = x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
 		t.Fatal(err)
 	}
 	kb, _ := x509.MarshalECPrivateKey(key)
-	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
 	_ = os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
 	_ = os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
+	return certFile, keyFile, der
+}
 
+func TestServeTLSAndHTTP2(t *testing.T) {
+	certFile, keyFile, der := writeTestCert(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out := &syncBuffer{}
 	cfg := serveConfig{addr: "127.0.0.1:0", maxBodyBytes: 1 << 20, maxDepth: 64, logLevel: "error", logFormat: "json",
 		shutdownTimeout: 5 * time.Second, tlsCert: certFile, tlsKey: keyFile, dataDir: t.TempDir(), auditQueueSize: 100}
-	done := make(chan error, 1)
-	go func() { done <- runServe(ctx, cfg, out) }()
-	re := regexp.MustCompile(`listening on (https://[0-9.:]+)`)
-	var base string
-	for deadline := time.Now().Add(60 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if m := re.FindStringSubmatch(out.String()); m != nil {
-			base = m[1]
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("serve exited early: %v", err)
-		default:
-		}
-	}
-	if base == "" {
-		t.Fatalf("no https address printed: %q", out.String())
-	}
+	base, done := startServe(ctx, t, cfg, "https")
 	pool := x509.NewCertPool()
 	pool.AddCert(mustParse(t, der))
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}}

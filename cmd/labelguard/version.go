@@ -2,25 +2,42 @@ package main
 
 import (
 	"fmt"
+	"runtime"
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
 )
 
-// version is set at build time with -ldflags "-X main.version=v1.2.3".
-var version = "dev"
+// version is set at build time with -ldflags "-X main.version=v1.2.3";
+// revision likewise (-X main.revision=<commit>) where the build has no VCS
+// information, as in the Dockerfile.
+var (
+	version  = "dev"
+	revision = ""
+)
+
+// buildRevision is the VCS revision the binary was built from: the linker
+// setting, else the Go toolchain's vcs.revision, else "unknown".
+func buildRevision() string {
+	if revision != "" {
+		return revision
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && s.Value != "" {
+				return s.Value
+			}
+		}
+	}
+	return "unknown"
+}
 
 func versionString() string {
 	v := version
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-				v += " (" + s.Value[:12] + ")"
-			}
-		}
-		v += " " + bi.GoVersion
+	if rev := buildRevision(); len(rev) >= 12 {
+		v += " (" + rev[:12] + ")"
 	}
-	return v
+	return v + " " + runtime.Version()
 }
 
 func newVersionCmd() *cobra.Command {

@@ -74,14 +74,23 @@ Name of the service account to use.
 {{- end }}
 
 {{/*
-Container image: repository@digest, or repository:tag (tag defaults to appVersion).
+An image reference: repository:tag, with @digest appended when a digest is
+set. The runtime pulls by the digest; the tag stays for the reader.
+Call with (dict "image" .Values.image "tag" <default tag>).
+*/}}
+{{- define "labelguard.imageRef" -}}
+{{- $ref := printf "%s:%s" .image.repository (default .tag .image.tag) }}
+{{- if .image.digest }}
+{{- $ref = printf "%s@%s" $ref .image.digest }}
+{{- end }}
+{{- $ref }}
+{{- end }}
+
+{{/*
+Container image of the service (tag defaults to appVersion).
 */}}
 {{- define "labelguard.image" -}}
-{{- if .Values.image.digest }}
-{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
-{{- else }}
-{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
-{{- end }}
+{{- include "labelguard.imageRef" (dict "image" .Values.image "tag" .Chart.AppVersion) }}
 {{- end }}
 
 {{/*
@@ -140,8 +149,17 @@ Whether a bundle public key is configured, and its Secret name and key.
 {{- end }}
 
 {{/*
-Secret name and key of the patient id hash key. Without an existing Secret the
-chart owns "<fullname>-hash-key".
+Whether a patient id hash key is configured (hashKey.value or
+hashKey.existingSecret). Without one, with SQLite, the binary keeps its own
+key in the data directory; PostgreSQL requires one (labelguard.validate).
+*/}}
+{{- define "labelguard.hasHashKey" -}}
+{{- if or .Values.hashKey.value .Values.hashKey.existingSecret }}true{{ end }}
+{{- end }}
+
+{{/*
+Secret name and key of the patient id hash key. With hashKey.value the chart
+owns "<fullname>-hash-key" (the name chart 0.1 generated its key under).
 */}}
 {{- define "labelguard.hashKeySecretName" -}}
 {{- if .Values.hashKey.existingSecret }}
@@ -187,9 +205,27 @@ A probe from values; an httpGet probe gets scheme HTTPS when the pod serves TLS.
 {{- end }}
 
 {{/*
-Checks that JSON schema cannot express (comparisons between values).
+Checks that JSON schema cannot express (comparisons between values), and
+the values without which the pod could not start: a render that fails naming
+the value beats a pod in a crash loop.
 */}}
 {{- define "labelguard.validate" -}}
+{{- if eq .Values.auth.mode "required" }}
+{{- $missing := list }}
+{{- if not (include "labelguard.hasTrustedIssuers" .) }}
+{{- $missing = append $missing "auth.trustedIssuers.content or auth.trustedIssuers.existingSecret (the EHRs allowed to call, format in SECURITY.md)" }}
+{{- end }}
+{{- if not .Values.config.baseUrl }}
+{{- $missing = append $missing "config.baseUrl (the URL the EHR calls; JWTs must carry it as their audience)" }}
+{{- end }}
+{{- if $missing }}
+{{- fail (printf "\n\nauth.mode=required (the default) needs %s.\nFor a throw-away development cluster without an EHR, set auth.mode=disabled and auth.allowInsecure=true instead." (join " and " $missing)) }}
+{{- end }}
+{{- end }}
+{{- if and (include "labelguard.usePostgres" .) (not (include "labelguard.hasHashKey" .)) }}
+{{- $secret := printf "%s-hash-key" (include "labelguard.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- fail (printf "\n\nPostgreSQL needs hashKey.existingSecret (or hashKey.value): every replica must hash patient ids with the same key, and the chart generates no secret. Create it once and keep it with your database backups:\n  kubectl -n %s create secret generic %s --from-literal=hash-key=\"$(openssl rand -hex 32)\"\nthen set hashKey.existingSecret=%s.\nA release installed with chart 0.1.x already has this Secret (its generated key, kept on upgrade): set hashKey.existingSecret=%s to keep today's pseudonyms." .Release.Namespace $secret $secret $secret) }}
+{{- end }}
 {{- if and .Values.autoscaling.enabled (gt (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas)) }}
 {{- fail "autoscaling.minReplicas must not exceed autoscaling.maxReplicas" }}
 {{- end }}

@@ -2,7 +2,8 @@
 // profile under charts/labelguard/ci and strictly decodes each document with
 // the Kubernetes API types (and the Prometheus Operator's ServiceMonitor), so
 // a misspelt field or a wrong type fails without any schema download. It also
-// checks that values.schema.json rejects impossible values.
+// checks that values.schema.json rejects impossible values, and evaluates the
+// shipped alert rules with the Prometheus query engine (alerts_test.go).
 //
 // It lives in its own module so that the service's module does not carry the
 // Kubernetes client libraries. Run it through charts/ci.sh, which installs helm;
@@ -16,7 +17,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -161,6 +164,31 @@ func TestProfilesDecodeStrictly(t *testing.T) {
 	}
 }
 
+// TestRendersAreIdentical: two renders of every profile give the same
+// bytes, so a GitOps controller (Argo CD, Flux) that renders on every sync
+// sees no change and no Secret is regenerated.
+func TestRendersAreIdentical(t *testing.T) {
+	for _, p := range profiles(t) {
+		t.Run(filepath.Base(p), func(t *testing.T) {
+			t.Parallel()
+			var outs [2]string
+			for i := range outs {
+				out, err := helmTemplate(t, "-f", p, "--api-versions", "monitoring.coreos.com/v1")
+				if err != nil {
+					t.Fatal(err)
+				}
+				outs[i] = out
+			}
+			if outs[0] != outs[1] {
+				t.Error("two renders differ")
+			}
+			if strings.Contains(outs[0], "lookup") {
+				t.Error("the rendering mentions lookup")
+			}
+		})
+	}
+}
+
 // TestStrictDecoderRejectsUnknownFields proves the decoder used above is strict.
 func TestStrictDecoderRejectsUnknownFields(t *testing.T) {
 	bad := `apiVersion: v1
@@ -234,16 +262,26 @@ func checkObjects(t *testing.T, objs []runtime.Object) {
 		t.Error("the Service does not select the Deployment's pods")
 	}
 	checkPodSpec(t, "Deployment", &deploy.Spec.Template.Spec)
-	ports := map[string]bool{}
+	ports := map[string]int32{}
 	for _, c := range deploy.Spec.Template.Spec.Containers {
 		for _, p := range c.Ports {
-			ports[p.Name] = true
+			ports[p.Name] = p.ContainerPort
 		}
 	}
+	apiPort, adminPort := ports["http"], ports["admin"]
+	if apiPort == 0 || adminPort == 0 || apiPort == adminPort {
+		t.Fatalf("the container declares ports %v; want distinct http (API) and admin ports", ports)
+	}
+	checkServeArgs(t, deploy, adminPort)
+	svcPorts := map[string]string{}
 	for _, p := range svc.Spec.Ports {
-		if !ports[p.TargetPort.String()] {
+		if ports[p.TargetPort.String()] == 0 {
 			t.Errorf("Service port %s targets %s, which no container declares", p.Name, p.TargetPort.String())
 		}
+		svcPorts[p.Name] = p.TargetPort.String()
+	}
+	if svcPorts["http"] != "http" || svcPorts["admin"] != "admin" {
+		t.Errorf("Service ports %v; want http -> http and admin -> admin", svcPorts)
 	}
 	for _, p := range testPods {
 		if p.Annotations["helm.sh/hook"] != "test" {
@@ -284,17 +322,32 @@ func checkObjects(t *testing.T, objs []runtime.Object) {
 			if err != nil || !s.Matches(podLabels) {
 				t.Error("the NetworkPolicy does not select the Deployment's pods")
 			}
+			checkNetworkPolicyPorts(t, v, apiPort, adminPort)
 		case *networkingv1.Ingress:
 			for _, r := range v.Spec.Rules {
 				for _, p := range r.HTTP.Paths {
 					if p.Backend.Service == nil || p.Backend.Service.Name != svc.Name {
 						t.Errorf("Ingress path %s does not route to the Service", p.Path)
+						continue
+					}
+					// Only the API port: /metrics and /status must not reach the EHR network.
+					if port := p.Backend.Service.Port; port.Name != "http" && (port.Number == 0 || port.Number != servicePort(svc, "http")) {
+						t.Errorf("Ingress path %s routes to Service port %+v, not the API port http", p.Path, port)
 					}
 				}
 			}
 		case *monitoringv1.ServiceMonitor:
 			if !labels.SelectorFromSet(v.Spec.Selector.MatchLabels).Matches(labels.Set(svc.Labels)) {
 				t.Error("the ServiceMonitor does not select the Service")
+			}
+			for _, e := range v.Spec.Endpoints {
+				if e.Port != "admin" {
+					t.Errorf("the ServiceMonitor scrapes port %q, not admin", e.Port)
+				}
+			}
+		case *monitoringv1.PrometheusRule:
+			if want := shippedRules(t); !reflect.DeepEqual(v.Spec, want) {
+				t.Errorf("the PrometheusRule differs from files/prometheus-rules.yaml:\n got %+v\nwant %+v", v.Spec, want)
 			}
 		}
 	}
@@ -344,4 +397,89 @@ func checkPodSpec(t *testing.T, what string, s *corev1.PodSpec) {
 			t.Errorf("%s/%s: missing resource requests or limits", what, c.Name)
 		}
 	}
+}
+
+func servicePort(svc *corev1.Service, name string) int32 {
+	for _, p := range svc.Spec.Ports {
+		if p.Name == name {
+			return p.Port
+		}
+	}
+	return 0
+}
+
+// checkServeArgs checks the flags the chart derives from other settings:
+// the admin address on the admin port, --watch with a policy ConfigMap,
+// and the probes on declared ports.
+func checkServeArgs(t *testing.T, d *appsv1.Deployment, adminPort int32) {
+	t.Helper()
+	c := d.Spec.Template.Spec.Containers[0]
+	if want := fmt.Sprintf("--admin-addr=:%d", adminPort); !slices.Contains(c.Args, want) {
+		t.Errorf("args %v lack %s", c.Args, want)
+	}
+	if slices.Contains(c.Args, "--policies=/etc/labelguard/policies") != slices.Contains(c.Args, "--watch") {
+		t.Errorf("a policy ConfigMap and --watch go together: args %v", c.Args)
+	}
+	for name, p := range map[string]*corev1.Probe{"liveness": c.LivenessProbe, "readiness": c.ReadinessProbe, "startup": c.StartupProbe} {
+		if p != nil && p.HTTPGet != nil && p.HTTPGet.Port.String() != "admin" {
+			t.Errorf("the %s probe targets port %s, not admin", name, p.HTTPGet.Port.String())
+		}
+	}
+}
+
+// checkNetworkPolicyPorts: every ingress rule opens either the API port or
+// the admin port, never both, and the admin port only to one namespace
+// (monitoring), never to an address block or the EHR peers. Every profile
+// keeps the monitoring rule, so some rule must open the admin port.
+func checkNetworkPolicyPorts(t *testing.T, np *networkingv1.NetworkPolicy, apiPort, adminPort int32) {
+	t.Helper()
+	scraped := false
+	defer func() {
+		if !scraped {
+			t.Error("no NetworkPolicy ingress rule opens the admin port: Prometheus cannot scrape /metrics")
+		}
+	}()
+	for i, r := range np.Spec.Ingress {
+		var api, admin bool
+		for _, p := range r.Ports {
+			switch {
+			case p.Port == nil:
+				t.Errorf("ingress rule %d opens every port", i)
+			case p.Port.IntVal == apiPort:
+				api = true
+			case p.Port.IntVal == adminPort:
+				admin = true
+			default:
+				t.Errorf("ingress rule %d opens port %s, neither the API nor the admin port", i, p.Port.String())
+			}
+		}
+		if len(r.Ports) == 0 || api == admin {
+			t.Errorf("ingress rule %d opens ports %v; want the API port or the admin port", i, r.Ports)
+		}
+		scraped = scraped || admin
+		if admin && (len(r.From) != 1 || r.From[0].NamespaceSelector == nil || r.From[0].IPBlock != nil) {
+			t.Errorf("ingress rule %d opens the admin port to %+v; want the monitoring namespace only", i, r.From)
+		}
+	}
+}
+
+// shippedRules decodes files/prometheus-rules.yaml, strictly, as the spec
+// of a PrometheusRule.
+func shippedRules(t *testing.T) monitoringv1.PrometheusRuleSpec {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(chartDir(t), "files", "prometheus-rules.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata:\n  name: shipped\nspec:\n  " +
+		strings.ReplaceAll(strings.TrimRight(string(raw), "\n"), "\n", "\n  ") + "\n"
+	obj, _, err := strictDecoder(t).Decode([]byte(doc), nil, nil)
+	if err != nil {
+		t.Fatalf("files/prometheus-rules.yaml is not a valid PrometheusRule spec: %v", err)
+	}
+	pr, ok := obj.(*monitoringv1.PrometheusRule)
+	if !ok || len(pr.Spec.Groups) == 0 {
+		t.Fatalf("files/prometheus-rules.yaml decodes to %T with no groups", obj)
+	}
+	return pr.Spec
 }

@@ -5,11 +5,22 @@ import (
 	"testing"
 )
 
+// withRequired prefixes args with the two values the chart cannot guess
+// (the base URL and the trusted issuers), leaving the issuers to a case
+// that sets them itself.
+func withRequired(args []string) []string {
+	base := []string{"--set", "config.baseUrl=https://labelguard.example.org"}
+	if !strings.Contains(strings.Join(args, " "), "trustedIssuers") {
+		base = append(base, "--set", "auth.trustedIssuers.existingSecret=lg-issuers")
+	}
+	return append(base, args...)
+}
+
 // TestValuesRejected runs helm template with impossible or mistyped values
 // and expects values.schema.json (or the chart's own checks) to refuse them,
 // naming the offending setting.
 func TestValuesRejected(t *testing.T) {
-	const pg = "database.dsn=postgres://u:p@db:5432/lg"
+	const pg = "database.dsn=postgres://u:p@db:5432/lg,hashKey.existingSecret=hk"
 	cases := []struct {
 		name string
 		args []string
@@ -52,11 +63,16 @@ func TestValuesRejected(t *testing.T) {
 		{"ConfigMap file path escaping", []string{"--set", "policies.configMap=p,policies.configMapFiles[0]=../etc/passwd"}, "/policies/configMapFiles/0"},
 		{"service type", []string{"--set", "service.type=Headless"}, "/service/type"},
 		{"image digest malformed", []string{"--set", "image.digest=latest"}, "/image/digest"},
+		{"test image digest malformed", []string{"--set", "tests.image.digest=sha256:abc"}, "/tests/image/digest"},
+		{"admin port on the API port", []string{"--set", "admin.port=8080"}, "/admin/port"},
+		{"PostgreSQL without a hash key", []string{"--set", "database.existingSecret=db"}, "PostgreSQL needs hashKey.existingSecret"},
+		{"PostgreSQL DSN without a hash key", []string{"--set", "database.dsn=postgres://u:p@db:5432/lg"}, "hashKey.existingSecret=lg-labelguard-hash-key to keep today's pseudonyms"},
+		{"disabled alert misspelt", []string{"--set", "prometheusRule.disabledAlerts[0]=HookLatencyHigh"}, "/prometheusRule/disabledAlerts/0"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := helmTemplate(t, c.args...)
+			_, err := helmTemplate(t, withRequired(c.args)...)
 			if err == nil {
 				t.Fatalf("helm template %v succeeded; want a failure mentioning %q", c.args, c.want)
 			}
@@ -74,9 +90,10 @@ func TestValuesAccepted(t *testing.T) {
 		name string
 		args []string
 	}{
-		{"two replicas with PostgreSQL DSN", []string{"--set", "replicaCount=2,database.dsn=postgres://u:p@db:5432/lg"}},
-		{"HPA with an existing DSN Secret", []string{"--set", "autoscaling.enabled=true,database.existingSecret=db"}},
-		{"HPA min equal to max", []string{"--set", "autoscaling.enabled=true,autoscaling.minReplicas=3,autoscaling.maxReplicas=3,database.existingSecret=db"}},
+		{"two replicas with PostgreSQL DSN", []string{"--set", "replicaCount=2,database.dsn=postgres://u:p@db:5432/lg,hashKey.value=0123456789abcdef0123456789abcdef"}},
+		{"HPA with an existing DSN Secret", []string{"--set", "autoscaling.enabled=true,database.existingSecret=db,hashKey.existingSecret=hk"}},
+		{"HPA min equal to max", []string{"--set", "autoscaling.enabled=true,autoscaling.minReplicas=3,autoscaling.maxReplicas=3,database.existingSecret=db,hashKey.existingSecret=hk"}},
+		{"SQLite without a hash key", nil},
 		{"scaled to zero with SQLite", []string{"--set", "replicaCount=0"}},
 		{"auth disabled and acknowledged", []string{"--set", "auth.mode=disabled,auth.allowInsecure=true"}},
 		{"bundle with key from a Secret", []string{"--set", "policies.bundleUrl=https://b.example/bundle.tar.gz,policies.bundlePublicKey.existingSecret=bk"}},
@@ -84,13 +101,38 @@ func TestValuesAccepted(t *testing.T) {
 		{"ingress with TLS hosts", []string{"--set", "ingress.enabled=true", "--set-json", `ingress.tls=[{"secretName":"t","hosts":["labelguard.example.org"]}]`}},
 		{"ServiceMonitor without the CRD", []string{"--set", "metrics.serviceMonitor.enabled=true"}},
 		{"as a subchart with globals", []string{"--set", "global.imageRegistry=registry.example"}},
+		{"alert rules without the Prometheus Operator API", []string{"--set", "prometheusRule.enabled=true", "--set-json", `prometheusRule.disabledAlerts=["LabelguardHookLatencyHigh"]`}},
+		{"admin port moved", []string{"--set", "admin.port=9102,service.adminPort=9102"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			if _, err := helmTemplate(t, c.args...); err != nil {
+			if _, err := helmTemplate(t, withRequired(c.args)...); err != nil {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// TestDefaultsFailNamingTheValues: with the chart's defaults alone the pod
+// could not start (authentication is required and nothing is trusted), so
+// the render fails naming what to set, and how to turn authentication off
+// for a development cluster instead.
+func TestDefaultsFailNamingTheValues(t *testing.T) {
+	_, err := helmTemplate(t)
+	if err == nil {
+		t.Fatal("helm template with the defaults succeeded; want a failure naming auth.trustedIssuers and config.baseUrl")
+	}
+	for _, want := range []string{"auth.trustedIssuers.content or auth.trustedIssuers.existingSecret", "config.baseUrl", "auth.mode=disabled and auth.allowInsecure=true"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the failure does not mention %q:\n%v", want, err)
+		}
+	}
+	out, err := helmTemplate(t, "--set", "auth.mode=disabled,auth.allowInsecure=true")
+	if err != nil {
+		t.Fatalf("authentication explicitly off: %v", err)
+	}
+	if !strings.Contains(out, "- --auth=disabled") || strings.Contains(out, "kind: Ingress") {
+		t.Error("with authentication off the chart should run without auth and without an Ingress")
 	}
 }
