@@ -67,6 +67,11 @@ var alertScenarios = map[string]struct{ fires, quiet string }{
 		fires: `labelguard_policy_last_reload_successful{` + target + `} 1x20 0x10`,
 		quiet: `labelguard_policy_last_reload_successful{` + target + `} 1x10 0x10 1x10`,
 	},
+	"LabelguardRuleFailures": {
+		// Present at zero from the set's activation; one failed call.
+		fires: `labelguard_rule_failures_total{` + target + `, package="jak", rule="jak.lab-anc-low"} 0x25 1x5`,
+		quiet: `labelguard_rule_failures_total{` + target + `, package="jak", rule="jak.lab-anc-low"} 0x30`,
+	},
 	"LabelguardPolicyRevisionsDiffer": {
 		fires: `labelguard_policy_revision_info{` + target + `, revision="sha256:aaaa"} 1x30
 			labelguard_policy_revision_info{namespace="cds", job="lg-labelguard", pod="lg-labelguard-7d9f-fghij", revision="sha256:bbbb"} 1x30`,
