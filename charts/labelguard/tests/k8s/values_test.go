@@ -46,6 +46,11 @@ func TestValuesRejected(t *testing.T) {
 		{"FHIR egress without CIDR prefix", []string{"--set", "networkPolicy.egress.fhirServers[0].cidr=10.0.0.1"}, "/networkPolicy/egress/fhirServers/0/cidr"},
 		{"EHR peer with an unknown field", []string{"--set-json", `networkPolicy.ingress.from=[{"namespaceSelectr":{}}]`}, "namespaceSelectr"},
 		{"log format", []string{"--set", "config.logFormat=logfmt"}, "/config/logFormat"},
+		// siteParams is the policy set's schema (TestChartSiteParamsSchemaIsCurrent):
+		// what the service would refuse at start, helm refuses at install.
+		{"site parameter as a string", []string{"--set-string", "siteParams.labWindowDays=30"}, "/siteParams/labWindowDays"},
+		{"unknown site parameter", []string{"--set", "siteParams.labWindowDay=30"}, "labWindowDay"},
+		{"site rule override not an indicator", []string{"--set", "siteParams.rules.jak\\.lab-anc-low.indicator=low"}, "/siteParams/rules/jak.lab-anc-low/indicator"},
 		{"duration without unit", []string{"--set", "config.shutdownTimeout=20"}, "/config/shutdownTimeout"},
 		{"base URL without scheme", []string{"--set", "config.baseUrl=labelguard.example.org"}, "/config/baseUrl"},
 		{"in-pod TLS without Secret", []string{"--set", "tls.enabled=true"}, "/tls/existingSecret"},
