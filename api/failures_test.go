@@ -19,7 +19,8 @@ import (
 )
 
 // typoRule is a new rule in the package of the neutrophil rule whose
-// finding misspells its own rule ID.
+// finding misspells its own rule ID, built at run time so that no static
+// check refuses it (written literally, Load would).
 const typoRule = `package labelguard.rules.jak
 
 import data.labelguard.lib
@@ -32,7 +33,7 @@ import data.labelguard.lib
 #   drugs: [upadacitinib, abrocitinib, baricitinib]
 #   source:
 #     topic: labs
-findings contains {"rule": "jak.new-chek", "indicator": "warning", "summary": "A new check", "order": order.ref} if {
+findings contains {"rule": concat(".", ["jak", "new-chek"]), "indicator": "warning", "summary": "A new check", "order": order.ref} if {
 	some order in lib.oral_jaki_orders
 }
 `

@@ -121,10 +121,19 @@ func sourceLabel(s Source) string {
 	case s.Section == "":
 		return s.Label
 	case unicode.IsDigit(rune(s.Section[0])):
-		return s.Label + " §" + s.Section
+		return s.Label + " " + sectionText(s.Section)
 	default:
 		return s.Label + ", " + s.Section
 	}
+}
+
+// sectionText writes a section as card text does: "§2.1, 5.8" when it is
+// numbered, else as written ("Boxed warning, 5.1").
+func sectionText(section string) string {
+	if section != "" && unicode.IsDigit(rune(section[0])) {
+		return "§" + section
+	}
+	return section
 }
 
 func (b cardBuilder) order(ref string) *facts.Med {

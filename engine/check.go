@@ -208,11 +208,11 @@ func Check(_ context.Context, fsys fs.FS) (*CheckReport, error) {
 		if data.valueSets != nil {
 			rep.ValueSetRefs = checkValueSetRefs(f, data.valueSets, add)
 		}
-		if data.params != nil {
-			checkParamNames(f, data.params, add)
+		for _, p := range paramNameProblems(f, data.params) {
+			add(p.Check, p.File, p.Row, "%s", p.Message)
 		}
 		if metaErr == nil && data.servicesOK && data.drugs != nil && data.knowledge != nil {
-			checkReach(f, modules, entries, data, add, warn)
+			checkReach(f, modules, data, add, warn)
 		}
 	}
 	order := []string{CheckParse, CheckBuiltin, CheckCompile, CheckFormat, CheckMetadata, CheckRuleID, CheckSummary, CheckValueSet, CheckReach, CheckLookup, CheckParams, CheckData}

@@ -49,15 +49,11 @@ func checkData(fsys fs.FS, add addFunc) *checkedData {
 			add(CheckData, drugsFile, 0, "%v", err)
 		}
 	}
-	if _, err := loadParams(fsys, nil, ""); err != nil {
+	if _, _, err := loadParams(fsys, nil, ""); err != nil {
 		addFileProblems(add, CheckData, paramsFile, err)
 	}
 	if s, err := ParamsSchema(fsys); err == nil {
-		d.params = map[string]bool{}
-		props, _ := s.Doc["properties"].(map[string]any)
-		for name := range props {
-			d.params[name] = true
-		}
+		d.params = schemaParamNames(s)
 	}
 	if d.knowledge, err = loadKnowledge(fsys); err != nil {
 		addFileProblems(add, CheckData, profilesDir, err)
@@ -95,25 +91,41 @@ func CheckSiteParams(fsys fs.FS, data []byte, name string) []Problem {
 	add := func(check, file string, row int, format string, args ...any) {
 		out = append(out, Problem{Severity: SeverityError, Check: check, File: file, Row: row, Message: fmt.Sprintf(format, args...)})
 	}
-	if _, err := loadParams(fsys, data, name); err != nil {
+	if _, _, err := loadParams(fsys, data, name); err != nil {
 		addFileProblems(add, CheckParams, name, err)
 	}
 	return out
 }
 
-// checkParamNames reports a site parameter a policy reads that the schema
-// does not name: lib.param("labWindowDay") is undefined, and a rule that
-// reads it would silently never fire.
-func checkParamNames(f *flow, params map[string]bool, add addFunc) {
+// paramNameProblems reports a site parameter a policy reads that the
+// schema does not name: lib.param("labWindowDay") is undefined, and a rule
+// that reads it would silently never fire.
+func paramNameProblems(f *flow, params map[string]bool) []Problem {
+	if params == nil {
+		return nil
+	}
+	var out []Problem
 	positions := f.params(indexSink(paramsRef))
 	for _, path := range f.order {
 		for _, r := range f.rules[path] {
 			for _, l := range f.literals(r, positions, indexLiterals(f, paramsRef)) {
 				if !params[l.value] {
 					file, row := where(l.loc)
-					add(CheckParams, file, row, "site parameter %q is not in %s: reading it is undefined, and a rule that reads it would never fire", l.value, siteParamsSchema)
+					out = append(out, Problem{Severity: SeverityError, Check: CheckParams, File: file, Row: row,
+						Message: fmt.Sprintf("site parameter %q is not in %s: reading it is undefined, and a rule that reads it would never fire", l.value, siteParamsSchema)})
 				}
 			}
 		}
 	}
+	return out
+}
+
+// schemaParamNames are the parameters a site parameters schema names.
+func schemaParamNames(s *jsonfile.Schema) map[string]bool {
+	out := map[string]bool{}
+	props, _ := s.Doc["properties"].(map[string]any)
+	for name := range props {
+		out[name] = true
+	}
+	return out
 }

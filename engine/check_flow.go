@@ -15,6 +15,7 @@ var (
 	valueSetsRef = ast.MustParseRef("data.labelguard.valuesets")
 	paramsRef    = ast.MustParseRef("data.labelguard.params")
 	profilesRef  = ast.MustParseRef("data.labelguard.profiles")
+	citationsRef = ast.MustParseRef("data.labelguard.citations")
 	objectGetRef = ast.MustParseRef("object.get")
 )
 
@@ -201,13 +202,16 @@ func indexSink(prefix ast.Ref) sink {
 	}
 }
 
-// topicSink: v is the topic of profiles[_].sources[v].
+// topicSink: v is the topic of profiles[_].sources[v] or citations[_][v].
 func topicSink(f *flow, r *ast.Rule, v ast.Var) bool {
 	found := false
 	ast.WalkRefs(r, func(ref ast.Ref) bool {
 		ref = f.resolve(ref)
 		n := len(profilesRef)
 		if len(ref) > n+2 && ref.HasPrefix(profilesRef) && ref[n+1].Value.Compare(ast.String("sources")) == 0 && ref[n+2].Value.Compare(v) == 0 {
+			found = true
+		}
+		if n := len(citationsRef); len(ref) > n+1 && ref.HasPrefix(citationsRef) && ref[n+1].Value.Compare(v) == 0 {
 			found = true
 		}
 		return found
@@ -222,8 +226,10 @@ func drugSink(targets map[string]bool) sink {
 		found := false
 		ast.WalkRefs(r, func(ref ast.Ref) bool {
 			ref = f.resolve(ref)
-			if len(ref) > len(profilesRef) && ref.HasPrefix(profilesRef) && ref[len(profilesRef)].Value.Compare(v) == 0 {
-				found = true
+			for _, prefix := range []ast.Ref{profilesRef, citationsRef} {
+				if len(ref) > len(prefix) && ref.HasPrefix(prefix) && ref[len(prefix)].Value.Compare(v) == 0 {
+					found = true
+				}
 			}
 			for i := len(ref) - 1; i > 0 && !found; i-- {
 				p := ref[:i].String()

@@ -14,7 +14,7 @@ import (
 // whose rule ID or indicator disagrees with its METADATA, a topic a drug's
 // profile lacks, a lookup by drug whose map lacks a drug the rule applies
 // to, and a lookup of one drug by name in a rule of several.
-func checkReach(f *flow, modules map[string]*ast.Module, entries []metaEntry, d *checkedData, add, warn addFunc) {
+func checkReach(f *flow, modules map[string]*ast.Module, d *checkedData, add, warn addFunc) {
 	addProblem := func(p Problem) {
 		if p.Severity == SeverityWarning {
 			warn(p.Check, p.File, p.Row, "%s", p.Message)
@@ -48,13 +48,42 @@ func checkReach(f *flow, modules map[string]*ast.Module, entries []metaEntry, d 
 				strings.TrimPrefix(m.Package.Path.String(), "data."))
 		}
 	}
-	byLoc := map[string]metaEntry{}
-	for _, e := range entries {
-		byLoc[fmt.Sprintf("%s:%d", e.file, e.row)] = e
+	for _, p := range runTimeProblems(f, catalog, pkgs, d.knowledge, d.targets()) {
+		addProblem(p)
 	}
-	c := literalCheck{f: f, catalog: catalog, pkgs: pkgs, knowledge: d.knowledge, targets: d.targets(), add: add, warn: warn,
+}
+
+// runTimeProblems finds, in the compiled modules, what would make a rule
+// fail or fall silent at run time: a finding naming another rule ID or an
+// indicator its METADATA does not allow, a topic a drug's profile lacks, a
+// map keyed by drug that lacks a drug of its rule (errors), and one drug
+// looked up by name in a rule of several (a warning). Load refuses a set
+// with such an error; Check reports them all.
+func runTimeProblems(f *flow, catalog map[string]*Rule, pkgs map[string]*RulePackage, k *knowledge, targets map[string]bool) []Problem {
+	var out []Problem
+	add := func(severity string) addFunc {
+		return func(check, file string, row int, format string, args ...any) {
+			out = append(out, Problem{Severity: severity, Check: check, File: file, Row: row, Message: fmt.Sprintf(format, args...)})
+		}
+	}
+	byLoc := map[string]metaEntry{}
+	for _, id := range slices.Sorted(maps.Keys(catalog)) {
+		for _, v := range catalog[id].Variants {
+			for i, loc := range v.Locations {
+				file, rowText, _ := strings.Cut(loc, ":")
+				var row int
+				fmt.Sscan(rowText, &row)
+				e := metaEntry{id: id, file: file, row: row, variant: v}
+				if i < len(v.packages) {
+					e.pkg = v.packages[i]
+				}
+				byLoc[loc] = e
+			}
+		}
+	}
+	c := literalCheck{f: f, catalog: catalog, pkgs: pkgs, knowledge: k, targets: targets, add: add(SeverityError), warn: add(SeverityWarning),
 		rulePos: f.params(memberSink("rule")), indicatorPos: f.params(memberSink("indicator")),
-		topicPos: f.params(topicSink), drugPos: f.params(drugSink(d.targets())), reported: map[string]bool{}}
+		topicPos: f.params(topicSink), drugPos: f.params(drugSink(targets)), reported: map[string]bool{}}
 	for _, path := range f.order {
 		if !strings.HasPrefix(path, rulesRoot.String()+".") || !strings.HasSuffix(path, "."+findingsRule) {
 			continue
@@ -65,6 +94,7 @@ func checkReach(f *flow, modules map[string]*ast.Module, entries []metaEntry, d 
 			}
 		}
 	}
+	return out
 }
 
 type literalCheck struct {

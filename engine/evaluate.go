@@ -110,14 +110,11 @@ func (ps *PolicySet) Evaluate(ctx context.Context, req Request) (*Result, error)
 		return nil, fmt.Errorf("engine.Evaluate: %w", err)
 	}
 	b := cardBuilder{ps: ps, in: req.Input, orders: req.Orders}
-	findings, failures, pkgs, err := ps.evalFindings(ctx, b, svc.Hook, value)
+	findings, failures, set, err := ps.evalFindings(ctx, b, svc.Hook, value)
 	if err != nil {
 		return nil, fmt.Errorf("engine.Evaluate: service %s: %w", req.Service, err)
 	}
-	res := &Result{Packages: make([]string, len(pkgs))}
-	for i, p := range pkgs {
-		res.Packages[i] = p.Name
-	}
+	res := &Result{Packages: ps.packageNamesOf(set)}
 	res.Findings, res.Notes = ps.adjustFindings(findings)
 	res.Findings = ps.omitBesideCritical(b, res.Findings)
 	kept := res.Findings[:0]
@@ -147,11 +144,11 @@ func (ps *PolicySet) Evaluate(ctx context.Context, req Request) (*Result, error)
 
 // evalFindings evaluates the packages a call on hook reaches and keeps
 // the findings that can become cards; the rest are failures.
-func (ps *PolicySet) evalFindings(ctx context.Context, b cardBuilder, hook string, value ast.Value) ([]Finding, []RuleFailure, []*RulePackage, error) {
-	pkgs := ps.reachable(hook, b.in)
-	raw, failures, err := ps.evalPackages(ctx, pkgs, value)
+func (ps *PolicySet) evalFindings(ctx context.Context, b cardBuilder, hook string, value ast.Value) ([]Finding, []RuleFailure, packageSet, error) {
+	set := ps.reachable(hook, b.in)
+	raw, failures, err := ps.evalPackages(ctx, set, value)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, 0, err
 	}
 	var findings []Finding
 	for _, r := range raw {
@@ -159,7 +156,19 @@ func (ps *PolicySet) evalFindings(ctx context.Context, b cardBuilder, hook strin
 		findings = append(findings, fs...)
 		failures = append(failures, bad...)
 	}
-	return findings, failures, pkgs, nil
+	return findings, failures, set, nil
+}
+
+// packageNamesOf names the packages of a set, for the result (the audit
+// and the authoring tools say which packages a call evaluated).
+func (ps *PolicySet) packageNamesOf(set packageSet) []string {
+	var out []string
+	for i, name := range ps.packageNames {
+		if set.has(i) {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // InputValue converts the policy input into OPA's value form once, so that

@@ -19,24 +19,46 @@ type packageQuery struct {
 	pq   rego.PreparedEvalQuery
 }
 
+// packageSet is a set of a policy set's rule packages, as bits over
+// packageNames: computing a call's set and finding its prepared query
+// allocate nothing. A policy set has at most maxPackages packages.
+type packageSet uint64
+
+const maxPackages = 64
+
+func (s packageSet) with(i int) packageSet { return s | 1<<i }
+
+func (s packageSet) has(i int) bool { return s&(1<<i) != 0 }
+
+// packages lists the set's packages in name order.
+func (ps *PolicySet) packages(s packageSet) []*RulePackage {
+	var out []*RulePackage
+	for i, name := range ps.packageNames {
+		if s.has(i) {
+			out = append(out, ps.Packages[name])
+		}
+	}
+	return out
+}
+
 // query returns the prepared query of a set of packages, preparing it on
 // first use. Sets are few (they follow the drugs of a call), so the cache
 // is bounded by the policy set.
-func (ps *PolicySet) query(ctx context.Context, pkgs []*RulePackage) (*packageQuery, error) {
+func (ps *PolicySet) query(ctx context.Context, set packageSet) (*packageQuery, error) {
+	if q, ok := ps.queries.Load(set); ok {
+		return q.(*packageQuery), nil
+	}
+	pkgs := ps.packages(set)
+	if len(pkgs) == 0 {
+		q := &packageQuery{}
+		ps.queries.Store(set, q)
+		return q, nil
+	}
 	names := make([]string, len(pkgs))
 	exprs := make([]string, len(pkgs))
 	for i, p := range pkgs {
 		names[i] = p.Name
 		exprs[i] = p.findingsRef().String()
-	}
-	key := strings.Join(names, ",")
-	if q, ok := ps.queries.Load(key); ok {
-		return q.(*packageQuery), nil
-	}
-	if len(pkgs) == 0 {
-		q := &packageQuery{}
-		ps.queries.Store(key, q)
-		return q, nil
 	}
 	pq, err := rego.New(
 		rego.Query(strings.Join(exprs, "; ")),
@@ -45,21 +67,21 @@ func (ps *PolicySet) query(ctx context.Context, pkgs []*RulePackage) (*packageQu
 		rego.StrictBuiltinErrors(true),
 	).PrepareForEval(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("prepare the findings of packages %s: %w", key, err)
+		return nil, fmt.Errorf("prepare the findings of packages %s: %w", strings.Join(names, ", "), err)
 	}
-	q, _ := ps.queries.LoadOrStore(key, &packageQuery{pkgs: slices.Clone(pkgs), pq: pq})
+	q, _ := ps.queries.LoadOrStore(set, &packageQuery{pkgs: pkgs, pq: pq})
 	return q.(*packageQuery), nil
 }
 
-// reachableFor lists the packages of hook that concern any of drugs.
-func (ps *PolicySet) reachableFor(hook string, drugs map[string]bool) []*RulePackage {
-	var out []*RulePackage
-	for _, name := range ps.packageNames {
-		if p := ps.Packages[name]; p.Concerns(hook, drugs) {
-			out = append(out, p)
+// reachableFor is the set of packages of hook that concern any of drugs.
+func (ps *PolicySet) reachableFor(hook string, drugs map[string]bool) packageSet {
+	var set packageSet
+	for i, name := range ps.packageNames {
+		if ps.Packages[name].Concerns(hook, drugs) {
+			set = set.with(i)
 		}
 	}
-	return out
+	return set
 }
 
 // packageResult is one package's raw findings.
@@ -73,14 +95,15 @@ type packageResult struct {
 // other reason than the end of ctx, each package is evaluated alone: the
 // packages that succeed keep their findings and each one that fails is a
 // failure of its own checks, so one defect never silences the others.
-func (ps *PolicySet) evalPackages(ctx context.Context, pkgs []*RulePackage, input ast.Value) ([]packageResult, []RuleFailure, error) {
-	if len(pkgs) == 0 {
+func (ps *PolicySet) evalPackages(ctx context.Context, set packageSet, input ast.Value) ([]packageResult, []RuleFailure, error) {
+	if set == 0 {
 		return nil, nil, nil
 	}
-	q, err := ps.query(ctx, pkgs)
+	q, err := ps.query(ctx, set)
 	if err != nil {
 		return nil, nil, err
 	}
+	pkgs := q.pkgs
 	rs, err := q.pq.Eval(ctx, rego.EvalParsedInput(input))
 	if err == nil && len(rs) == 1 && len(rs[0].Expressions) == len(pkgs) {
 		out := make([]packageResult, len(pkgs))
@@ -95,7 +118,7 @@ func (ps *PolicySet) evalPackages(ctx context.Context, pkgs []*RulePackage, inpu
 	var out []packageResult
 	var failures []RuleFailure
 	for _, p := range pkgs {
-		one, qerr := ps.query(ctx, []*RulePackage{p})
+		one, qerr := ps.query(ctx, packageSet(0).with(slices.Index(ps.packageNames, p.Name)))
 		if qerr != nil {
 			return nil, nil, qerr
 		}

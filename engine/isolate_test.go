@@ -75,12 +75,11 @@ func ruleIDs(out *pipeline.Outcome) []string {
 	return ids
 }
 
-// A finding whose rule ID has a typo, added to the package of the
-// neutrophil rule, costs only itself: the neutrophil card and every other
-// card stay, and a rule-failure card says a check could not be made.
-func TestUnknownRuleIDCostsOnlyItsOwnCheck(t *testing.T) {
-	base := focusedOutcome(t, policies.FS)
-	typo := `package labelguard.rules.jak
+// typoRule is a new rule in the package of the neutrophil rule whose
+// finding misspells its own rule ID (jak.new-chek for jak.new-check).
+// Written literally, Load and check refuse it; built at run time (as
+// here) no static check sees it, and the engine must isolate it.
+const typoRule = `package labelguard.rules.jak
 
 import data.labelguard.lib
 
@@ -92,11 +91,17 @@ import data.labelguard.lib
 #   drugs: [upadacitinib, abrocitinib, baricitinib]
 #   source:
 #     topic: labs
-findings contains {"rule": "jak.new-chek", "indicator": "warning", "summary": "A new check", "order": order.ref} if {
+findings contains {"rule": concat(".", ["jak", "new-chek"]), "indicator": "warning", "summary": "A new check", "order": order.ref} if {
 	some order in lib.oral_jaki_orders
 }
 `
-	out := focusedOutcome(t, defaultWith(t, map[string]string{"rules/jak/typo.rego": typo}))
+
+// A finding whose rule ID has a typo, added to the package of the
+// neutrophil rule, costs only itself: the neutrophil card and every other
+// card stay, and a rule-failure card says a check could not be made.
+func TestUnknownRuleIDCostsOnlyItsOwnCheck(t *testing.T) {
+	base := focusedOutcome(t, policies.FS)
+	out := focusedOutcome(t, defaultWith(t, map[string]string{"rules/jak/typo.rego": typoRule}))
 	want := append(ruleIDs(base), engine.RuleFailureRule)
 	slices.Sort(want)
 	if got := ruleIDs(out); !slices.Equal(got, want) {
@@ -196,7 +201,9 @@ findings contains ` + finding + ` if {
 	tests := []struct {
 		name, file, want, metricRule string
 	}{
-		{"indicator differs from METADATA", rule("upadacitinib.second", "info", `{"rule": "upadacitinib.second", "indicator": "critical", "summary": "s", "order": o.ref}`),
+		// Written literally, Load refuses these two (TestLoadRefusesWhatWouldFailAtRunTime);
+		// built at run time, the engine drops the finding.
+		{"indicator differs from METADATA", rule("upadacitinib.second", "info", `{"rule": "upadacitinib.second", "indicator": concat("", ["crit", "ical"]), "summary": "s", "order": o.ref}`),
 			`indicator "critical" is not what its METADATA at rules/upa/second.rego:12 allows (info)`, "upadacitinib.second"},
 		{"misspelt member", rule("upadacitinib.second", "info", `{"rule": "upadacitinib.second", "indicator": "info", "summary": "s", "order": o.ref, "sugestions": []}`),
 			`unknown member "sugestions"`, "upadacitinib.second"},
@@ -204,7 +211,7 @@ findings contains ` + finding + ` if {
 			"member summary: a JSON number", "upadacitinib.second"},
 		{"no summary", rule("upadacitinib.second", "info", `{"rule": "upadacitinib.second", "indicator": "info", "order": o.ref}`),
 			"finding without summary", "upadacitinib.second"},
-		{"engine's own rule", rule("upadacitinib.second", "info", `{"rule": "labelguard.rule-failure", "indicator": "info", "summary": "s", "order": o.ref}`),
+		{"engine's own rule", rule("upadacitinib.second", "info", `{"rule": concat(".", ["labelguard", "rule-failure"]), "indicator": "info", "summary": "s", "order": o.ref}`),
 			"is the engine's own", engine.RuleFailureRule},
 		{"bad suggestion", rule("upadacitinib.second", "info", `{"rule": "upadacitinib.second", "indicator": "info", "summary": "s", "order": o.ref, "suggestions": [{"kind": "update-dose", "label": "x"}]}`),
 			"positive targetDailyDoseMg", "upadacitinib.second"},
@@ -281,5 +288,20 @@ findings contains {"rule": "upadacitinib.plan", "indicator": "info", "summary": 
 		if !slices.Equal(ids, tc.want) {
 			t.Errorf("%v mg: cards %v, want %v", tc.dose, ids, tc.want)
 		}
+	}
+}
+
+// What check finds that would fail at run time is refused at load too,
+// naming the file, line and rule: the literal typo of typoRule.
+func TestLoadRefusesWhatWouldFailAtRunTime(t *testing.T) {
+	literal := strings.Replace(typoRule, `concat(".", ["jak", "new-chek"])`, `"jak.new-chek"`, 1)
+	_, err := engine.Load(context.Background(), defaultWith(t, map[string]string{"rules/jak/typo.rego": literal}), engine.Options{})
+	if err == nil || !strings.Contains(err.Error(), `rules/jak/typo.rego:13: [rule-id] rule jak.new-check (METADATA at rules/jak/typo.rego:13) yields a finding for rule "jak.new-chek", which no METADATA declares`) {
+		t.Fatalf("Load: %v", err)
+	}
+	indicator := strings.Replace(typoRule, `concat(".", ["jak", "new-chek"]), "indicator": "warning"`, `"jak.new-check", "indicator": "critical"`, 1)
+	_, err = engine.Load(context.Background(), defaultWith(t, map[string]string{"rules/jak/typo.rego": indicator}), engine.Options{})
+	if err == nil || !strings.Contains(err.Error(), `rules/jak/typo.rego:13: [rule-id] rule jak.new-check yields indicator "critical", which its METADATA at rules/jak/typo.rego:13 does not allow (warning)`) {
+		t.Fatalf("Load: %v", err)
 	}
 }

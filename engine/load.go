@@ -51,7 +51,7 @@ type PolicySet struct {
 	// queries holds one prepared query per set of packages a call
 	// reaches (all packages' findings in one evaluation, so that shared
 	// helper rules are evaluated once); a set is prepared on first use.
-	queries sync.Map // string (package names) -> *packageQuery
+	queries sync.Map // packageSet -> *packageQuery
 }
 
 // deniedBuiltins are the builtins a policy must not call: network access,
@@ -128,6 +128,16 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*PolicySet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("engine.Load: %w", err)
 	}
+	// What compiles but would fail or fall silent at run time is refused
+	// here too, not only by check: a typo in a finding's rule ID would
+	// otherwise drop that finding on every call, a map lacking a drug
+	// silence its rule for that drug.
+	f := newFlow(compiler.Modules)
+	problems = runTimeProblems(f, catalog, pkgs, tbl.knowledge, tbl.targets())
+	problems = append(problems, paramNameProblems(f, tbl.paramNames)...)
+	if err := problemsErr(problems); err != nil {
+		return nil, fmt.Errorf("engine.Load: %w", err)
+	}
 	ps := &PolicySet{
 		Revision:     src.revision(),
 		Services:     services,
@@ -144,8 +154,11 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*PolicySet, error) {
 	}
 	// Each package alone (isolating a failure), and the sets a call on
 	// one drug reaches, are prepared now so that no call pays for it.
-	for _, name := range ps.packageNames {
-		if _, err := ps.query(ctx, []*RulePackage{pkgs[name]}); err != nil {
+	if len(ps.packageNames) > maxPackages {
+		return nil, fmt.Errorf("engine.Load: %d rule packages: at most %d are supported", len(ps.packageNames), maxPackages)
+	}
+	for i := range ps.packageNames {
+		if _, err := ps.query(ctx, packageSet(0).with(i)); err != nil {
 			return nil, fmt.Errorf("engine.Load: %w", err)
 		}
 	}

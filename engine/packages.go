@@ -191,10 +191,42 @@ func callDrugs(in *facts.Input) map[string]bool {
 	return out
 }
 
-// reachable lists, in name order, the packages a call on hook with input
-// in must evaluate.
-func (ps *PolicySet) reachable(hook string, in *facts.Input) []*RulePackage {
-	return ps.reachableFor(hook, callDrugs(in))
+// concernsInput is Concerns for a call's input, without building the
+// set of its drugs (it runs on every call).
+func (p *RulePackage) concernsInput(hook string, in *facts.Input) bool {
+	if !slices.Contains(p.Hooks, hook) {
+		return false
+	}
+	if len(p.Drugs) == 0 {
+		return true
+	}
+	if in == nil {
+		return false
+	}
+	for i := range in.Orders {
+		if t := in.Orders[i].Target; t != "" && slices.Contains(p.Drugs, t) {
+			return true
+		}
+	}
+	for i := range in.Medications {
+		m := &in.Medications[i]
+		if m.Target != "" && (m.Active || m.Draft) && slices.Contains(p.Drugs, m.Target) {
+			return true
+		}
+	}
+	return false
+}
+
+// reachable is the set of packages a call on hook with input in must
+// evaluate, as a mask over packageNames.
+func (ps *PolicySet) reachable(hook string, in *facts.Input) packageSet {
+	var set packageSet
+	for i, name := range ps.packageNames {
+		if ps.Packages[name].concernsInput(hook, in) {
+			set = set.with(i)
+		}
+	}
+	return set
 }
 
 // checkPackages reports what would make a package, or a rule in it,

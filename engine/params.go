@@ -34,18 +34,18 @@ func ParamsSchema(fsys fs.FS) (*jsonfile.Schema, error) {
 // them. Every parameter the schema names is then present and of its type:
 // a string where a number belongs would make every comparison with it
 // quietly wrong, so it is refused naming the file, line and key.
-func loadParams(fsys fs.FS, site []byte, siteName string) (map[string]any, error) {
+func loadParams(fsys fs.FS, site []byte, siteName string) (map[string]any, map[string]bool, error) {
 	schema, err := ParamsSchema(fsys)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	data, err := fs.ReadFile(fsys, paramsFile)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", paramsFile, err)
+		return nil, nil, fmt.Errorf("read %s: %w", paramsFile, err)
 	}
 	v, problems := schema.Validate(paramsFile, data)
 	if len(problems) > 0 {
-		return nil, problems
+		return nil, nil, problems
 	}
 	params, _ := v.(map[string]any)
 	lines := jsonfile.Lines(data)
@@ -57,7 +57,7 @@ func loadParams(fsys fs.FS, site []byte, siteName string) (map[string]any, error
 		}
 	}
 	if len(problems) > 0 {
-		return nil, problems
+		return nil, nil, problems
 	}
 	if len(site) > 0 {
 		if siteName == "" {
@@ -65,15 +65,15 @@ func loadParams(fsys fs.FS, site []byte, siteName string) (map[string]any, error
 		}
 		sv, problems := schema.Validate(siteName, site)
 		if len(problems) > 0 {
-			return nil, problems
+			return nil, nil, problems
 		}
 		siteObj, _ := sv.(map[string]any)
 		params = mergeObjects(params, siteObj)
 	}
 	if err := checkParamRanges(params); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return params, nil
+	return params, schemaParamNames(schema), nil
 }
 
 // checkParamRanges checks what the schema cannot say: parameters that

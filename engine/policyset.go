@@ -147,6 +147,7 @@ type tables struct {
 	labs            *terminology.LabTable
 	drugs           *terminology.DrugTable
 	params          map[string]any
+	paramNames      map[string]bool // the parameters the schema names
 	overrideReasons []cdshooks.Coding
 	knowledge       *knowledge
 }
@@ -178,7 +179,7 @@ func loadTables(fsys fs.FS, siteParams []byte, siteName string) (*tables, error)
 	if err != nil {
 		return nil, err
 	}
-	params, err := loadParams(fsys, siteParams, siteName)
+	params, paramNames, err := loadParams(fsys, siteParams, siteName)
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +202,7 @@ func loadTables(fsys fs.FS, siteParams []byte, siteName string) (*tables, error)
 			return nil, fmt.Errorf("%s: reasons[%d] needs system and code", overrideReasonsFile, i)
 		}
 	}
-	t := &tables{valueSets: vs, labs: labs, drugs: drugs, params: params, overrideReasons: or.Reasons, knowledge: k}
+	t := &tables{valueSets: vs, labs: labs, drugs: drugs, params: params, paramNames: paramNames, overrideReasons: or.Reasons, knowledge: k}
 	if err := checkProfilesMatchTargets(k, t.targets()); err != nil {
 		return nil, err
 	}
@@ -236,6 +237,7 @@ func (t *tables) document() (map[string]any, error) {
 		"valuesets":       t.valueSets,
 		"overrideReasons": t.overrideReasons,
 		"profiles":        t.knowledge.profiles,
+		"citations":       t.knowledge.citations(),
 		"documents":       t.knowledge.documents,
 	}
 	// Round-trip through JSON so the store holds only JSON types.

@@ -164,6 +164,22 @@ func resolveTopics(catalog map[string]*Rule, k *knowledge) []Problem {
 	return problems
 }
 
+// citations is, per drug and topic, what a card's detail cites (the
+// profile's document and section, the section written as card text does),
+// resolved once at load so that a rule reads one entry
+// (data.labelguard.citations[drug][topic], through lib.cite_topic).
+func (k *knowledge) citations() map[string]map[string]map[string]string {
+	out := map[string]map[string]map[string]string{}
+	for id, p := range k.profiles {
+		out[id] = map[string]map[string]string{}
+		for topic, ts := range p.Sources {
+			doc := p.Documents[ts.Document]
+			out[id][topic] = map[string]string{"label": doc.Title, "url": doc.URL, "section": sectionText(ts.Section)}
+		}
+	}
+	return out
+}
+
 // checkProfilesMatchTargets refuses a target drug without a profile and a
 // profile of no target drug: the rules read each target's profile.
 func checkProfilesMatchTargets(k *knowledge, targets map[string]bool) error {

@@ -176,8 +176,10 @@ func TestRejectedSetsKeepTheLastGoodOne(t *testing.T) {
 		{"rego test fails", "data/params.json", `"maxDose": 30`, `"maxDose": 500`, "1 of 2 Rego tests failed: labelguard.rules.upa_test.test_fires_above_max"},
 		{"data file broken", "data/params.json", `"maxDose": 30`, `"maxDose": 30,,`, "params.json"},
 		{"typo in a finding's rule ID", "rules/upa/upa.rego", `"rule": "upadacitinib.dose-max"`, `"rule": "upadacitinib.dose-mx"`,
-			`check found 1 error(s): rules/upa/upa.rego:23: [rule-id] rule upadacitinib.dose-max (METADATA at rules/upa/upa.rego:18) yields a finding for rule "upadacitinib.dose-mx", which no METADATA declares`},
+			`rules/upa/upa.rego:23: [rule-id] rule upadacitinib.dose-max (METADATA at rules/upa/upa.rego:18) yields a finding for rule "upadacitinib.dose-mx", which no METADATA declares`},
 		{"parameter of the wrong type", "data/params.json", `"maxDose": 30`, `"maxDose": "30"`, "data/params.json:1: maxDose: got string, want number"},
+		// Loads, but check refuses it: the reload runs check.
+		{"not formatted as opa fmt formats it", "rules/upa/upa.rego", "findings contains f if {", "findings contains f    if {", "check found 1 error(s): rules/upa/upa.rego:18: [format] not formatted"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -20,17 +20,10 @@ labels[drug] := {"label": d.title, "url": d.url} if {
 	d := p.documents[p.label]
 }
 
-# topic_source: the document and section of a drug's label for a topic.
-topic_source(drug, topic) := {"label": d.title, "url": d.url, "section": section_text(s.section)} if {
-	s := profiles[drug].sources[topic]
-	d := profiles[drug].documents[s.document]
-}
-
-# section_text: "§2.1, 5.8" for numbered sections, else as written
-# ("Boxed warning, 5.1").
-section_text(section) := concat("", ["§", section]) if {
-	regex.match(`^[0-9]`, section)
-} else := section
+# topic_source: the document and section of a drug's label for a topic
+# ({label, url, section}), resolved from its profile by the engine at load
+# (the section as card text writes it: "§2.1, 5.8").
+topic_source(drug, topic) := data.labelguard.citations[drug][topic]
 
 # cite: "Source: [label](url), section." for the drug's default label.
 cite(drug, section) := source_line(labels[drug].label, section, labels[drug].url)
