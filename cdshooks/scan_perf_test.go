@@ -11,9 +11,17 @@ import (
 // The one-pass scanner must never accept what the original path rejects,
 // and must split exactly as encoding/json does when it accepts.
 func checkScanAgrees(t *testing.T, body []byte, max int) {
+	if m, ok := scanMembers(body, max); ok {
+		if top, _, ok2 := scanRequest(body, max); !ok2 || len(top) != len(m) {
+			t.Fatalf("scanMembers accepted what scanRequest refuses, or split it differently: %q", body)
+		}
+	}
 	top, pf, ok := scanRequest(body, max)
 	if !ok {
 		return
+	}
+	if err := checkDuplicates(body, ""); err != nil {
+		t.Fatalf("scanner accepted a body with a duplicated name: %v", err)
 	}
 	if !json.Valid(body) {
 		t.Fatalf("scanner accepted invalid JSON %q", body)
@@ -43,6 +51,9 @@ func checkScanAgrees(t *testing.T, body []byte, max int) {
 	var wantPF map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &wantPF); err != nil {
 		t.Fatal(err)
+	}
+	if err := checkDuplicates(raw, "prefetch"); err != nil {
+		t.Fatalf("scanner accepted a prefetch with a duplicated key: %v", err)
 	}
 	if pf == nil || len(pf) != len(wantPF) {
 		t.Fatalf("prefetch: %d members, want %d", len(pf), len(wantPF))
