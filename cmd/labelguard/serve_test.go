@@ -16,7 +16,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -54,28 +53,12 @@ func TestServeStartsOnEmbeddedDefaultsAndStops(t *testing.T) {
 	out := &syncBuffer{}
 	cfg := serveConfig{
 		addr: "127.0.0.1:0", maxBodyBytes: 1 << 20, maxDepth: 64,
-		logLevel: "error", logFormat: "json", shutdownTimeout: 5 * time.Second,
+		logLevel: "info", logFormat: "json", shutdownTimeout: 5 * time.Second,
 		dataDir: t.TempDir(), auditQueueSize: 100,
 	}
 	done := make(chan error, 1)
 	go func() { done <- runServe(ctx, cfg, out) }()
-
-	re := regexp.MustCompile(`listening on (http://[0-9.:]+)`)
-	var base string
-	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if m := re.FindStringSubmatch(out.String()); m != nil {
-			base = m[1]
-			break
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("serve exited early: %v", err)
-		default:
-		}
-	}
-	if base == "" {
-		t.Fatalf("serve never said where it listens; printed %q", out.String())
-	}
+	base := startedURL(t, out, done)
 	resp, err := http.Get(base + "/readyz")
 	if err != nil {
 		t.Fatal(err)
@@ -129,24 +112,13 @@ func TestServeTLSAndHTTP2(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	out := &syncBuffer{}
-	cfg := serveConfig{addr: "127.0.0.1:0", maxBodyBytes: 1 << 20, maxDepth: 64, logLevel: "error", logFormat: "json",
+	cfg := serveConfig{addr: "127.0.0.1:0", maxBodyBytes: 1 << 20, maxDepth: 64, logLevel: "info", logFormat: "json",
 		shutdownTimeout: 5 * time.Second, tlsCert: certFile, tlsKey: keyFile, dataDir: t.TempDir(), auditQueueSize: 100}
 	done := make(chan error, 1)
 	go func() { done <- runServe(ctx, cfg, out) }()
-	re := regexp.MustCompile(`listening on (https://[0-9.:]+)`)
-	var base string
-	for deadline := time.Now().Add(60 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if m := re.FindStringSubmatch(out.String()); m != nil {
-			base = m[1]
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("serve exited early: %v", err)
-		default:
-		}
-	}
-	if base == "" {
-		t.Fatalf("no https address printed: %q", out.String())
+	base := startedURL(t, out, done)
+	if !strings.HasPrefix(base, "https://") {
+		t.Fatalf("serving %s, want https", base)
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(mustParse(t, der))
@@ -163,6 +135,27 @@ func TestServeTLSAndHTTP2(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Errorf("shutdown: %v", err)
 	}
+}
+
+// startedURL waits for serve's startup line and returns the URL it serves
+// on; it fails the test if serve exits first or says nothing for a minute.
+func startedURL(t *testing.T, out *syncBuffer, done <-chan error) string {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for _, line := range strings.Split(out.String(), "\n") {
+			var l struct{ Msg, URL string }
+			if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "labelguard started" && l.URL != "" {
+				return l.URL
+			}
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("serve exited early: %v\n%s", err, out.String())
+		default:
+		}
+	}
+	t.Fatalf("serve never said where it listens; printed %q", out.String())
+	return ""
 }
 
 func mustParse(t *testing.T, der []byte) *x509.Certificate {
