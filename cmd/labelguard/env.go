@@ -72,7 +72,6 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
-
 // checkEnv warns about each unknown LABELGUARD_ variable, naming it and
 // the nearest flag variable, or with --strict-env refuses to start.
 func checkEnv(log *slog.Logger, cfg serveConfig) error {

@@ -153,7 +153,6 @@ is not exposed; the Helm chart listens on :8080.`,
 	return cmd
 }
 
-
 // loadPolicies loads the embedded default set or a directory.
 func loadPolicies(ctx context.Context, dir, siteParamsFile string) (*engine.PolicySet, error) {
 	var fsys fs.FS = policies.FS

@@ -18,9 +18,9 @@ type Proxy struct {
 	ln     net.Listener
 	target string
 
-	mu     sync.Mutex
-	refuse bool
-	open   chan struct{} // closed while forwarding, open while partitioned
+	mu       sync.Mutex
+	refuse   bool
+	open     chan struct{} // closed while forwarding, open while partitioned
 	conns    map[net.Conn]bool
 	closed   bool
 	accepted int
