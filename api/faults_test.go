@@ -15,6 +15,7 @@ import (
 	"github.com/labelguard/labelguard/auth"
 	"github.com/labelguard/labelguard/cdshooks"
 	"github.com/labelguard/labelguard/engine"
+	"github.com/labelguard/labelguard/internal/hang"
 	"github.com/labelguard/labelguard/store"
 )
 
@@ -50,7 +51,7 @@ func TestFeedbackOnAHungDatabase(t *testing.T) {
 	st := &hangingStore{}
 	h, _ := newServer(t, func(c *api.Config) { c.Store = st; c.FeedbackTimeout = 50 * time.Millisecond })
 	body := []byte(`{"feedback":[{"card":"c1","outcome":"overridden","outcomeTimestamp":"2026-11-23T10:00:00Z"}]}`)
-	rec := hangGuard(t, func() *httpResult {
+	rec := hang.Within(t, "feedback on a hung database", func() *httpResult {
 		return record(do(t, h, http.MethodPost, "/cds-services/jak-order-sign/feedback", "application/json", body))
 	})
 	if rec.code != http.StatusServiceUnavailable || rec.header.Get("Retry-After") != fmt.Sprint(api.FeedbackRetryAfterSeconds) {
@@ -72,21 +73,6 @@ type httpResult struct {
 
 func record(rec *httptest.ResponseRecorder) *httpResult {
 	return &httpResult{code: rec.Code, header: rec.Header(), body: rec.Body.String()}
-}
-
-// hangGuard fails the test if f has not returned after a minute: far
-// above any deadline the service sets, so that only a hang fails it.
-func hangGuard[T any](t *testing.T, f func() T) T {
-	t.Helper()
-	c := make(chan T, 1)
-	go func() { c <- f() }()
-	select {
-	case v := <-c:
-		return v
-	case <-time.After(time.Minute):
-		t.Fatal("hung: no answer after a minute")
-		panic("unreachable")
-	}
 }
 
 // TestDrainTurnsReadinessOffAndKeepsServing: after Drain, /readyz says

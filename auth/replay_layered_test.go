@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/labelguard/labelguard/internal/hang"
 )
 
 type failingReplay struct{ fail bool }
@@ -85,7 +87,8 @@ func TestLayeredReplayCacheBoundsTheSharedCheck(t *testing.T) {
 	exp := time.Now().Add(time.Hour)
 	shared.hang.Store(true)
 	for i := range 5 {
-		seen, err := withinGuard(t, func() (bool, error) { return l.Seen(context.Background(), "i", fmt.Sprint("j", i), exp) })
+		r := hang.Within(t, "Seen", func() seenResult { return check(l, "i", fmt.Sprint("j", i), exp) })
+		seen, err := r.seen, r.err
 		if err != nil || seen {
 			t.Fatalf("Seen %d with the shared cache hanging = %v, %v; want the local answer", i, seen, err)
 		}
@@ -96,7 +99,7 @@ func TestLayeredReplayCacheBoundsTheSharedCheck(t *testing.T) {
 			t.Fatalf("the shared check had %v left, want a deadline of at most %v", left, l.SharedTimeout)
 		}
 	}
-	if seen, _ := withinGuard(t, func() (bool, error) { return l.Seen(context.Background(), "i", "j0", exp) }); !seen {
+	if r := hang.Within(t, "Seen", func() seenResult { return check(l, "i", "j0", exp) }); !r.seen {
 		t.Error("a replay was not detected by the local cache during the outage")
 	}
 	if l.Fallbacks() != 6 {
@@ -123,19 +126,12 @@ func TestLayeredReplayCacheBoundsTheSharedCheck(t *testing.T) {
 	}
 }
 
-func withinGuard(t *testing.T, f func() (bool, error)) (bool, error) {
-	t.Helper()
-	type result struct {
-		seen bool
-		err  error
-	}
-	c := make(chan result, 1)
-	go func() { s, err := f(); c <- result{s, err} }()
-	select {
-	case r := <-c:
-		return r.seen, r.err
-	case <-time.After(time.Minute):
-		t.Fatal("Seen hung")
-		return false, nil
-	}
+type seenResult struct {
+	seen bool
+	err  error
+}
+
+func check(c ReplayCache, iss, jti string, exp time.Time) seenResult {
+	s, err := c.Seen(context.Background(), iss, jti, exp)
+	return seenResult{s, err}
 }

@@ -3,45 +3,13 @@ package store_test
 import (
 	"context"
 	"errors"
-	"net/url"
 	"testing"
 	"time"
 
+	"github.com/labelguard/labelguard/internal/hang"
 	"github.com/labelguard/labelguard/internal/pgtest"
 	"github.com/labelguard/labelguard/store"
 )
-
-// hangGuard is how long a call that must return on its own deadline may
-// take before the test calls it hung. It is far above any deadline the
-// code sets, so that a busy machine cannot fail the test; the tests assert
-// that calls return while the partition lasts, never how fast.
-const hangGuard = time.Minute
-
-// within runs f and fails the test if it has not returned after hangGuard.
-func within[T any](t *testing.T, what string, f func() T) T {
-	t.Helper()
-	c := make(chan T, 1)
-	go func() { c <- f() }()
-	select {
-	case v := <-c:
-		return v
-	case <-time.After(hangGuard):
-		t.Fatalf("%s hung (no answer after %s)", what, hangGuard)
-		panic("unreachable")
-	}
-}
-
-// withConnectTimeout returns dsn with its connect_timeout set.
-func withConnectTimeout(t *testing.T, dsn, seconds string) string {
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("connect_timeout", seconds)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 // TestDeferredCallersDoNotWaitOnAHungOpen: while an attempt to open the
 // database hangs on a partitioned network, every other caller returns when
@@ -52,7 +20,7 @@ func withConnectTimeout(t *testing.T, dsn, seconds string) string {
 func TestDeferredCallersDoNotWaitOnAHungOpen(t *testing.T) {
 	dsn, proxy := pgtest.ViaProxy(t, pgtest.Schema(t))
 	// A connection attempt that would outlast the test unless healed.
-	dsn = withConnectTimeout(t, dsn, "600")
+	dsn = pgtest.WithParam(t, dsn, "connect_timeout", "600")
 	proxy.Partition()
 	d := store.NewDeferred(store.Config{PostgresDSN: dsn}, time.Millisecond)
 	t.Cleanup(func() { _ = d.Close() })
@@ -62,7 +30,7 @@ func TestDeferredCallersDoNotWaitOnAHungOpen(t *testing.T) {
 	defer cancelFirst()
 	first := make(chan error, 1)
 	go func() { first <- d.Open(firstCtx) }()
-	within(t, "the first connection attempt", func() bool {
+	hang.Within(t, "the first connection attempt", func() bool {
 		for proxy.Accepted() == 0 {
 			time.Sleep(5 * time.Millisecond)
 		}
@@ -71,10 +39,10 @@ func TestDeferredCallersDoNotWaitOnAHungOpen(t *testing.T) {
 
 	done, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := within(t, "Ping during the hung attempt", func() error { return d.Ping(done) }); !errors.Is(err, store.ErrNotOpen) {
+	if err := hang.Within(t, "Ping during the hung attempt", func() error { return d.Ping(done) }); !errors.Is(err, store.ErrNotOpen) {
 		t.Fatalf("Ping = %v, want ErrNotOpen", err)
 	}
-	err := within(t, "InsertFeedback during the hung attempt", func() error {
+	err := hang.Within(t, "InsertFeedback during the hung attempt", func() error {
 		_, err := d.InsertFeedback(done, []store.Feedback{{CardUUID: "c", Outcome: store.OutcomeAccepted, OutcomeTime: time.Now()}})
 		return err
 	})
@@ -82,12 +50,12 @@ func TestDeferredCallersDoNotWaitOnAHungOpen(t *testing.T) {
 		t.Fatalf("InsertFeedback = %v, want ErrNotOpen", err)
 	}
 	cancelFirst()
-	if err := within(t, "the first caller after its context ended", func() error { return <-first }); !errors.Is(err, store.ErrNotOpen) {
+	if err := hang.Within(t, "the first caller after its context ended", func() error { return <-first }); !errors.Is(err, store.ErrNotOpen) {
 		t.Fatalf("first Open = %v, want ErrNotOpen", err)
 	}
 
 	proxy.Heal()
-	ctx, stop := context.WithTimeout(context.Background(), hangGuard)
+	ctx, stop := context.WithTimeout(context.Background(), hang.Guard)
 	defer stop()
 	if err := d.Ping(ctx); err != nil {
 		t.Fatalf("Ping after the partition healed: %v", err)
@@ -115,7 +83,7 @@ func TestPostgresCallsHonourTheirDeadlineUnderPartition(t *testing.T) {
 	proxy.Partition()
 	short := func() (context.Context, context.CancelFunc) { return context.WithTimeout(ctx, 200*time.Millisecond) }
 	for i := range 3 { // the pool's connections, then new ones
-		err := within(t, "Seen during the partition", func() error {
+		err := hang.Within(t, "Seen during the partition", func() error {
 			c, cancel := short()
 			defer cancel()
 			_, err := rc.Seen(c, "iss", "during", exp)
@@ -124,7 +92,7 @@ func TestPostgresCallsHonourTheirDeadlineUnderPartition(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("Seen %d during the partition = %v, want a deadline error", i, err)
 		}
-		err = within(t, "InsertFeedback during the partition", func() error {
+		err = hang.Within(t, "InsertFeedback during the partition", func() error {
 			c, cancel := short()
 			defer cancel()
 			_, err := st.InsertFeedback(c, []store.Feedback{{CardUUID: "c", Outcome: store.OutcomeAccepted, OutcomeTime: time.Now()}})
@@ -136,7 +104,7 @@ func TestPostgresCallsHonourTheirDeadlineUnderPartition(t *testing.T) {
 	}
 
 	proxy.Heal()
-	long, cancel := context.WithTimeout(ctx, hangGuard)
+	long, cancel := context.WithTimeout(ctx, hang.Guard)
 	defer cancel()
 	if seen, err := rc.Seen(long, "iss", "after", exp); err != nil || seen {
 		t.Fatalf("Seen after the partition healed = %v, %v", seen, err)

@@ -22,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/labelguard/labelguard/conformance"
+	"github.com/labelguard/labelguard/internal/hang"
 	"github.com/labelguard/labelguard/internal/pgtest"
 )
 
@@ -101,12 +102,12 @@ func startPartitionFixture(t *testing.T) *partitionFixture {
 		stop()
 		select {
 		case <-exited:
-		case <-time.After(hangGuard):
+		case <-time.After(hang.Guard):
 		}
 	})
 	return &partitionFixture{
 		base: startedURL(t, out, done), proxy: proxy, sign: sign, body: body, out: out, stop: stop, done: done,
-		dsn: dsn, baseURL: baseURL, client: &http.Client{Timeout: hangGuard},
+		dsn: dsn, baseURL: baseURL, client: &http.Client{Timeout: hang.Guard},
 	}
 }
 
@@ -246,7 +247,7 @@ func TestServeUnderDatabasePartition(t *testing.T) {
 	f.proxy.Heal()
 	hook("after-0")
 	// The client retries the feedback it was refused.
-	for deadline := time.Now().Add(hangGuard); ; time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(hang.Guard); ; time.Sleep(100 * time.Millisecond) {
 		a := f.post(t, "/cds-services/jak-order-select/feedback", feedbackBody("card-during"), "")
 		if a.status == http.StatusOK {
 			break
@@ -264,7 +265,7 @@ func TestServeUnderDatabasePartition(t *testing.T) {
 		if err != nil {
 			t.Fatalf("serve: %v", err)
 		}
-	case <-time.After(2 * hangGuard):
+	case <-time.After(2 * hang.Guard):
 		t.Fatal("serve did not stop")
 	}
 

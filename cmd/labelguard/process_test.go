@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/labelguard/labelguard/internal/hang"
 )
 
 // runMainEnv makes the test binary run main instead of the tests, so that
@@ -29,10 +31,6 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(m.Run())
 }
-
-// hangGuard bounds every wait of the process tests: far above anything
-// they wait for, so that only a hang fails them.
-const hangGuard = time.Minute
 
 // proc is a labelguard process started from the test binary.
 type proc struct {
@@ -96,7 +94,7 @@ func (p *proc) wait(t *testing.T) error {
 	select {
 	case err := <-p.done:
 		return err
-	case <-time.After(hangGuard):
+	case <-time.After(hang.Guard):
 		t.Fatalf("the process did not exit; it printed:\n%s", strings.Join(p.output(), "\n"))
 		return nil
 	}
@@ -105,7 +103,7 @@ func (p *proc) wait(t *testing.T) error {
 // waitLine returns the first JSON line whose msg is msg.
 func (p *proc) waitLine(t *testing.T, msg string) map[string]any {
 	t.Helper()
-	for deadline := time.Now().Add(hangGuard); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(hang.Guard); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		for _, l := range p.output() {
 			var m map[string]any
 			if json.Unmarshal([]byte(l), &m) == nil && m["msg"] == msg {
@@ -172,7 +170,7 @@ func TestServeProcessDrainsAndLogsJSON(t *testing.T) {
 		cfg["drain-delay_ms"] != 600000.0 || cfg["addr"] != "127.0.0.1:0" {
 		t.Fatalf("startup line = %v", started)
 	}
-	client := &http.Client{Timeout: hangGuard}
+	client := &http.Client{Timeout: hang.Guard}
 	if code, err := hookCall(t, client, base, body); err != nil || code != http.StatusOK {
 		t.Fatalf("hook call before SIGTERM: %d %v", code, err)
 	}
@@ -180,7 +178,7 @@ func TestServeProcessDrainsAndLogsJSON(t *testing.T) {
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(hangGuard); ; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(hang.Guard); ; time.Sleep(10 * time.Millisecond) {
 		resp, err := client.Get(base + "/readyz")
 		if err != nil {
 			t.Fatalf("/readyz during the drain delay: %v", err)

@@ -12,21 +12,8 @@ import (
 	"time"
 
 	"github.com/labelguard/labelguard/internal/drain"
+	"github.com/labelguard/labelguard/internal/hang"
 )
-
-// guard fails the test if c delivers nothing within a minute: far above
-// anything this test waits for, so only a hang fails it. The test asserts
-// the order of events, never their speed.
-func guard[T any](t *testing.T, what string, c <-chan T) T {
-	t.Helper()
-	select {
-	case v := <-c:
-		return v
-	case <-time.After(time.Minute):
-		t.Fatalf("%s: nothing after a minute", what)
-		panic("unreachable")
-	}
-}
 
 type result struct {
 	status int
@@ -95,7 +82,7 @@ func TestRunDrains(t *testing.T) {
 	}
 
 	sigterm()
-	guard(t, "readiness off", drained)
+	hang.Receive(t, "readiness off", drained)
 	if r := get(client, base+"/readyz"); r.status != http.StatusServiceUnavailable {
 		t.Errorf("/readyz during the delay: %+v, want 503", r)
 	}
@@ -105,7 +92,7 @@ func TestRunDrains(t *testing.T) {
 		}
 	}
 	slow := async(client, base+"/slow")
-	guard(t, "slow call in flight", entered)
+	hang.Receive(t, "slow call in flight", entered)
 
 	close(hurry) // the delay ends with a call in flight
 	refused := make(chan bool)
@@ -120,20 +107,20 @@ func TestRunDrains(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}()
-	guard(t, "listener closed after the delay", refused)
+	hang.Receive(t, "listener closed after the delay", refused)
 	select {
 	case err := <-done:
 		t.Fatalf("Run returned %v with a call in flight", err)
 	default:
 	}
 	close(release)
-	if r := guard(t, "the call in flight", slow); r.status != http.StatusOK {
+	if r := hang.Receive(t, "the call in flight", slow); r.status != http.StatusOK {
 		t.Errorf("call in flight at the end of the delay: %+v, want 200", r)
 	}
-	if err := guard(t, "Run's return", done); err != nil {
+	if err := hang.Receive(t, "Run's return", done); err != nil {
 		t.Errorf("Run = %v", err)
 	}
-	if !guard(t, "Flush", flushed) {
+	if !hang.Receive(t, "Flush", flushed) {
 		t.Error("Flush ran before the call in flight completed")
 	}
 }

@@ -99,17 +99,24 @@ func Schema(t testing.TB) string {
 // WithSearchPath returns dsn selecting schema.
 func WithSearchPath(t testing.TB, dsn, schema string) string {
 	t.Helper()
-	if strings.Contains(dsn, "://") {
-		u, err := url.Parse(dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		return u.String()
+	if !strings.Contains(dsn, "://") {
+		return dsn + " search_path=" + schema
 	}
-	return dsn + " search_path=" + schema
+	return WithParam(t, dsn, "search_path", schema)
+}
+
+// WithParam returns the URL dsn with the connection parameter key set to
+// value (connect_timeout, search_path, ...).
+func WithParam(t testing.TB, dsn, key, value string) string {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatalf("not a URL DSN: %v", err)
+	}
+	q := u.Query()
+	q.Set(key, value)
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // ViaProxy returns dsn with its host replaced by the proxy's address, and
