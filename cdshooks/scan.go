@@ -19,18 +19,8 @@ import "encoding/json"
 // encoding/json and a duplicated name is refused naming it. prefetch is nil
 // when the body has no "prefetch" object member.
 func scanRequest(body []byte, max int) (top, prefetch map[string]json.RawMessage, ok bool) {
-	s := scanner{b: body, max: max}
-	s.ws()
-	if s.i >= len(s.b) || s.b[s.i] != '{' {
-		return nil, nil, false
-	}
-	top = make(map[string]json.RawMessage, 8)
-	s.top, s.pf = top, &prefetch
-	if !s.object(0, "") {
-		return nil, nil, false
-	}
-	s.ws()
-	if s.i != len(s.b) {
+	s := scanner{b: body, max: max, pf: &prefetch}
+	if top, ok = s.split(); !ok {
 		return nil, nil, false
 	}
 	return top, prefetch, true
@@ -41,6 +31,11 @@ func scanRequest(body []byte, max int) (top, prefetch map[string]json.RawMessage
 // false) on what scanRequest gives up on, a duplicated name included.
 func scanMembers(raw []byte, max int) (members map[string]json.RawMessage, ok bool) {
 	s := scanner{b: raw, max: max}
+	return s.split()
+}
+
+// split reads the whole input as one object and returns its members.
+func (s *scanner) split() (map[string]json.RawMessage, bool) {
 	s.ws()
 	if s.i >= len(s.b) || s.b[s.i] != '{' {
 		return nil, false
@@ -50,10 +45,7 @@ func scanMembers(raw []byte, max int) (members map[string]json.RawMessage, ok bo
 		return nil, false
 	}
 	s.ws()
-	if s.i != len(s.b) {
-		return nil, false
-	}
-	return s.top, true
+	return s.top, s.i == len(s.b)
 }
 
 type scanner struct {
