@@ -255,6 +255,30 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
+// TestDuplicateNamesRefused: a member named twice in the envelope, the
+// context or among the prefetch keys is a 400 that names it, for the
+// service and the feedback endpoints.
+func TestDuplicateNamesRefused(t *testing.T) {
+	t.Parallel()
+	h, _ := newServer(t, nil)
+	ctx := `"context":{"userId":"Practitioner/1","patientId":"p1","draftOrders":{"resourceType":"Bundle","entry":[]}}`
+	for _, tc := range []struct{ name, path, body, named string }{
+		{"hook twice", "/cds-services/jak-order-sign", `{"hook":"order-sign","hookInstance":"abc",` + ctx + `,"hook":"order-sign"}`, "hook: appears more than once"},
+		{"context member twice", "/cds-services/jak-order-sign", `{"hook":"order-sign","hookInstance":"abc","context":{"patientId":"p1","patientId":"p2","draftOrders":{"resourceType":"Bundle","entry":[]}}}`, "context.patientId: appears more than once"},
+		{"prefetch key twice", "/cds-services/jak-order-sign", `{"hook":"order-sign","hookInstance":"abc",` + ctx + `,"prefetch":{"patient":null,"patient":{"resourceType":"Patient","id":"p1"}}}`, "prefetch.patient: appears more than once"},
+		{"feedback outcome twice", "/cds-services/jak-order-sign/feedback", `{"feedback":[{"card":"x","outcome":"accepted","outcome":"overridden","outcomeTimestamp":"2026-11-23T10:00:00Z"}]}`, "feedback[0].outcome: appears more than once"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := do(t, h, http.MethodPost, tc.path, "application/json", []byte(tc.body))
+			var e cdshooks.Error
+			if rec.Code != http.StatusBadRequest || json.Unmarshal(rec.Body.Bytes(), &e) != nil ||
+				e.Error.Code != cdshooks.CodeInvalidRequest || e.Error.Message != tc.named {
+				t.Errorf("%d %s, want 400 invalid_request %q", rec.Code, rec.Body, tc.named)
+			}
+		})
+	}
+}
+
 func TestFeedbackAccepted(t *testing.T) {
 	t.Parallel()
 	h, _ := newServer(t, nil)

@@ -25,12 +25,14 @@ type callRecord struct {
 	revision     string
 	errorKind    string
 	out          *pipeline.Outcome
+	// conformance marks a conformance tester's call, never audited.
+	conformance bool
 }
 
 // recordDecision enqueues the audit record of a call. Identifiers are keyed
 // hashes; no clinical value is recorded.
 func (s *Server) recordDecision(r *callRecord) {
-	if s.cfg.Audit == nil || r.service == "" {
+	if s.cfg.Audit == nil || r.service == "" || r.conformance {
 		return
 	}
 	d := store.Decision{

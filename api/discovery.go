@@ -26,10 +26,14 @@ func (s *Server) healthz(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})
 }
 
-// readyz is ready once a policy set is compiled and active. Optional
-// dependencies are reported in the body but never make it unready: hooks
-// keep answering without them.
+// readyz is ready once a policy set is compiled and active, until Drain.
+// Optional dependencies are reported in the body but never make it
+// unready: hooks keep answering without them.
 func (s *Server) readyz(c *gin.Context) {
+	if s.draining.Load() {
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "draining"})
+		return
+	}
 	ps := s.policies.Load()
 	body := gin.H{}
 	checks := gin.H{}

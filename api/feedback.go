@@ -1,9 +1,11 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -16,7 +18,11 @@ import (
 // feedback validates CDS Hooks feedback for a known service and writes it
 // to the store before answering 200, so that an acknowledged outcome is
 // never lost. Feedback for a card the service never issued is stored and
-// flagged by the store, not dropped.
+// flagged by the store, not dropped. The write gets FeedbackTimeout: a
+// database that does not answer gets the client a 503 with Retry-After
+// rather than a connection held until the network gives up. A write that
+// timed out may still commit; the client's retry is then skipped as a
+// duplicate by the store, so nothing is stored twice.
 func (s *Server) feedback(c *gin.Context) {
 	ps := s.policies.Load()
 	if ps == nil {
@@ -43,12 +49,15 @@ func (s *Server) feedback(c *gin.Context) {
 	}
 	addLogAttrs(c, slog.String("service", id), slog.Int("accepted", accepted), slog.Int("overridden", overridden))
 	if s.cfg.Store != nil {
-		unknown, err := s.cfg.Store.InsertFeedback(c.Request.Context(), feedbackRecords(c, id, fb, s.cfg.Now().UTC()))
+		ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.FeedbackTimeout)
+		unknown, err := s.cfg.Store.InsertFeedback(ctx, feedbackRecords(c, id, fb, s.cfg.Now().UTC()))
+		cancel()
 		switch {
 		case errors.Is(err, store.ErrInvalid):
 			writeError(c, newError(http.StatusBadRequest, cdshooks.CodeInvalidRequest, "feedback: "+err.Error(), err))
 			return
 		case err != nil:
+			c.Header("Retry-After", strconv.Itoa(FeedbackRetryAfterSeconds))
 			writeError(c, newError(http.StatusServiceUnavailable, codeUnavailable,
 				"feedback could not be stored; retry later", err))
 			return

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"regexp"
 	"runtime/debug"
-	"slices"
 	"strings"
 	"time"
 
@@ -123,39 +122,4 @@ func (s *Server) limitBody(c *gin.Context) {
 func tooLarge(limit int64) *apiError {
 	return newError(http.StatusRequestEntityTooLarge, codeTooLarge,
 		fmt.Sprintf("request body exceeds %d bytes", limit), nil)
-}
-
-// cors answers browser clients (the CDS Hooks Sandbox, SMART apps) on the
-// configured origins, including preflight.
-func (s *Server) cors(c *gin.Context) {
-	origin := c.GetHeader("Origin")
-	if origin == "" || len(s.cfg.CORSOrigins) == 0 {
-		c.Next()
-		return
-	}
-	allowAny := slices.Contains(s.cfg.CORSOrigins, "*")
-	if !allowAny && !slices.Contains(s.cfg.CORSOrigins, origin) {
-		if c.Request.Method == http.MethodOptions {
-			c.AbortWithStatus(http.StatusForbidden)
-			return
-		}
-		c.Next()
-		return
-	}
-	h := c.Writer.Header()
-	if allowAny {
-		h.Set("Access-Control-Allow-Origin", "*")
-	} else {
-		h.Set("Access-Control-Allow-Origin", origin)
-		h.Add("Vary", "Origin")
-	}
-	h.Set("Access-Control-Expose-Headers", RequestIDHeader)
-	if c.Request.Method == http.MethodOptions && c.GetHeader("Access-Control-Request-Method") != "" {
-		h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
-		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, "+RequestIDHeader)
-		h.Set("Access-Control-Max-Age", "600")
-		c.AbortWithStatus(http.StatusNoContent)
-		return
-	}
-	c.Next()
 }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -26,7 +27,8 @@ type Config struct {
 	// Limits bound the JSON structure of a request.
 	Limits cdshooks.Limits
 	// CORSOrigins are the browser origins allowed to call the service;
-	// "*" allows any. Empty disables CORS headers.
+	// "*" allows any, but only while Auth is nil. Empty disables CORS
+	// headers.
 	CORSOrigins []string
 	// Auth verifies the CDS client's JWT on hook and feedback calls; nil
 	// disables authentication (local development only).
@@ -52,6 +54,9 @@ type Config struct {
 	// Store holds feedback (written before the 200) and is pinged for
 	// /readyz; nil keeps feedback in the log only.
 	Store store.Store
+	// FeedbackTimeout bounds the write of one feedback call; past it the
+	// client gets 503 with Retry-After (0: DefaultFeedbackTimeout).
+	FeedbackTimeout time.Duration
 	// Hasher makes the keyed hashes of patient and order identifiers.
 	Hasher *phi.Hasher
 	// Policies reports reload and shadow status on /status and receives
@@ -113,6 +118,17 @@ const (
 	DefaultQueueWait             = 250 * time.Millisecond
 )
 
+// DefaultFeedbackTimeout is how long a feedback call waits for the
+// database before it answers 503: a healthy write takes milliseconds, and
+// an EHR posting feedback should learn within about a second that it has
+// to retry, not at its own timeout.
+const DefaultFeedbackTimeout = time.Second
+
+// FeedbackRetryAfterSeconds is the Retry-After of a feedback call that
+// could not be stored: database outages last seconds to minutes, and a
+// client retrying every second would only add load while it lasts.
+const FeedbackRetryAfterSeconds = 5
+
 // DefaultMaxBodyBytes fits a whole-patient prefetch with room to spare.
 const DefaultMaxBodyBytes = 8 << 20
 
@@ -133,6 +149,13 @@ type Server struct {
 	verify *admission
 	// failures logs rule failures once per kind, then as a count.
 	failures *failureLog
+	// corsPolicy holds the allowed origins and the refused ones logged.
+	corsPolicy *corsPolicy
+	// draining is set by Drain: readiness is off while calls are served.
+	draining atomic.Bool
+	// conformanceCalls counts calls kept out of the audit as a
+	// conformance tester's.
+	conformanceCalls atomic.Uint64
 }
 
 // New returns a Server evaluating the policy set held by policies.
@@ -158,13 +181,17 @@ func New(cfg Config, policies *engine.Active, log *slog.Logger) *Server {
 	if cfg.QueueWait == 0 {
 		cfg.QueueWait = DefaultQueueWait
 	}
+	if cfg.FeedbackTimeout <= 0 {
+		cfg.FeedbackTimeout = DefaultFeedbackTimeout
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, policies: policies, log: log,
-		admit:    newAdmission(cfg.MaxConcurrentCalls, cfg.QueueWait),
-		verify:   newAdmission(cfg.MaxConcurrentCalls, cfg.QueueWait),
-		failures: newFailureLog(log)}
+		admit:      newAdmission(cfg.MaxConcurrentCalls, cfg.QueueWait),
+		verify:     newAdmission(cfg.MaxConcurrentCalls, cfg.QueueWait),
+		failures:   newFailureLog(log),
+		corsPolicy: newCORSPolicy(cfg.CORSOrigins, cfg.Auth != nil, log)}
 	if m := cfg.Metrics; m != nil {
 		m.Func("labelguard_hook_calls_in_flight", "Hook calls being worked on.", false,
 			func() float64 { return float64(s.admit.inFlight()) })
@@ -174,11 +201,20 @@ func New(cfg Config, policies *engine.Active, log *slog.Logger) *Server {
 			m.Func("labelguard_prefetch_cache_misses_total", "Prefetch values decoded.", true,
 				func() float64 { _, miss := pc.Stats(); return float64(miss) })
 		}
+		m.Func("labelguard_cors_refused_total", "Requests from a browser origin CORS does not allow (each distinct origin is logged once).", true,
+			func() float64 { return float64(s.corsPolicy.refused.Load()) })
+		m.Func("labelguard_conformance_calls_total", "Hook calls marked as a conformance tester's, answered and kept out of the decision audit.", true,
+			func() float64 { return float64(s.conformanceCalls.Load()) })
 		m.Func("labelguard_hook_calls_shed_total", "Hook and feedback calls refused with 503 because every slot (JWT verification or evaluation) stayed busy for the queue wait.", true,
 			func() float64 { return float64(s.admit.shed.Load() + s.verify.shed.Load()) })
 	}
 	return s
 }
+
+// Drain turns readiness off (/readyz answers 503) while every call is
+// still served: on SIGTERM, the load balancer stops sending new calls
+// before the server stops accepting them.
+func (s *Server) Drain() { s.draining.Store(true) }
 
 // Handler returns the routes with their middleware.
 func (s *Server) Handler() http.Handler {

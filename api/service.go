@@ -59,6 +59,11 @@ func (s *Server) service(c *gin.Context) {
 		writeError(c, err)
 	}
 	addLogAttrs(c, slog.String("service", id), slog.String("policy_revision", ps.Revision))
+	if s.conformanceCall(c) {
+		rec.conformance = true
+		s.conformanceCalls.Add(1)
+		addLogAttrs(c, slog.Bool("conformance", true))
+	}
 	body, err := io.ReadAll(c.Request.Body)
 	if err != nil {
 		fail(mapReadError(err, s.cfg.MaxBodyBytes))
@@ -151,11 +156,25 @@ func (s *Server) service(c *gin.Context) {
 		return
 	}
 	c.Data(http.StatusOK, "application/json; charset=utf-8", out)
-	if s.cfg.Policies != nil && !res.NoOrderOfInterest {
+	if s.cfg.Policies != nil && !res.NoOrderOfInterest && !rec.conformance {
 		// Off the hot path: the candidate set is evaluated by a bounded
 		// worker after the answer is written, and never returned.
 		s.cfg.Policies.ShadowOutcome(svc.ID, res)
 	}
+}
+
+// conformanceCall reports whether the call is a conformance tester's, to be
+// answered as any other and kept out of the decision audit and the shadow
+// evaluation (whose records land in the audit too). With authentication
+// only the trusted-issuers file can say so (auth.Issuer.Conformance): a
+// header any EHR could send must not take its decisions out of the audit.
+// Without authentication the header is as good as anything else.
+func (s *Server) conformanceCall(c *gin.Context) bool {
+	if s.cfg.Auth != nil {
+		p, ok := auth.FromContext(c.Request.Context())
+		return ok && p.Conformance
+	}
+	return c.GetHeader(cdshooks.ConformanceHeader) == "true"
 }
 
 // allowFHIRServer is the SSRF guard for this call: the authenticated

@@ -36,6 +36,11 @@ type Issuer struct {
 	// FHIRServers lists the FHIR base URLs requests from this issuer
 	// (tenant) may name as fhirServer; the service fetches from no other.
 	FHIRServers []string `json:"fhirServers,omitempty"`
+	// Conformance marks a client that only tests the service (labelguard
+	// conformance, a certification tool): its calls are answered as any
+	// other and kept out of the decision audit. Give such a client a key
+	// of its own, never an EHR's.
+	Conformance bool `json:"conformance,omitempty"`
 }
 
 // issuersFile is the top level of the trusted-issuers file.

@@ -77,6 +77,9 @@
 //     its own keys and fhirServers).
 //   - fhirServers: the FHIR base URLs this issuer's (tenant's) requests may
 //     name as fhirServer. Empty means the service fetches nothing for it.
+//   - conformance: true marks a client that only tests the service (the
+//     "labelguard conformance" runner): its calls are answered as usual
+//     and kept out of the decision audit (Principal.Conformance).
 //
 // # Outbound requests
 //

@@ -84,6 +84,9 @@ type Principal struct {
 	// FHIRServers is the allow-list of FHIR base URLs this client's
 	// requests may name as fhirServer.
 	FHIRServers []string
+	// Conformance is set for an issuer flagged as a conformance tester in
+	// the trusted-issuers file (Issuer.Conformance).
+	Conformance bool
 }
 
 // AllowsFHIRServer reports whether the service may fetch from the FHIR base
@@ -340,6 +343,7 @@ func (v *Verifier) Verify(ctx context.Context, authorization, endpointPath strin
 		Subject:     claims.Subject,
 		JTI:         claims.ID,
 		FHIRServers: slices.Clone(entry.fhir),
+		Conformance: entry.cfg.Conformance,
 	}, nil
 }
 

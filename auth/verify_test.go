@@ -353,3 +353,22 @@ func TestNewVerifierErrors(t *testing.T) {
 }
 
 func jtiOf(tk tok) string { s, _ := tk.claims["jti"].(string); return s }
+
+// TestVerifyConformanceIssuer: an issuer entry flagged conformance in the
+// trusted-issuers file marks its principals; other entries, including
+// another tenant of the same iss, do not.
+func TestVerifyConformanceIssuer(t *testing.T) {
+	c := newClock(t0)
+	v := newTestVerifier(t, c, func(cfg *Config) { cfg.Issuers[2].Conformance = true })
+	for tenant, want := range map[string]bool{"t1": false, "t2": true} {
+		tk := baseTok(t, t0)
+		tk.claims["iss"], tk.claims["tenant"] = "https://multi.example.org", tenant
+		p, err := v.Verify(context.Background(), "Bearer "+tk.sign(t), testPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Conformance != want {
+			t.Errorf("tenant %s: Conformance = %v, want %v", tenant, p.Conformance, want)
+		}
+	}
+}

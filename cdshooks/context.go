@@ -153,7 +153,7 @@ func bareID(o object, name, v, prefix string) (string, error) {
 // checkBundle checks the outline of a FHIR Bundle and returns the
 // "Type/id" references of its entry resources.
 func checkBundle(raw json.RawMessage, path string) (map[string]bool, error) {
-	b, err := parseObject(raw, path, nil)
+	b, err := parseFHIRObject(raw, path)
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +172,7 @@ func checkBundle(raw json.RawMessage, path string) (map[string]bool, error) {
 	}
 	for i, e := range list {
 		ep := indexPath(path+".entry", i)
-		eo, err := parseObject(e, ep, nil)
+		eo, err := parseFHIRObject(e, ep)
 		if err != nil {
 			return nil, err
 		}
@@ -180,7 +180,7 @@ func checkBundle(raw json.RawMessage, path string) (map[string]bool, error) {
 		if !ok {
 			return nil, invalid(ep+".resource", "is required")
 		}
-		ro, err := parseObject(res, ep+".resource", nil)
+		ro, err := parseFHIRObject(res, ep+".resource")
 		if err != nil {
 			return nil, err
 		}

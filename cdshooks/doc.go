@@ -16,6 +16,12 @@
 // has decided never to send (a card or suggestion without a uuid, for
 // example, could never receive feedback).
 //
+// A member name that appears twice in an object this package defines (the
+// request envelope, its context, fhirAuthorization, the prefetch keys, a
+// feedback entry) is refused naming it: JSON leaves duplicates to the
+// reader, so two readers of one body could act on different values. FHIR
+// content (draftOrders, prefetch values) keeps encoding/json's tolerance.
+//
 // Where the specification requires a field that real clients omit and no
 // harm follows (context.userId, fhirAuthorization.subject), decoding succeeds
 // and records a Deviation so callers can log or count it. Where a value ends

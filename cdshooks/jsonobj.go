@@ -1,9 +1,12 @@
 package cdshooks
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // object is a decoded JSON object whose members are still raw. Decoding
@@ -49,7 +52,8 @@ func jsonKind(raw json.RawMessage) string {
 	return ""
 }
 
-// parseTopLevel decodes a whole body that must be a JSON object.
+// parseTopLevel decodes a whole body that must be a JSON object. A member
+// name that appears twice is refused, as in parseObject.
 func parseTopLevel(body []byte, devs *[]Deviation) (object, error) {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(body, &m); err != nil {
@@ -70,11 +74,44 @@ func parseTopLevel(body []byte, devs *[]Deviation) (object, error) {
 	if m == nil {
 		return object{}, invalid("", "body must be a JSON object")
 	}
+	if err := checkDuplicates(body, ""); err != nil {
+		return object{}, err
+	}
 	return object{fields: m, devs: devs}, nil
 }
 
-// parseObject decodes raw, which must be a JSON object, found at path.
+// parseObject decodes raw, a CDS Hooks object found at path (the context,
+// fhirAuthorization, the prefetch keys, a feedback entry). A member name
+// that appears twice is refused naming it: encoding/json would keep the
+// last one silently, and another reader of the same body (a proxy, an
+// audit tool, the EHR's own log) may keep the first, so the body means
+// different things to different readers. FHIR content inside is not
+// parsed here and stays tolerant (parseFHIRObject).
 func parseObject(raw json.RawMessage, path string, devs *[]Deviation) (object, error) {
+	if jsonKind(raw) != "object" {
+		return object{}, invalid(path, "must be a JSON object")
+	}
+	// The members of a valid object are split without a copy; anything
+	// unusual (an escaped name, a duplicate) takes encoding/json and the
+	// duplicate check.
+	if m, ok := scanMembers(raw, DefaultMaxDepth); ok {
+		return object{path: path, fields: m, devs: devs}, nil
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return object{}, invalid(path, "must be a JSON object")
+	}
+	if err := checkDuplicates(raw, path); err != nil {
+		return object{}, err
+	}
+	return object{path: path, fields: m, devs: devs}, nil
+}
+
+// parseFHIRObject decodes raw, a FHIR object (the draftOrders Bundle, its
+// entries and resources) found at path. FHIR content keeps encoding/json's
+// tolerance: a duplicated name is not this service's to police, the FHIR
+// parser that reads the resource decides.
+func parseFHIRObject(raw json.RawMessage, path string) (object, error) {
 	if jsonKind(raw) != "object" {
 		return object{}, invalid(path, "must be a JSON object")
 	}
@@ -82,7 +119,58 @@ func parseObject(raw json.RawMessage, path string, devs *[]Deviation) (object, e
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return object{}, invalid(path, "must be a JSON object")
 	}
-	return object{path: path, fields: m, devs: devs}, nil
+	return object{path: path, fields: m}, nil
+}
+
+// checkDuplicates refuses a JSON object, already known to be valid, in
+// which a member name appears twice, comparing names after unescaping
+// ("hoo\u006b" is "hook"). Only the object's own members are compared:
+// jsontext's own check would also refuse duplicates deep inside FHIR
+// resources, which stay tolerant.
+func checkDuplicates(raw []byte, path string) error {
+	dec := jsontext.NewDecoder(bytes.NewReader(raw), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
+		return nil // not an object: the caller's decode has said so
+	}
+	seen := make(map[string]bool, 8)
+	for dec.PeekKind() == '"' {
+		tok, err := dec.ReadToken()
+		if err != nil {
+			return nil
+		}
+		name := tok.String()
+		if seen[name] {
+			return duplicate(path, name)
+		}
+		seen[name] = true
+		if err := dec.SkipValue(); err != nil {
+			return nil
+		}
+	}
+	return nil
+}
+
+// duplicate names the repeated member when the name is a plain identifier
+// (every name CDS Hooks defines, and every sane prefetch key); any other
+// name is client text that could be anything, so it is not echoed.
+func duplicate(path, name string) *RequestError {
+	if !plainName(name) {
+		return invalid(path, "a member name appears more than once")
+	}
+	return invalid(joinPath(path, name), "appears more than once")
+}
+
+func plainName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 func (o object) fieldPath(name string) string { return joinPath(o.path, name) }

@@ -9,6 +9,13 @@ import (
 	"strings"
 )
 
+// ConformanceHeader, set to "true" on a service call, marks a call made by
+// a conformance tester (labelguard conformance) rather than an EHR. It is
+// labelguard's own, not part of CDS Hooks, and is honoured only where no
+// authentication is required; with authentication the trusted-issuers
+// file marks such clients instead.
+const ConformanceHeader = "X-Labelguard-Conformance"
+
 // Request is the body a CDS client POSTs to {baseUrl}/cds-services/{id}.
 type Request struct {
 	Hook              string             `json:"hook"`

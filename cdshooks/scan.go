@@ -12,27 +12,40 @@ import "encoding/json"
 //
 // It accepts only what encoding/json accepts, and gives up (ok false) on
 // anything unusual: a syntax error, nesting deeper than max, a top level
-// that is not an object, an object key with an escape or a non-ASCII byte.
-// The caller then takes the original path, so that every error keeps its
-// exact message and offset and every odd key is decoded by encoding/json.
-// prefetch is nil when the body has no "prefetch" object member; with
-// duplicate keys, the last occurrence wins, as with encoding/json.
+// that is not an object, an object key with an escape or a non-ASCII byte,
+// a member name that appears twice in the top-level or the prefetch
+// object. The caller then takes the original path, so that every error
+// keeps its exact message and offset, every odd key is decoded by
+// encoding/json and a duplicated name is refused naming it. prefetch is nil
+// when the body has no "prefetch" object member.
 func scanRequest(body []byte, max int) (top, prefetch map[string]json.RawMessage, ok bool) {
-	s := scanner{b: body, max: max}
-	s.ws()
-	if s.i >= len(s.b) || s.b[s.i] != '{' {
-		return nil, nil, false
-	}
-	top = make(map[string]json.RawMessage, 8)
-	s.top, s.pf = top, &prefetch
-	if !s.object(0, "") {
-		return nil, nil, false
-	}
-	s.ws()
-	if s.i != len(s.b) {
+	s := scanner{b: body, max: max, pf: &prefetch}
+	if top, ok = s.split(); !ok {
 		return nil, nil, false
 	}
 	return top, prefetch, true
+}
+
+// scanMembers splits the JSON object raw into its members like
+// scanRequest's top level, without a prefetch split. It gives up (ok
+// false) on what scanRequest gives up on, a duplicated name included.
+func scanMembers(raw []byte, max int) (members map[string]json.RawMessage, ok bool) {
+	s := scanner{b: raw, max: max}
+	return s.split()
+}
+
+// split reads the whole input as one object and returns its members.
+func (s *scanner) split() (map[string]json.RawMessage, bool) {
+	s.ws()
+	if s.i >= len(s.b) || s.b[s.i] != '{' {
+		return nil, false
+	}
+	s.top = make(map[string]json.RawMessage, 8)
+	if !s.object(0, "") {
+		return nil, false
+	}
+	s.ws()
+	return s.top, s.i == len(s.b)
 }
 
 type scanner struct {
@@ -41,7 +54,7 @@ type scanner struct {
 	depth int
 	max   int
 	top   map[string]json.RawMessage
-	pf    *map[string]json.RawMessage
+	pf    *map[string]json.RawMessage // nil: no prefetch split
 }
 
 func (s *scanner) ws() {
@@ -184,7 +197,8 @@ func (s *scanner) enter() bool {
 }
 
 // object reads an object at s.i. level 0 is the body, whose members go to
-// s.top; level 1 with parent "prefetch" collects into *s.pf.
+// s.top; level 1 with parent "prefetch" collects into *s.pf when s.pf is
+// set. A name seen twice in a collected object fails the scan.
 func (s *scanner) object(level int, parent string) bool {
 	if !s.enter() {
 		return false
@@ -193,7 +207,7 @@ func (s *scanner) object(level int, parent string) bool {
 	switch {
 	case level == 0:
 		into = s.top
-	case level == 1 && parent == "prefetch":
+	case level == 1 && parent == "prefetch" && s.pf != nil:
 		into = make(map[string]json.RawMessage, 8)
 		*s.pf = into
 	}
@@ -222,21 +236,19 @@ func (s *scanner) object(level int, parent string) bool {
 		s.i++
 		s.ws()
 		vs := s.i
-		if level == 0 && s.i < len(s.b) && s.b[s.i] == '{' && string(key) == "prefetch" {
-			*s.pf = nil // a later duplicate replaces an earlier one
+		if level == 0 && s.pf != nil && s.i < len(s.b) && s.b[s.i] == '{' && string(key) == "prefetch" {
 			if !s.object(1, "prefetch") {
 				return false
 			}
-		} else {
-			if level == 0 && string(key) == "prefetch" {
-				*s.pf = nil
-			}
-			if !s.value() {
-				return false
-			}
+		} else if !s.value() {
+			return false
 		}
 		if into != nil {
+			n := len(into)
 			into[string(key)] = json.RawMessage(s.b[vs:s.i:s.i])
+			if len(into) == n {
+				return false // a duplicated name: the original path names it
+			}
 		}
 		s.ws()
 		if s.i >= len(s.b) {

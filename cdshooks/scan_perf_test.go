@@ -15,6 +15,14 @@ func checkScanAgrees(t *testing.T, body []byte, max int) {
 	if !ok {
 		return
 	}
+	// scanMembers is scanRequest without the prefetch split: it accepts
+	// at least as much, and splits the top level alike.
+	if m, ok := scanMembers(body, max); !ok || len(m) != len(top) {
+		t.Fatalf("scanMembers refuses what scanRequest accepts, or splits it differently: %q", body)
+	}
+	if err := checkDuplicates(body, ""); err != nil {
+		t.Fatalf("scanner accepted a body with a duplicated name: %v", err)
+	}
 	if !json.Valid(body) {
 		t.Fatalf("scanner accepted invalid JSON %q", body)
 	}
@@ -43,6 +51,9 @@ func checkScanAgrees(t *testing.T, body []byte, max int) {
 	var wantPF map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &wantPF); err != nil {
 		t.Fatal(err)
+	}
+	if err := checkDuplicates(raw, "prefetch"); err != nil {
+		t.Fatalf("scanner accepted a prefetch with a duplicated key: %v", err)
 	}
 	if pf == nil || len(pf) != len(wantPF) {
 		t.Fatalf("prefetch: %d members, want %d", len(pf), len(wantPF))

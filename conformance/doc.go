@@ -32,4 +32,10 @@
 // token; with Config.Token, every call is signed) and the absence of null or
 // empty JSON values in every answer. "labelguard conformance --url" prints
 // its results as a table.
+//
+// The runner's calls are marked as a tester's so that the instance keeps
+// them out of its decision audit: without authentication by the
+// X-Labelguard-Conformance header every call carries, with authentication
+// by the runner's issuer being flagged "conformance": true in the
+// instance's trusted-issuers file (the header alone is then ignored).
 package conformance

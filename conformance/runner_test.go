@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/labelguard/labelguard/conformance"
 	"github.com/labelguard/labelguard/engine"
 	"github.com/labelguard/labelguard/policies"
+	"github.com/labelguard/labelguard/store"
 )
 
 var (
@@ -62,7 +64,8 @@ func report(t *testing.T, results []conformance.Result) map[string]conformance.R
 // authentication disabled: every check passes, but the 401 check, which is
 // skipped because /readyz says authentication is disabled.
 func TestRunnerLocal(t *testing.T) {
-	srv := local(t, nil)
+	audit := &auditCount{}
+	srv := local(t, func(c *api.Config) { c.Audit = audit })
 	results := conformance.Run(context.Background(), conformance.Config{BaseURL: srv.URL, HugeBodyBytes: 3 << 20})
 	byCheck := report(t, results)
 	for _, r := range results {
@@ -80,7 +83,15 @@ func TestRunnerLocal(t *testing.T) {
 	if conformance.Failed(results) {
 		t.Error("Failed reports a failure")
 	}
+	if n := audit.n.Load(); n != 0 {
+		t.Errorf("%d of the runner's calls landed in the decision audit", n)
+	}
 }
+
+// auditCount counts the decisions offered to the audit.
+type auditCount struct{ n atomic.Int64 }
+
+func (a *auditCount) Enqueue(store.Decision) bool { a.n.Add(1); return true }
 
 // TestRunnerLocalWithAuth runs the runner with a signing key against a
 // local server that requires tokens from that key: every check passes,
@@ -99,11 +110,17 @@ func TestRunnerLocalWithAuth(t *testing.T) {
 		"kty": "EC", "crv": "P-384", "kid": "runner", "alg": "ES384", "use": "sig", "x": pad(key.PublicKey.X), "y": pad(key.PublicKey.Y)}}})
 	const iss = "https://ehr.runner.example"
 	var v *auth.Verifier
+	audit := &auditCount{}
 	srv := local(t, func(c *api.Config) {
 		c.AuthDisabled = false
 		c.Auth = authFunc(func() *auth.Verifier { return v })
+		// With authentication "*" allows no origin: the CORS check's
+		// origin is listed, as an operator would list the Sandbox's.
+		c.CORSOrigins = []string{"https://sandbox.cds-hooks.org"}
+		c.Audit = audit
 	})
-	v, err = auth.NewVerifier(auth.Config{Issuers: []auth.Issuer{{ISS: iss, JWKS: jwks}}, BaseURL: srv.URL})
+	// The runner's issuer is flagged as a conformance tester.
+	v, err = auth.NewVerifier(auth.Config{Issuers: []auth.Issuer{{ISS: iss, JWKS: jwks, Conformance: true}}, BaseURL: srv.URL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,6 +139,11 @@ func TestRunnerLocalWithAuth(t *testing.T) {
 		if byCheck[want].Status != conformance.Pass {
 			t.Errorf("%s did not pass", want)
 		}
+	}
+	// The runner's authenticated calls are kept out of the audit; those
+	// refused with 401 never reach it.
+	if n := audit.n.Load(); n != 0 {
+		t.Errorf("%d of the runner's calls landed in the decision audit", n)
 	}
 	// Without the key, the checks that need a token are skipped, not failed.
 	results = conformance.Run(context.Background(), conformance.Config{BaseURL: srv.URL, HugeBodyBytes: 3 << 20})

@@ -27,4 +27,13 @@
 // Feedback, by contrast, is written synchronously (InsertFeedback) before
 // the feedback call is answered, so a client whose feedback could not be
 // stored gets an error and can retry.
+//
+// No call waits longer than its caller's context, which is how the caller
+// bounds it (the replay check about 100 ms, feedback about a second, an
+// audit batch 10 s): a partitioned PostgreSQL drops packets rather than
+// refusing connections, and without a deadline a call would wait for the
+// kernel to give up. Connection attempts have their own bound
+// (DefaultConnectTimeout unless the DSN sets connect_timeout), and
+// Deferred opens the database in the background, so that one caller's
+// slow attempt never holds up another.
 package store

@@ -2,61 +2,14 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
-	"net"
-	"net/url"
-	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/labelguard/labelguard/internal/pgtest"
 )
-
-// defaultTestDSN is the PostgreSQL server of the development machine and
-// of CI: local, trust authentication, database "test". Point the tests at
-// another server with LABELGUARD_TEST_POSTGRES_DSN.
-const defaultTestDSN = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable&connect_timeout=5"
-
-func testDSN() string {
-	if v := os.Getenv("LABELGUARD_TEST_POSTGRES_DSN"); v != "" {
-		return v
-	}
-	return defaultTestDSN
-}
-
-var (
-	pgOnce sync.Once
-	pgErr  error
-)
-
-// requirePostgres skips when PostgreSQL is unreachable, except in CI (CI
-// set), where the PostgreSQL tests must run and a missing server fails.
-func requirePostgres(t testing.TB) {
-	t.Helper()
-	pgOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, testDSN())
-		if err != nil {
-			pgErr = err
-			return
-		}
-		pgErr = c.Ping(ctx)
-		_ = c.Close(ctx)
-	})
-	if pgErr == nil {
-		return
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("PostgreSQL at LABELGUARD_TEST_POSTGRES_DSN (default %s) is unreachable and CI is set: %v", defaultTestDSN, pgErr)
-	}
-	t.Skipf("PostgreSQL unreachable (%v); set LABELGUARD_TEST_POSTGRES_DSN, or CI=1 to make this a failure", pgErr)
-}
 
 // backend opens stores on one test database. Several opens give several
 // independent stores on the same data, as replicas would have.
@@ -64,21 +17,6 @@ type backend struct {
 	name string
 	dsn  string // PostgreSQL only: the DSN with this test's search_path
 	open func(t testing.TB) Store
-}
-
-// withSearchPath returns dsn selecting schema.
-func withSearchPath(t testing.TB, dsn, schema string) string {
-	if strings.Contains(dsn, "://") {
-		u, err := url.Parse(dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		return u.String()
-	}
-	return dsn + " search_path=" + schema
 }
 
 func sqliteBackend(t testing.TB) *backend {
@@ -93,36 +31,15 @@ func sqliteBackend(t testing.TB) *backend {
 	}}
 }
 
-// postgresBackend creates a schema unique to this test and drops it at the
-// end, so that runs (and parallel tests) never see each other's rows.
+// postgresBackend opens stores on a schema unique to this test, dropped at
+// the end, so that runs (and parallel tests) never see each other's rows.
 func postgresBackend(t testing.TB) *backend {
-	requirePostgres(t)
-	ctx := context.Background()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "lg_test_" + hex.EncodeToString(b[:])
-	admin, err := pgx.Connect(ctx, testDSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	_ = admin.Close(ctx)
-	t.Cleanup(func() {
-		c, err := pgx.Connect(ctx, testDSN())
-		if err != nil {
-			t.Errorf("dropping schema %s: %v", schema, err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("dropping schema %s: %v", schema, err)
-		}
-	})
-	dsn := withSearchPath(t, testDSN(), schema)
+	return postgresBackendAt(pgtest.Schema(t))
+}
+
+func postgresBackendAt(dsn string) *backend {
 	return &backend{name: "postgres", dsn: dsn, open: func(t testing.TB) Store {
-		st, err := OpenPostgres(ctx, dsn)
+		st, err := OpenPostgres(context.Background(), dsn)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -244,69 +161,4 @@ func (f *flakyStore) Ping(ctx context.Context) error {
 		return errDown
 	}
 	return f.Store.Ping(ctx)
-}
-
-// tcpProxy forwards to a PostgreSQL server and can cut every connection
-// and refuse new ones, as a network partition or a server restart would.
-type tcpProxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	down   bool
-	conns  map[net.Conn]bool
-}
-
-func newTCPProxy(t testing.TB, target string) *tcpProxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &tcpProxy{ln: ln, target: target, conns: map[net.Conn]bool{}}
-	t.Cleanup(func() { _ = ln.Close(); p.cut() })
-	go p.serve()
-	return p
-}
-
-func (p *tcpProxy) serve() {
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		p.mu.Lock()
-		if p.down {
-			p.mu.Unlock()
-			_ = c.Close()
-			continue
-		}
-		up, err := net.Dial("tcp", p.target)
-		if err != nil {
-			p.mu.Unlock()
-			_ = c.Close()
-			continue
-		}
-		p.conns[c], p.conns[up] = true, true
-		p.mu.Unlock()
-		go func() { _, _ = io.Copy(up, c); _ = up.Close() }()
-		go func() { _, _ = io.Copy(c, up); _ = c.Close() }()
-	}
-}
-
-// cut closes every proxied connection.
-func (p *tcpProxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for c := range p.conns {
-		_ = c.Close()
-	}
-	clear(p.conns)
-}
-
-func (p *tcpProxy) setDown(v bool) {
-	p.mu.Lock()
-	p.down = v
-	p.mu.Unlock()
-	if v {
-		p.cut()
-	}
 }

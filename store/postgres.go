@@ -17,11 +17,16 @@ type pgStore struct {
 	now  func() time.Time
 }
 
+// DefaultConnectTimeout bounds a PostgreSQL connection attempt when the
+// DSN sets no connect_timeout.
+const DefaultConnectTimeout = 5 * time.Second
+
 // OpenPostgres connects a pool to the database named by dsn (a pgx
 // connection string or URL; pool_max_conns and the other pgxpool settings
-// may be given in it) and checks that it answers. The tables live in the
-// first schema of the search_path, which the DSN may set (search_path=...).
-// Call Migrate before use (Open does).
+// may be given in it; connect_timeout defaults to DefaultConnectTimeout)
+// and checks that it answers. The tables live in the first schema of the
+// search_path, which the DSN may set (search_path=...). Call Migrate
+// before use (Open does).
 func OpenPostgres(ctx context.Context, dsn string) (Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
@@ -30,6 +35,13 @@ func OpenPostgres(ctx context.Context, dsn string) (Store, error) {
 	}
 	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "labelguard"
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		// Without it a connection attempt to a partitioned server waits
+		// for the kernel to give up (minutes): the pool creates
+		// connections in the background, detached from the caller's
+		// deadline, and each one stuck there holds a slot of the pool.
+		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

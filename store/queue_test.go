@@ -5,12 +5,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/labelguard/labelguard/internal/pgtest"
 )
 
 // syncBuffer is a log sink safe for the writer goroutine and the test.
@@ -156,33 +157,19 @@ func TestQueueOutage(t *testing.T) {
 // TestQueuePostgresRealOutage cuts the network between the pool and the
 // server (every connection closed, new ones refused), then restores it.
 func TestQueuePostgresRealOutage(t *testing.T) {
-	b := postgresBackend(t)
-	u, err := url.Parse(b.dsn)
-	if err != nil || u.Host == "" {
-		t.Skipf("needs a URL DSN with a host, got %q", b.dsn)
-	}
-	proxy := newTCPProxy(t, u.Host)
-	u.Host = proxy.ln.Addr().String()
-	b.dsn = u.String()
-	st := migrated(t, &backend{name: "postgres", dsn: b.dsn, open: func(t testing.TB) Store {
-		st, err := OpenPostgres(context.Background(), b.dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = st.Close() })
-		return st
-	}})
+	dsn, proxy := pgtest.ViaProxy(t, pgtest.Schema(t))
+	st := migrated(t, postgresBackendAt(dsn))
 	log, _ := testLogger()
 	q := NewAuditQueue(st, fastOpts(log))
 	a1, _ := load(q, "before", 4, 400, 0)
 	time.Sleep(100 * time.Millisecond)
-	proxy.setDown(true)
+	proxy.Refuse(true)
 	a2, slowest := load(q, "during", 4, 1000, 200*time.Microsecond)
 	time.Sleep(300 * time.Millisecond)
 	if err := st.Ping(context.Background()); err == nil {
 		t.Error("Ping succeeded during the outage")
 	}
-	proxy.setDown(false)
+	proxy.Refuse(false)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	if err := q.Close(ctx); err != nil {

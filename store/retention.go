@@ -25,7 +25,11 @@ func RunRetention(ctx context.Context, st Store, every, maxAge time.Duration, lo
 	defer t.Stop()
 	for {
 		cutoff := time.Now().Add(-maxAge)
-		n, err := st.Purge(ctx, cutoff)
+		// A purge never outlives its interval: one stuck on a partitioned
+		// database is abandoned and tried again at the next tick.
+		pctx, cancel := context.WithTimeout(ctx, every)
+		n, err := st.Purge(pctx, cutoff)
+		cancel()
 		switch {
 		case err != nil && ctx.Err() == nil:
 			log.Error("audit retention: purge failed", slog.Time("cutoff", cutoff), slog.Any("error", err))

@@ -146,7 +146,7 @@ func TestAlertRuleSeriesExistAtStart(t *testing.T) {
 	admin := freePort(t)
 	cfg := serveConfig{
 		addr: "127.0.0.1:0", adminAddr: admin, maxBodyBytes: 1 << 20, maxDepth: 64,
-		logLevel: "error", logFormat: "json", shutdownTimeout: 5 * time.Second,
+		logLevel: "info", logFormat: "json", shutdownTimeout: 5 * time.Second,
 		dataDir: t.TempDir(), auditQueueSize: 100,
 	}
 	base, done := startServe(ctx, t, cfg, "http")

@@ -32,7 +32,16 @@ cors-origins: [https://ehr.hospital.example]
 
 A setting given nowhere takes its default. An unknown key in the file, or a
 value of the wrong type anywhere, stops startup with a message naming the
-setting.
+setting. A `+"`LABELGUARD_*`"+` variable that sets no flag (a typo such as
+`+"`LABELGUARD_ADRR`"+`) is logged as a warning at startup, naming it and the
+nearest setting; with `+"`--strict-env`"+` it stops startup instead. Variables of
+the tests (`+"`LABELGUARD_TEST_*`"+`), of the chart's tooling (`+"`LABELGUARD_TOOLS`"+`)
+and those Kubernetes injects for a Service named `+"`labelguard...`"+`
+(`+"`LABELGUARD_SERVICE_HOST`"+`, `+"`LABELGUARD_PORT_8080_TCP`"+`, ...) are not settings
+and are ignored.
+
+The startup log line (`+"`labelguard started`"+`) shows the effective value of every
+setting, durations in milliseconds, with the database password redacted.
 
 | flag | environment | default | meaning |
 |---|---|---|---|

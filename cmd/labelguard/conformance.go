@@ -38,7 +38,13 @@ null or empty JSON values. docs/conformance.md lists the requirements.
 With --token-key (a PEM private key whose public key the instance trusts
 for --issuer, published under --kid) every call carries a signed JWT and the
 token checks run; without it, checks the instance refuses with 401 are
-skipped. The exit status is non-zero when a check fails.`,
+skipped. The exit status is non-zero when a check fails.
+
+The calls are kept out of the instance's decision audit: flag --issuer
+"conformance": true in the instance's trusted-issuers file (without
+authentication, the X-Labelguard-Conformance header every call carries is
+enough). With authentication, list --origin in the instance's
+--cors-origins for the CORS check.`,
 		Args:         cobra.NoArgs,
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {

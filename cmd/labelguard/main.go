@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -15,8 +14,8 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := newRootCmd().ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "labelguard:", err)
+	if cmd, err := newRootCmd().ExecuteContextC(ctx); err != nil {
+		reportError(os.Stderr, cmd, err)
 		os.Exit(1)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"math"
@@ -15,10 +16,12 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/KimMachineGun/automemlimit/memlimit"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/labelguard/labelguard/api"
 	"github.com/labelguard/labelguard/auth"
@@ -26,6 +29,8 @@ import (
 	"github.com/labelguard/labelguard/engine"
 	"github.com/labelguard/labelguard/facts"
 	"github.com/labelguard/labelguard/fhir"
+	"github.com/labelguard/labelguard/internal/drain"
+	"github.com/labelguard/labelguard/internal/logging"
 	"github.com/labelguard/labelguard/metrics"
 	"github.com/labelguard/labelguard/phi"
 	"github.com/labelguard/labelguard/playground"
@@ -77,6 +82,13 @@ type serveConfig struct {
 	prefetchCacheTTL  time.Duration
 	prefetchCacheSize int
 	staleGuidanceID   string
+	drainDelay        time.Duration
+	strictEnv         bool
+	// flags is the command's flag set, for the startup line and the
+	// environment check; nil when a test calls runServe directly.
+	flags *pflag.FlagSet
+	// corsSet says --cors-origins was given (flag, environment or file).
+	corsSet bool
 }
 
 func newServeCmd() *cobra.Command {
@@ -95,6 +107,7 @@ The default address is 127.0.0.1:8080 so that a local, unauthenticated run
 is not exposed; the Helm chart listens on :8080.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg.flags, cfg.corsSet = cmd.Flags(), cmd.Flags().Changed("cors-origins")
 			return runServe(cmd.Context(), cfg, cmd.ErrOrStderr())
 		},
 	}
@@ -105,10 +118,12 @@ is not exposed; the Helm chart listens on :8080.`,
 	f.StringVar(&cfg.siteParams, "site-params", "", "JSON file of site parameters merged over the policy set's data/params.json")
 	f.Int64Var(&cfg.maxBodyBytes, "max-body-bytes", api.DefaultMaxBodyBytes, "largest accepted request body in bytes (larger: 413)")
 	f.IntVar(&cfg.maxDepth, "max-json-depth", cdshooks.DefaultMaxDepth, "deepest accepted JSON nesting in a request")
-	f.StringSliceVar(&cfg.corsOrigins, "cors-origins", []string{"*"}, "browser origins allowed by CORS (comma-separated; * for any; empty to disable)")
+	f.StringSliceVar(&cfg.corsOrigins, "cors-origins", nil, "browser origins allowed by CORS (comma-separated; empty to disable); * allows any and is refused with --auth required; default: * with --auth disabled, none with --auth required")
 	f.StringVar(&cfg.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.StringVar(&cfg.logFormat, "log-format", "json", "log format: json or text")
-	f.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may take to finish on SIGTERM")
+	f.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may take to finish once the listener closes on SIGTERM (after --drain-delay), audit flush included")
+	f.DurationVar(&cfg.drainDelay, "drain-delay", 0, "on SIGTERM, how long calls are still served with /readyz answering 503, so that load balancers stop routing to the pod before it stops accepting (a second signal ends it early)")
+	f.BoolVar(&cfg.strictEnv, "strict-env", false, "refuse to start when a LABELGUARD_* environment variable sets no flag (a typo); without it the variable is logged as a warning")
 	f.StringVar(&cfg.authMode, "auth", "", "authentication of CDS clients: required or disabled (default: required when --trusted-issuers is set, else disabled with a warning)")
 	f.StringVar(&cfg.trustedIssuers, "trusted-issuers", "", "JSON file of trusted JWT issuers (see SECURITY.md)")
 	f.StringVar(&cfg.baseURL, "base-url", "", "this service's public base URL, as CDS clients call it (the JWT aud is base URL + endpoint path)")
@@ -144,21 +159,6 @@ is not exposed; the Helm chart listens on :8080.`,
 	return cmd
 }
 
-func newLogger(level, format string, w *os.File) (*slog.Logger, error) {
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
-	}
-	opts := &slog.HandlerOptions{Level: lv}
-	switch format {
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
-	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
-	}
-	return nil, fmt.Errorf("--log-format %q: want json or text", format)
-}
-
 // loadPolicies loads the embedded default set or a directory.
 func loadPolicies(ctx context.Context, dir, siteParamsFile string) (*engine.PolicySet, error) {
 	var fsys fs.FS = policies.FS
@@ -179,9 +179,18 @@ func loadPolicies(ctx context.Context, dir, siteParamsFile string) (*engine.Poli
 	return engine.Load(ctx, fsys, opts)
 }
 
-func runServe(ctx context.Context, cfg serveConfig, stderr interface{ Write([]byte) (int, error) }) error {
-	log, err := newLogger(cfg.logLevel, cfg.logFormat, os.Stderr)
+func runServe(ctx context.Context, cfg serveConfig, stderr io.Writer) (err error) {
+	log, err := logging.New(cfg.logLevel, cfg.logFormat, stderr)
 	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			log.Error("labelguard serve stopped", slog.String("error", err.Error()))
+			err = reportedError{err}
+		}
+	}()
+	if err := checkEnv(log, cfg); err != nil {
 		return err
 	}
 	if gcPercent, ok := serveGCPercent(os.LookupEnv); ok {
@@ -244,11 +253,9 @@ func runServe(ctx context.Context, cfg serveConfig, stderr interface{ Write([]by
 		active.Store(ps)
 	}
 
-	origins := make([]string, 0, len(cfg.corsOrigins))
-	for _, o := range cfg.corsOrigins {
-		if o = strings.TrimSpace(o); o != "" {
-			origins = append(origins, o)
-		}
+	origins, err := corsOrigins(cfg, verifier != nil)
+	if err != nil {
+		return err
 	}
 	m := newServeMetrics()
 	if ps := active.Load(); ps != nil {
@@ -264,6 +271,8 @@ func runServe(ctx context.Context, cfg serveConfig, stderr interface{ Write([]by
 	m.Func("labelguard_audit_dropped_total", "Decision records dropped because the queue was full or closed.", true, func() float64 { return float64(queue.Dropped()) })
 	m.Func("labelguard_audit_write_errors_total", "Failed attempts to write decision records.", true, func() float64 { return float64(queue.WriteErrors()) })
 	m.Func("labelguard_audit_written_total", "Decision records written.", true, func() float64 { return float64(queue.Written()) })
+	m.Func("labelguard_replay_cache_fallbacks_total", "JWT replay checks the shared (database) cache did not answer in time, decided by this replica's cache alone.", true,
+		func() float64 { return float64(replay.Fallbacks()) })
 	apiCfg := api.Config{
 		MaxBodyBytes:       cfg.maxBodyBytes,
 		Limits:             cdshooks.Limits{MaxDepth: cfg.maxDepth},
@@ -320,12 +329,18 @@ func runServe(ctx context.Context, cfg serveConfig, stderr interface{ Write([]by
 			log.Warn("listening on a non-loopback address without authentication", slog.String("addr", ln.Addr().String()))
 		}
 	}
-	scheme := "http"
+	scheme, authMode, revision := "http", "required", ""
 	if cfg.tlsCert != "" {
 		scheme = "https"
 	}
-	fmt.Fprintf(stderr, "labelguard %s listening on %s://%s (discovery: %s://%s/cds-services)\n",
-		version, scheme, ln.Addr(), scheme, ln.Addr())
+	if verifier == nil {
+		authMode = "disabled"
+	}
+	if ps := active.Load(); ps != nil {
+		revision = ps.Revision
+	}
+	log.Info("labelguard started", startupAttrs(cfg.flags, startup{addr: ln.Addr().String(), scheme: scheme,
+		auth: authMode, policyRevision: revision, corsOrigins: origins})...)
 
 	admin, err := startAdminServer(cfg.adminAddr, srv.AdminHandler(), cfg.tlsCert, cfg.tlsKey, log)
 	if err != nil {
@@ -347,35 +362,43 @@ func runServe(ctx context.Context, cfg serveConfig, stderr interface{ Write([]by
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	errc := make(chan error, 1)
-	go func() {
+	serveHTTP := func() error {
 		if cfg.tlsCert != "" {
 			// net/http negotiates HTTP/2 over TLS by itself.
-			errc <- hs.ServeTLS(ln, cfg.tlsCert, cfg.tlsKey)
-			return
+			return hs.ServeTLS(ln, cfg.tlsCert, cfg.tlsKey)
 		}
-		errc <- hs.Serve(ln)
-	}()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
-	case err := <-admin.failed():
-		return fmt.Errorf("serve: admin: %w", err)
-	case <-ctx.Done():
+		return hs.Serve(ln)
 	}
-	log.Info("shutting down", slog.Duration("deadline", cfg.shutdownTimeout))
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
-	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("shutdown: %w", err)
+	// The admin port (probes, metrics) stays up through the drain and
+	// closes after the API: a failure of either ends the process.
+	serveBoth := func() error {
+		errc := make(chan error, 1)
+		go func() { errc <- serveHTTP() }()
+		select {
+		case err := <-errc:
+			return err
+		case err := <-admin.failed():
+			_ = hs.Close()
+			return fmt.Errorf("admin: %w", err)
+		}
 	}
-	if err := admin.shutdown(sctx); err != nil {
+	err = drain.Run(ctx, hs, serveBoth, drain.Options{
+		Delay: cfg.drainDelay, Grace: cfg.shutdownTimeout, OnDrain: srv.Drain, Logger: log,
+		Hurry: drain.OnSignal(os.Interrupt, syscall.SIGTERM),
+		// No call is in flight: close the admin port, then write what the
+		// audit queue still holds.
+		Flush: func(ctx context.Context) error {
+			aerr := admin.shutdown(ctx)
+			if err := queue.Close(ctx); err != nil {
+				log.Error("audit queue not fully drained at shutdown", slog.String("error", err.Error()))
+			}
+			return aerr
+		},
+	})
+	if err != nil {
 		return err
 	}
-	// In-flight requests are done: write what the audit queue still holds.
-	if err := queue.Close(sctx); err != nil {
-		log.Error("audit queue not fully drained at shutdown", slog.String("error", err.Error()))
-	}
+	log.Info("labelguard stopped")
 	return nil
 }
 

@@ -16,7 +16,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -56,19 +55,11 @@ func startServe(ctx context.Context, t *testing.T, cfg serveConfig, scheme strin
 	out := &syncBuffer{}
 	done := make(chan error, 1)
 	go func() { done <- runServe(ctx, cfg, out) }()
-	re := regexp.MustCompile(`listening on (` + scheme + `://[0-9.:]+)`)
-	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if m := re.FindStringSubmatch(out.String()); m != nil {
-			return m[1], done
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("serve exited early: %v", err)
-		default:
-		}
+	url := startedURL(t, out, done)
+	if !strings.HasPrefix(url, scheme+"://") {
+		t.Fatalf("serve listens on %s, want %s", url, scheme)
 	}
-	t.Fatalf("serve never said where it listens (%s); printed %q", scheme, out.String())
-	return "", nil
+	return url, done
 }
 
 func TestServeStartsOnEmbeddedDefaultsAndStops(t *testing.T) {
@@ -76,7 +67,7 @@ func TestServeStartsOnEmbeddedDefaultsAndStops(t *testing.T) {
 	defer cancel()
 	cfg := serveConfig{
 		addr: "127.0.0.1:0", maxBodyBytes: 1 << 20, maxDepth: 64,
-		logLevel: "error", logFormat: "json", shutdownTimeout: 5 * time.Second,
+		logLevel: "info", logFormat: "json", shutdownTimeout: 5 * time.Second,
 		dataDir: t.TempDir(), auditQueueSize: 100,
 	}
 	base, done := startServe(ctx, t, cfg, "http")
@@ -139,7 +130,7 @@ func TestServeTLSAndHTTP2(t *testing.T) {
 	certFile, keyFile, der := writeTestCert(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cfg := serveConfig{addr: "127.0.0.1:0", maxBodyBytes: 1 << 20, maxDepth: 64, logLevel: "error", logFormat: "json",
+	cfg := serveConfig{addr: "127.0.0.1:0", maxBodyBytes: 1 << 20, maxDepth: 64, logLevel: "info", logFormat: "json",
 		shutdownTimeout: 5 * time.Second, tlsCert: certFile, tlsKey: keyFile, dataDir: t.TempDir(), auditQueueSize: 100}
 	base, done := startServe(ctx, t, cfg, "https")
 	pool := x509.NewCertPool()
@@ -157,6 +148,27 @@ func TestServeTLSAndHTTP2(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Errorf("shutdown: %v", err)
 	}
+}
+
+// startedURL waits for serve's startup line and returns the URL it serves
+// on; it fails the test if serve exits first or says nothing for a minute.
+func startedURL(t *testing.T, out *syncBuffer, done <-chan error) string {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for _, line := range strings.Split(out.String(), "\n") {
+			var l struct{ Msg, URL string }
+			if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "labelguard started" && l.URL != "" {
+				return l.URL
+			}
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("serve exited early: %v\n%s", err, out.String())
+		default:
+		}
+	}
+	t.Fatalf("serve never said where it listens; printed %q", out.String())
+	return ""
 }
 
 func mustParse(t *testing.T, der []byte) *x509.Certificate {

@@ -17,19 +17,32 @@ var (
 )
 
 // buildRevision is the VCS revision the binary was built from: the linker
-// setting, else the Go toolchain's vcs.revision, else "unknown".
+// setting, else the Go toolchain's vcs.revision (with "-dirty" for
+// uncommitted changes), else "unknown" (a build outside a checkout).
 func buildRevision() string {
 	if revision != "" {
 		return revision
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && s.Value != "" {
-				return s.Value
-			}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	rev, dirty := "", false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
 		}
 	}
-	return "unknown"
+	if rev == "" {
+		return "unknown"
+	}
+	if dirty {
+		rev += "-dirty"
+	}
+	return rev
 }
 
 func versionString() string {
