@@ -235,4 +235,12 @@ the value beats a pod in a crash loop.
 {{- if and .Values.policies.configMapFiles (not .Values.policies.configMap) }}
 {{- fail "policies.configMapFiles needs policies.configMap (the ConfigMap that holds them)" }}
 {{- end }}
+{{- $drain := toString .Values.config.drainDelay }}
+{{- $shutdown := toString .Values.config.shutdownTimeout }}
+{{- if and (regexMatch "^[0-9]+s$" $drain) (regexMatch "^[0-9]+s$" $shutdown) }}
+{{- $need := add (atoi (trimSuffix "s" $drain)) (atoi (trimSuffix "s" $shutdown)) }}
+{{- if le (int .Values.terminationGracePeriodSeconds) (int $need) }}
+{{- fail (printf "terminationGracePeriodSeconds (%d) must be above config.drainDelay plus config.shutdownTimeout (%ds), or Kubernetes kills the pod before its calls finish and its audit is written" (int .Values.terminationGracePeriodSeconds) (int $need)) }}
+{{- end }}
+{{- end }}
 {{- end }}

@@ -46,6 +46,8 @@ func TestValuesRejected(t *testing.T) {
 		{"FHIR egress without CIDR prefix", []string{"--set", "networkPolicy.egress.fhirServers[0].cidr=10.0.0.1"}, "/networkPolicy/egress/fhirServers/0/cidr"},
 		{"EHR peer with an unknown field", []string{"--set-json", `networkPolicy.ingress.from=[{"namespaceSelectr":{}}]`}, "namespaceSelectr"},
 		{"log format", []string{"--set", "config.logFormat=logfmt"}, "/config/logFormat"},
+		{"grace period not above drain and shutdown", []string{"--set", "terminationGracePeriodSeconds=25"}, "terminationGracePeriodSeconds (25) must be above config.drainDelay plus config.shutdownTimeout (25s)"},
+		{"drain delay without unit", []string{"--set", "config.drainDelay=5"}, "/config/drainDelay"},
 		// siteParams is the policy set's schema (TestChartSiteParamsSchemaIsCurrent):
 		// what the service would refuse at start, helm refuses at install.
 		{"site parameter as a string", []string{"--set-string", "siteParams.labWindowDays=30"}, "/siteParams/labWindowDays"},
