@@ -1,9 +1,6 @@
 package api_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -12,9 +9,6 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-
-	"github.com/labelguard/labelguard/api"
-	"github.com/labelguard/labelguard/auth"
 )
 
 // TestUnauthorizedLogLine: the log line of a 401 says which check failed,
@@ -23,23 +17,10 @@ import (
 // gets none of it, and the token is never logged.
 func TestUnauthorizedLogLine(t *testing.T) {
 	t.Parallel()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const iss = "https://ehr.hospital.example"
-	v, err := auth.NewVerifier(auth.Config{
-		Issuers: []auth.Issuer{{ISS: iss, JWKS: ecJWKS(t, key, "k1")}},
-		BaseURL: testBaseURL,
-		Now:     func() time.Time { return evalTime },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, logs := newServer(t, func(c *api.Config) { c.Auth = v; c.AuthDisabled = false })
+	h, logs, key := jwtServer(t)
 	wrongAud := testBaseURL + "/cds/cds-services/jak-order-sign" // an EHR configured with a path prefix the service does not have
 	tok := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{
-		"iss": iss, "aud": wrongAud, "jti": "jti-log-1", "sub": "dr-who",
+		"iss": jwtIssuer, "aud": wrongAud, "jti": "jti-log-1", "sub": "dr-who",
 		"iat": evalTime.Add(-time.Second).Unix(), "exp": evalTime.Add(5 * time.Minute).Unix(),
 	})
 	tok.Header["kid"] = "k1"
@@ -65,7 +46,7 @@ func TestUnauthorizedLogLine(t *testing.T) {
 	}
 	want := map[string]string{
 		"check":    "audience is not this endpoint",
-		"iss":      `"` + iss + `"`,
+		"iss":      `"` + jwtIssuer + `"`,
 		"kid":      `"k1"`,
 		"expected": `aud "` + testBaseURL + `/cds-services/jak-order-sign"`,
 		"got":      `aud ["` + wrongAud + `"]`,

@@ -40,23 +40,10 @@ func ecJWKS(t *testing.T, key *ecdsa.PrivateKey, kid string) json.RawMessage {
 
 func TestHookCallsRequireAValidJWT(t *testing.T) {
 	t.Parallel()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const iss = "https://ehr.hospital.example"
-	v, err := auth.NewVerifier(auth.Config{
-		Issuers: []auth.Issuer{{ISS: iss, JWKS: ecJWKS(t, key, "k1")}},
-		BaseURL: testBaseURL,
-		Now:     func() time.Time { return evalTime },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, logs := newServer(t, func(c *api.Config) { c.Auth = v; c.AuthDisabled = false })
+	h, logs, key := jwtServer(t)
 	token := func(aud, jti string) string {
 		tok := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{
-			"iss": iss, "aud": aud, "jti": jti,
+			"iss": jwtIssuer, "aud": aud, "jti": jti,
 			"iat": evalTime.Add(-time.Second).Unix(), "exp": evalTime.Add(5 * time.Minute).Unix(),
 		})
 		tok.Header["kid"] = "k1"
@@ -111,4 +98,28 @@ func TestHookCallsRequireAValidJWT(t *testing.T) {
 	if rec := do(t, h, http.MethodGet, "/cds-services", "", nil); rec.Code != http.StatusOK {
 		t.Errorf("discovery with auth on: %d", rec.Code)
 	}
+}
+
+// jwtIssuer is the issuer of the tokens jwtServer accepts, signed with the
+// returned key under kid "k1".
+const jwtIssuer = "https://ehr.hospital.example"
+
+// jwtServer is the handler with authentication required, trusting
+// jwtIssuer's key (a fresh P-256 key, kid "k1").
+func jwtServer(t *testing.T) (http.Handler, *lockedBuffer, *ecdsa.PrivateKey) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := auth.NewVerifier(auth.Config{
+		Issuers: []auth.Issuer{{ISS: jwtIssuer, JWKS: ecJWKS(t, key, "k1")}},
+		BaseURL: testBaseURL,
+		Now:     func() time.Time { return evalTime },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, logs := newServer(t, func(c *api.Config) { c.Auth = v; c.AuthDisabled = false })
+	return h, logs, key
 }

@@ -3,58 +3,25 @@ package api_test
 import (
 	"context"
 	"encoding/json"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/labelguard/labelguard/api"
 	"github.com/labelguard/labelguard/cdshooks"
 	"github.com/labelguard/labelguard/engine"
+	"github.com/labelguard/labelguard/internal/testpolicies"
 	"github.com/labelguard/labelguard/metrics"
-	"github.com/labelguard/labelguard/policies"
 )
-
-// typoRule is a new rule in the package of the neutrophil rule whose
-// finding misspells its own rule ID, built at run time so that no static
-// check refuses it (written literally, Load would).
-const typoRule = `package labelguard.rules.jak
-
-import data.labelguard.lib
-
-# METADATA
-# title: A new check
-# custom:
-#   id: jak.new-check
-#   indicator: warning
-#   drugs: [upadacitinib, abrocitinib, baricitinib]
-#   source:
-#     topic: labs
-findings contains {"rule": concat(".", ["jak", "new-chek"]), "indicator": "warning", "summary": "A new check", "order": order.ref} if {
-	some order in lib.oral_jaki_orders
-}
-`
 
 // A rule defect answers 200 with every other card and a rule-failure card;
 // the failure is counted (its series present from activation) and logged
 // once with the package and rule, not once per call.
 func TestRuleFailureAnswers200AndIsCountedAndLoggedOnce(t *testing.T) {
 	t.Parallel()
-	set := fstest.MapFS{}
-	if err := fs.WalkDir(policies.FS, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(policies.FS, p)
-		set[p] = &fstest.MapFile{Data: b}
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	set["rules/jak/typo.rego"] = &fstest.MapFile{Data: []byte(typoRule)}
+	set := testpolicies.With(t, map[string]string{"rules/jak/typo.rego": testpolicies.TypoRule})
 	ps, err := engine.Load(context.Background(), set, engine.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -13,29 +13,14 @@ import (
 	"github.com/labelguard/labelguard/cdshooks"
 	"github.com/labelguard/labelguard/engine"
 	tp "github.com/labelguard/labelguard/internal/testpatient"
+	"github.com/labelguard/labelguard/internal/testpolicies"
 	"github.com/labelguard/labelguard/pipeline"
 	"github.com/labelguard/labelguard/policies"
 )
 
 // defaultWith is the default policy set with files added or replaced.
 func defaultWith(t *testing.T, files map[string]string) fstest.MapFS {
-	t.Helper()
-	set := fstest.MapFS{}
-	err := fs.WalkDir(policies.FS, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(policies.FS, p)
-		set[p] = &fstest.MapFile{Data: b}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for p, c := range files {
-		set[p] = &fstest.MapFile{Data: []byte(c)}
-	}
-	return set
+	return testpolicies.With(t, files)
 }
 
 // focusedOutcome runs the focused request (upadacitinib 45 mg, ANC 0.8)
@@ -75,26 +60,9 @@ func ruleIDs(out *pipeline.Outcome) []string {
 	return ids
 }
 
-// typoRule is a new rule in the package of the neutrophil rule whose
-// finding misspells its own rule ID (jak.new-chek for jak.new-check).
-// Written literally, Load and check refuse it; built at run time (as
-// here) no static check sees it, and the engine must isolate it.
-const typoRule = `package labelguard.rules.jak
-
-import data.labelguard.lib
-
-# METADATA
-# title: A new check
-# custom:
-#   id: jak.new-check
-#   indicator: warning
-#   drugs: [upadacitinib, abrocitinib, baricitinib]
-#   source:
-#     topic: labs
-findings contains {"rule": concat(".", ["jak", "new-chek"]), "indicator": "warning", "summary": "A new check", "order": order.ref} if {
-	some order in lib.oral_jaki_orders
-}
-`
+// typoRule is testpolicies.TypoRule: a finding misspelling its rule ID,
+// built at run time.
+const typoRule = testpolicies.TypoRule
 
 // A finding whose rule ID has a typo, added to the package of the
 // neutrophil rule, costs only itself: the neutrophil card and every other

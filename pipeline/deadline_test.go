@@ -3,17 +3,15 @@ package pipeline_test
 import (
 	"bytes"
 	"context"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/labelguard/labelguard/cdshooks"
 	"github.com/labelguard/labelguard/engine"
+	"github.com/labelguard/labelguard/internal/testpolicies"
 	"github.com/labelguard/labelguard/pipeline"
-	"github.com/labelguard/labelguard/policies"
 )
 
 // slowRule never finishes in time: nine million iterations per order.
@@ -43,19 +41,7 @@ findings contains {"rule": "slow.explodes", "indicator": "info", "summary": "nev
 // deadline and answered with a data.incomplete card, not a hung request or
 // an empty (silently passing) answer.
 func TestEvaluationDeadline(t *testing.T) {
-	set := fstest.MapFS{}
-	err := fs.WalkDir(policies.FS, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(policies.FS, p)
-		set[p] = &fstest.MapFile{Data: b}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	set["rules/slow/slow.rego"] = &fstest.MapFile{Data: []byte(slowRule)}
+	set := testpolicies.With(t, map[string]string{"rules/slow/slow.rego": slowRule})
 	ps, err := engine.Load(context.Background(), set, engine.Options{})
 	if err != nil {
 		t.Fatal(err)

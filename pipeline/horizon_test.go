@@ -3,15 +3,14 @@ package pipeline
 import (
 	"bytes"
 	"context"
-	"io/fs"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/labelguard/labelguard/engine"
 	"github.com/labelguard/labelguard/facts"
+	"github.com/labelguard/labelguard/internal/testpolicies"
 	"github.com/labelguard/labelguard/policies"
 )
 
@@ -61,17 +60,7 @@ func TestLookbackOfTemplates(t *testing.T) {
 	}
 
 	// A service whose lab key reads only windowed analytes gets a horizon.
-	set := fstest.MapFS{}
-	if err := fs.WalkDir(policies.FS, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(policies.FS, p)
-		set[p] = &fstest.MapFile{Data: b}
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	set := testpolicies.With(t, nil)
 	set["services.json"].Data = bytes.ReplaceAll(set["services.json"].Data,
 		[]byte(`Observation?patient={{context.patientId}}&category=laboratory&_sort=-date`),
 		[]byte(`Observation?patient={{context.patientId}}&code=http://loinc.org|751-8,http://loinc.org|5196-1&_sort=-date`))
