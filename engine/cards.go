@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -83,7 +84,9 @@ func (b cardBuilder) card(f Finding) (cdshooks.Card, error) {
 			URL:   src.URL,
 			Topic: &cdshooks.Coding{System: TopicSystem, Code: f.Rule, Display: meta.Title},
 		},
-		Links: f.Links,
+		// A copy: the finding may be reused (a cached decision) while
+		// this card is written.
+		Links: slices.Clone(f.Links),
 	}
 	for i := range c.Links {
 		if c.Links[i].Type == "" {

@@ -94,47 +94,82 @@ type Request struct {
 	Orders map[string]json.RawMessage
 }
 
+// Decision is what a call's rules decided, before cards: the findings
+// that can become cards (site settings applied, omitWhenCritical applied,
+// in card order) and the checks that failed. It holds nothing derived from
+// the call's hookInstance (card and suggestion UUIDs are made by Cards),
+// so the same decision can answer a call with the same inputs.
+type Decision struct {
+	Findings []Finding
+	Failures []RuleFailure
+	Notes    []string
+	Packages []string
+}
+
 // Evaluate runs the rule packages the call reaches over the input and
-// builds the cards. A package whose evaluation fails, or a finding that
-// cannot become a card, costs only its own checks: the other cards go out,
-// with a labelguard.rule-failure card naming what could not be checked.
-// Evaluate fails only when ctx ends (the caller's deadline) or the service
-// is unknown.
+// builds the cards (Decide, then Cards). A package whose evaluation fails,
+// or a finding that cannot become a card, costs only its own checks: the
+// other cards go out, with a labelguard.rule-failure card naming what
+// could not be checked. Evaluate fails only when ctx ends (the caller's
+// deadline) or the service is unknown.
 func (ps *PolicySet) Evaluate(ctx context.Context, req Request) (*Result, error) {
+	d, err := ps.Decide(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return ps.Cards(req, d)
+}
+
+// Decide evaluates the rule packages the call reaches and keeps the
+// findings that can become cards.
+func (ps *PolicySet) Decide(ctx context.Context, req Request) (*Decision, error) {
 	svc, ok := ps.Service(req.Service)
 	if !ok {
-		return nil, fmt.Errorf("engine.Evaluate: unknown service %q", req.Service)
+		return nil, fmt.Errorf("engine.Decide: unknown service %q", req.Service)
 	}
 	value, err := InputValue(req.Input)
 	if err != nil {
-		return nil, fmt.Errorf("engine.Evaluate: %w", err)
+		return nil, fmt.Errorf("engine.Decide: %w", err)
 	}
 	b := cardBuilder{ps: ps, in: req.Input, orders: req.Orders}
 	findings, failures, set, err := ps.evalFindings(ctx, b, svc.Hook, value)
 	if err != nil {
-		return nil, fmt.Errorf("engine.Evaluate: service %s: %w", req.Service, err)
+		return nil, fmt.Errorf("engine.Decide: service %s: %w", req.Service, err)
 	}
-	res := &Result{Packages: ps.packageNamesOf(set)}
-	res.Findings, res.Notes = ps.adjustFindings(findings)
-	res.Findings = ps.omitBesideCritical(b, res.Findings)
-	kept := res.Findings[:0]
-	for _, f := range res.Findings {
+	d := &Decision{Packages: ps.packageNamesOf(set), Failures: failures}
+	d.Findings, d.Notes = ps.adjustFindings(findings)
+	d.Findings = ps.omitBesideCritical(b, d.Findings)
+	return d, nil
+}
+
+// Cards turns a decision into the call's cards: UUIDs from the call's
+// hookInstance, suggestions from its draft orders. A finding that cannot
+// become a card is a failure of its own rule, and any failure adds the
+// labelguard.rule-failure card. d is not modified.
+func (ps *PolicySet) Cards(req Request, d *Decision) (*Result, error) {
+	svc, ok := ps.Service(req.Service)
+	if !ok {
+		return nil, fmt.Errorf("engine.Cards: unknown service %q", req.Service)
+	}
+	b := cardBuilder{ps: ps, in: req.Input, orders: req.Orders}
+	res := &Result{Packages: d.Packages, Notes: d.Notes}
+	failures := slices.Clone(d.Failures)
+	for _, f := range d.Findings {
 		c, err := b.card(f)
 		if err != nil {
 			failures = append(failures, RuleFailure{Package: ps.Catalog[f.Rule].Package, Rule: f.Rule, Checks: []string{f.Rule},
 				Reason: "the finding could not become a card: " + err.Error()})
 			continue
 		}
-		kept = append(kept, f)
+		res.Findings = append(res.Findings, f)
 		res.Cards = append(res.Cards, c)
 	}
-	res.Findings = kept
 	if len(failures) > 0 {
 		res.Failures = failures
 		f := ps.ruleFailureFinding(req.Input, svc.Hook, failures)
 		c, err := b.card(f)
 		if err != nil {
-			return nil, fmt.Errorf("engine.Evaluate: building the %s card: %w", RuleFailureRule, err)
+			return nil, fmt.Errorf("engine.Cards: building the %s card: %w", RuleFailureRule, err)
 		}
 		res.Findings = append(res.Findings, f)
 		res.Cards = append(res.Cards, c)
