@@ -59,6 +59,9 @@ func checkData(fsys fs.FS, add addFunc) *checkedData {
 		addFileProblems(add, CheckData, profilesDir, err)
 		d.knowledge = nil
 	} else if d.drugs != nil {
+		if err := addTargets(d.drugs, d.knowledge, d.valueSets); err != nil {
+			addFileProblems(add, CheckData, profilesDir, err)
+		}
 		if err := checkProfilesMatchTargets(d.knowledge, d.targets()); err != nil {
 			addFileProblems(add, CheckData, profilesDir, err)
 		}

@@ -187,6 +187,9 @@ func loadTables(fsys fs.FS, siteParams []byte, siteName string) (*tables, error)
 	if err != nil {
 		return nil, err
 	}
+	if err := addTargets(drugs, k, vs); err != nil {
+		return nil, err
+	}
 	var or struct {
 		Reasons []cdshooks.Coding `json:"reasons"`
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/labelguard/labelguard/internal/jsonfile"
+	"github.com/labelguard/labelguard/terminology"
 )
 
 // Files of the knowledge the rules read as data.
@@ -30,6 +31,13 @@ const (
 type Profile struct {
 	ID      string `json:"id"`
 	Display string `json:"display"`
+	// Ingredient is the drug table's ingredient this target is a form
+	// of; Route says which forms: all (oral) or the topical ones.
+	Ingredient string                `json:"ingredient"`
+	Route      string                `json:"route"`
+	Names      []string              `json:"names"`
+	ValueSet   string                `json:"valueSet,omitempty"`
+	Products   []terminology.Product `json:"products,omitempty"`
 	// Label is the key of the document cited by default.
 	Label     string                 `json:"label"`
 	Documents map[string]Document    `json:"documents"`
@@ -178,6 +186,55 @@ func (k *knowledge) citations() map[string]map[string]map[string]string {
 		}
 	}
 	return out
+}
+
+// addTargets makes the drug table know each profile's drug: its names,
+// value set and products join its ingredient's entry (a new ingredient
+// gets one), and the entry's target (every form, for an oral profile) or
+// topical target is the profile. The facts layer recognises target orders
+// from the table, so a new drug needs its profile, not code.
+func addTargets(t *terminology.DrugTable, k *knowledge, vs terminology.ValueSets) error {
+	var problems []error
+	for _, id := range slices.Sorted(maps.Keys(k.profiles)) {
+		p := k.profiles[id]
+		d := t.Drugs[p.Ingredient]
+		if d == nil {
+			d = &terminology.Drug{Display: p.Display}
+			t.Drugs[p.Ingredient] = d
+		}
+		for _, n := range p.Names {
+			if !slices.Contains(d.Names, n) {
+				d.Names = append(d.Names, n)
+			}
+		}
+		switch {
+		case p.ValueSet == "":
+		case vs[p.ValueSet] == nil:
+			problems = append(problems, fmt.Errorf("%s: valueSet %q: no valuesets/*.json has that id", p.file, p.ValueSet))
+		case d.ValueSet == "":
+			d.ValueSet = p.ValueSet
+		case d.ValueSet != p.ValueSet:
+			problems = append(problems, fmt.Errorf("%s: valueSet %q differs from ingredient %s's %q in %s", p.file, p.ValueSet, p.Ingredient, d.ValueSet, drugsFile))
+		}
+		for _, pr := range p.Products {
+			pr.Codes = slices.Clone(pr.Codes)
+			for j, c := range pr.Codes {
+				sys, code := terminology.SplitCode(c)
+				pr.Codes[j] = terminology.NormalizeCode(sys, code)
+			}
+			d.Products = append(d.Products, pr)
+		}
+		target := &d.Target
+		if p.Route == "topical" {
+			target = &d.TopicalTarget
+		}
+		if *target != "" && *target != p.ID {
+			problems = append(problems, fmt.Errorf("%s: ingredient %s already has the %s target %q", p.file, p.Ingredient, p.Route, *target))
+			continue
+		}
+		*target = p.ID
+	}
+	return errors.Join(problems...)
 }
 
 // checkProfilesMatchTargets refuses a target drug without a profile and a

@@ -1,6 +1,7 @@
 package fhir
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/labelguard/labelguard/engine"
+	"github.com/labelguard/labelguard/policies"
 	"github.com/labelguard/labelguard/terminology"
 )
 
@@ -47,20 +50,14 @@ func tables(tb testing.TB) Tables {
 // tests that use them skip otherwise, because they are being written.
 func realTables(tb testing.TB) (Tables, bool) {
 	tb.Helper()
-	dir := filepath.Join("..", "policies")
-	fsys := os.DirFS(dir)
-	vs, err := terminology.LoadValueSets(fsys, "valuesets")
+	// The engine assembles the tables (the drug table with each profile's
+	// target), as the service does.
+	ps, err := engine.Load(context.Background(), policies.FS, engine.Options{})
 	if err != nil {
+		tb.Log(err)
 		return Tables{}, false
 	}
-	labs, err := terminology.LoadLabTable(fsys, "data/labs.json")
-	if err != nil {
-		return Tables{}, false
-	}
-	drugs, err := terminology.LoadDrugTable(fsys, "data/drugs.json", vs)
-	if err != nil {
-		return Tables{}, false
-	}
+	vs, labs, drugs := ps.Tables()
 	return Tables{ValueSets: vs, Labs: labs, Drugs: drugs}, true
 }
 

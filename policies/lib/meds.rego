@@ -3,9 +3,11 @@
 # the request (draft: true), the orders of interest among them.
 package labelguard.lib
 
-oral_targets := {"upadacitinib", "abrocitinib", "baricitinib"}
+# The target drugs, from their profiles: oral ones (every form of the
+# ingredient) and all of them.
+oral_targets := {id | some id, p in profiles; p.route == "oral"}
 
-all_targets := oral_targets | {"ruxolitinib-cream"}
+all_targets := {id | some id, _ in profiles}
 
 # target: the target drug ID of a medication, "" when it is none.
 target(med) := object.get(med, "target", "")
