@@ -29,11 +29,12 @@ func checkReach(f *flow, modules map[string]*ast.Module, d *checkedData, add, wa
 	if err := addBuiltinRules(catalog); err != nil {
 		add(CheckRuleID, "", 0, "%v", err)
 	}
-	for _, p := range resolveTopics(catalog, d.knowledge) {
-		addProblem(p)
-	}
 	pkgs, problems := discoverPackages(modules, catalog)
 	for _, p := range problems {
+		addProblem(p)
+	}
+	expandDrugGroups(catalog, pkgs, d.knowledge)
+	for _, p := range resolveTopics(catalog, d.knowledge) {
 		addProblem(p)
 	}
 	if pkgs != nil {

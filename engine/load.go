@@ -101,11 +101,12 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*PolicySet, error) {
 	if err := addBuiltinRules(catalog); err != nil {
 		return nil, fmt.Errorf("engine.Load: %w", err)
 	}
-	if err := problemsErr(resolveTopics(catalog, tbl.knowledge)); err != nil {
-		return nil, fmt.Errorf("engine.Load: %w", err)
-	}
 	pkgs, problems := discoverPackages(src.modules, catalog)
 	if err := problemsErr(problems); err != nil {
+		return nil, fmt.Errorf("engine.Load: %w", err)
+	}
+	expandDrugGroups(catalog, pkgs, tbl.knowledge)
+	if err := problemsErr(resolveTopics(catalog, tbl.knowledge)); err != nil {
 		return nil, fmt.Errorf("engine.Load: %w", err)
 	}
 	if err := problemsErr(checkPackages(pkgs, catalog, services, tbl.targets())); err != nil {

@@ -142,6 +142,52 @@ func loadKnowledge(fsys fs.FS) (*knowledge, error) {
 	return k, problems.Err()
 }
 
+// Drug groups a rule or package may name in custom.drugs instead of
+// listing drugs, so that a drug added with its profile is reached without
+// editing the rules: every oral target, every topical one, all of them.
+var drugGroups = map[string]func(*Profile) bool{
+	"oral":    func(p *Profile) bool { return p.Route == "oral" },
+	"topical": func(p *Profile) bool { return p.Route == "topical" },
+	"all":     func(*Profile) bool { return true },
+}
+
+// expandDrugs replaces the groups in a drugs list by the profiles' IDs,
+// keeping the list's order and dropping repeats.
+func (k *knowledge) expandDrugs(drugs []string) []string {
+	var out []string
+	add := func(d string) {
+		if !slices.Contains(out, d) {
+			out = append(out, d)
+		}
+	}
+	for _, d := range drugs {
+		in, ok := drugGroups[d]
+		if !ok {
+			add(d)
+			continue
+		}
+		for _, id := range slices.Sorted(maps.Keys(k.profiles)) {
+			if in(k.profiles[id]) {
+				add(id)
+			}
+		}
+	}
+	return out
+}
+
+// expandDrugGroups resolves the drug groups of every rule variant and
+// package against the profiles.
+func expandDrugGroups(catalog map[string]*Rule, pkgs map[string]*RulePackage, k *knowledge) {
+	for _, r := range catalog {
+		for _, v := range r.Variants {
+			v.Drugs = k.expandDrugs(v.Drugs)
+		}
+	}
+	for _, p := range pkgs {
+		p.Drugs = k.expandDrugs(p.Drugs)
+	}
+}
+
 // resolveTopics gives every topic variant its source per drug from the
 // profiles, and refuses a variant whose drug has no profile or no such
 // topic: the card would otherwise cite nothing, or another drug's label.

@@ -68,7 +68,7 @@ affected_checks := {checks[k] |
 # custom:
 #   id: data.incomplete
 #   indicator: warning
-#   drugs: [upadacitinib, abrocitinib, baricitinib, ruxolitinib-cream]
+#   drugs: [all]
 #   hooks: [order-select, order-sign, patient-view]
 #   source:
 #     label: labelguard rule catalog (RULES.md, data quality)

@@ -14,7 +14,7 @@ allergies_to(order) := {a |
 # custom:
 #   id: jak.allergy
 #   indicator: critical
-#   drugs: [upadacitinib, abrocitinib, baricitinib, ruxolitinib-cream]
+#   drugs: [all]
 #   source:
 #     topic: hypersensitivity
 findings contains f if {

@@ -6,7 +6,7 @@
 # description: "Checks that apply to several target drugs alike; each card cites the ordered drug's own label through its profile."
 # custom:
 #   hooks: [order-select, order-sign]
-#   drugs: [upadacitinib, abrocitinib, baricitinib, ruxolitinib-cream]
+#   drugs: [all]
 package labelguard.rules.jak
 
 import data.labelguard.lib

@@ -46,7 +46,7 @@ dose_checks := {
 # custom:
 #   id: jak.dose-unverifiable
 #   indicator: info
-#   drugs: [upadacitinib, abrocitinib, baricitinib]
+#   drugs: [oral]
 #   hooks: [order-sign]
 #   source:
 #     label: labelguard rule catalog (RULES.md, all targets)

@@ -50,7 +50,7 @@ infection_suggestions(rule_id, _) := [] if rule_id != "jak.tb-active"
 # custom:
 #   id: jak.tb-active
 #   indicator: critical
-#   drugs: [upadacitinib, abrocitinib, baricitinib]
+#   drugs: [oral]
 #   source:
 #     topic: tuberculosis
 findings contains infection_finding("jak.tb-active", "critical", order, evidence, "active tuberculosis — do not initiate", "Do not initiate treatment in patients with active tuberculosis.", "tuberculosis") if {
@@ -65,7 +65,7 @@ findings contains infection_finding("jak.tb-active", "critical", order, evidence
 # custom:
 #   id: jak.tb-latent
 #   indicator: warning
-#   drugs: [upadacitinib, abrocitinib, baricitinib]
+#   drugs: [oral]
 #   source:
 #     topic: tuberculosis
 findings contains infection_finding("jak.tb-latent", "warning", order, latent_tb_evidence, "latent tuberculosis — treat before starting", "Start treatment of latent TB before initiating a JAK inhibitor.", "tuberculosis") if {
@@ -80,7 +80,7 @@ findings contains infection_finding("jak.tb-latent", "warning", order, latent_tb
 # custom:
 #   id: jak.hepatitis-active
 #   indicator: critical
-#   drugs: [upadacitinib, abrocitinib, baricitinib]
+#   drugs: [oral]
 #   source:
 #     topic: hepatitis
 findings contains infection_finding("jak.hepatitis-active", "critical", order, hepatitis_evidence, "hepatitis B or C — initiation not recommended", "Initiation is not recommended in patients with active hepatitis B or C; screen and manage viral hepatitis first.", "hepatitis") if {
@@ -94,7 +94,7 @@ findings contains infection_finding("jak.hepatitis-active", "critical", order, h
 # custom:
 #   id: jak.serious-infection
 #   indicator: warning
-#   drugs: [upadacitinib, abrocitinib, baricitinib]
+#   drugs: [oral]
 #   source:
 #     topic: serious-infections
 findings contains infection_finding("jak.serious-infection", "warning", order, evidence, "active serious infection — avoid until controlled", "Avoid use in patients with an active, serious infection; interrupt treatment until the infection is controlled.", "serious-infections") if {

@@ -34,7 +34,7 @@ med_name_in(m, vs_ids) := name if {
 # custom:
 #   id: jak.concomitant-jak
 #   indicator: warning
-#   drugs: [upadacitinib, abrocitinib, baricitinib, ruxolitinib-cream]
+#   drugs: [all]
 #   source:
 #     topic: combinations
 findings contains interaction_finding("jak.concomitant-jak", order, meds, ["jak-inhibitors"], "combination with other JAK inhibitors is not recommended", "combinations") if {
@@ -54,7 +54,7 @@ immunomodulators(order) := lib.interacting(order, "", "immunomodulators") | {m |
 # custom:
 #   id: jak.concomitant-immunomodulator
 #   indicator: warning
-#   drugs: [upadacitinib, abrocitinib, baricitinib, ruxolitinib-cream]
+#   drugs: [all]
 #   source:
 #     topic: combinations
 findings contains interaction_finding("jak.concomitant-immunomodulator", order, meds, ["immunomodulators", "immunosuppressants"], "combination with biologic immunomodulators or potent immunosuppressants is not recommended", "combinations") if {
@@ -85,7 +85,7 @@ live_vaccine_evidence(order) := array.concat(
 # custom:
 #   id: jak.live-vaccine
 #   indicator: warning
-#   drugs: [upadacitinib, abrocitinib, baricitinib, ruxolitinib-cream]
+#   drugs: [all]
 #   source:
 #     topic: vaccinations
 findings contains f if {

@@ -54,7 +54,7 @@ lab_action_long := {
 # custom:
 #   id: jak.lab-anc-low
 #   indicator: critical
-#   drugs: [upadacitinib, abrocitinib, baricitinib]
+#   drugs: [oral]
 #   hooks: [order-select, order-sign]
 #   source:
 #     topic: labs
@@ -69,7 +69,7 @@ findings contains lab_finding("jak.lab-anc-low", "anc", order, lab) if {
 # custom:
 #   id: jak.lab-alc-low
 #   indicator: critical
-#   drugs: [upadacitinib, abrocitinib, baricitinib]
+#   drugs: [oral]
 #   hooks: [order-select, order-sign]
 #   source:
 #     topic: labs
@@ -84,7 +84,7 @@ findings contains lab_finding("jak.lab-alc-low", "alc", order, lab) if {
 # custom:
 #   id: jak.lab-hgb-low
 #   indicator: critical
-#   drugs: [upadacitinib, abrocitinib, baricitinib]
+#   drugs: [oral]
 #   hooks: [order-select, order-sign]
 #   source:
 #     topic: labs

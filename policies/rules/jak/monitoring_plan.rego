@@ -31,7 +31,7 @@ monitoring_plans := {
 # custom:
 #   id: jak.monitoring-plan
 #   indicator: info
-#   drugs: [upadacitinib, abrocitinib, baricitinib]
+#   drugs: [oral]
 #   omitWhenCritical: true
 #   source:
 #     topic: monitoring

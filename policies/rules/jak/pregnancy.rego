@@ -68,7 +68,7 @@ pregnancy_finding(order, indicator) := {
 # custom:
 #   id: jak.pregnancy
 #   indicator: critical
-#   drugs: [upadacitinib, abrocitinib, baricitinib]
+#   drugs: [oral]
 #   source:
 #     topic: pregnancy
 findings contains pregnancy_finding(order, "critical") if {
@@ -82,7 +82,7 @@ findings contains pregnancy_finding(order, "critical") if {
 # custom:
 #   id: jak.pregnancy
 #   indicator: warning
-#   drugs: [ruxolitinib-cream]
+#   drugs: [topical]
 #   source:
 #     topic: pregnancy
 findings contains pregnancy_finding(order, "warning") if {
@@ -103,7 +103,7 @@ lactation_text := {
 # custom:
 #   id: jak.lactation
 #   indicator: warning
-#   drugs: [upadacitinib, abrocitinib, baricitinib, ruxolitinib-cream]
+#   drugs: [all]
 #   source:
 #     topic: lactation
 findings contains f if {

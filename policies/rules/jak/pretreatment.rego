@@ -55,7 +55,7 @@ pretreatment_missing(order) := array.concat(missing_factors(order), pregnancy_te
 # custom:
 #   id: jak.pretreatment-incomplete
 #   indicator: warning
-#   drugs: [upadacitinib, abrocitinib, baricitinib]
+#   drugs: [oral]
 #   source:
 #     topic: pretreatment
 findings contains f if {
@@ -107,7 +107,7 @@ stale_note(m) := sprintf(" (last result %s, outside the window)", [lib.date_of(m
 # custom:
 #   id: jak.zoster-vaccine-missing
 #   indicator: info
-#   drugs: [upadacitinib, abrocitinib, baricitinib]
+#   drugs: [oral]
 #   source:
 #     topic: vaccinations
 findings contains f if {

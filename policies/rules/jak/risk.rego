@@ -57,7 +57,7 @@ risk_factor_ids := {f.id | some f in risk_factors}
 # custom:
 #   id: jak.risk-factors
 #   indicator: warning
-#   drugs: [upadacitinib, abrocitinib, baricitinib]
+#   drugs: [oral]
 #   source:
 #     topic: risk-factors
 findings contains f if {
@@ -101,7 +101,7 @@ hepatic_severe_conditions := lib.active_conditions_in("hepatic-severe")
 # custom:
 #   id: jak.hepatic-severe
 #   indicator: critical
-#   drugs: [upadacitinib, abrocitinib, baricitinib]
+#   drugs: [oral]
 #   source:
 #     topic: hepatic-impairment
 findings contains f if {

@@ -8,7 +8,7 @@
 # description: "For patients on an oral JAK inhibitor: blood counts at the continuation thresholds, and monitoring that is due."
 # custom:
 #   hooks: [patient-view]
-#   drugs: [upadacitinib, abrocitinib, baricitinib]
+#   drugs: [oral]
 package labelguard.rules.monitoring
 
 import data.labelguard.lib
@@ -50,7 +50,7 @@ lab_finding(rule_id, analyte, lab, threshold_text, action) := {
 # custom:
 #   id: jak.lab-anc-low
 #   indicator: critical
-#   drugs: [upadacitinib, abrocitinib, baricitinib]
+#   drugs: [oral]
 #   hooks: [patient-view]
 #   source:
 #     topic: labs
@@ -65,7 +65,7 @@ findings contains lab_finding("jak.lab-anc-low", "anc", lab, "1.0 ×10^9/L", "in
 # custom:
 #   id: jak.lab-alc-low
 #   indicator: critical
-#   drugs: [upadacitinib, abrocitinib, baricitinib]
+#   drugs: [oral]
 #   hooks: [patient-view]
 #   source:
 #     topic: labs
@@ -80,7 +80,7 @@ findings contains lab_finding("jak.lab-alc-low", "alc", lab, "0.5 ×10^9/L", "in
 # custom:
 #   id: jak.lab-hgb-low
 #   indicator: critical
-#   drugs: [upadacitinib, abrocitinib, baricitinib]
+#   drugs: [oral]
 #   hooks: [patient-view]
 #   source:
 #     topic: labs
@@ -139,7 +139,7 @@ lipids_after(start) if {
 # custom:
 #   id: monitoring.lipids-due
 #   indicator: info
-#   drugs: [upadacitinib, abrocitinib, baricitinib]
+#   drugs: [oral]
 #   hooks: [patient-view]
 #   source:
 #     topic: monitoring
@@ -167,7 +167,7 @@ findings contains f if {
 # custom:
 #   id: monitoring.cbc-due
 #   indicator: info
-#   drugs: [upadacitinib, abrocitinib, baricitinib]
+#   drugs: [oral]
 #   hooks: [patient-view]
 #   source:
 #     topic: monitoring
@@ -200,7 +200,7 @@ cbc_analytes := ["anc", "alc", "hgb"] if not "abrocitinib" in drugs
 # custom:
 #   id: monitoring.tb-due
 #   indicator: info
-#   drugs: [upadacitinib, abrocitinib, baricitinib]
+#   drugs: [oral]
 #   hooks: [patient-view]
 #   source:
 #     topic: tb-monitoring
