@@ -82,7 +82,7 @@ func (b cardBuilder) card(f Finding) (cdshooks.Card, error) {
 		Source: cdshooks.Source{
 			Label: sourceLabel(src),
 			URL:   src.URL,
-			Topic: &cdshooks.Coding{System: TopicSystem, Code: f.Rule, Display: meta.Title},
+			Topic: &cdshooks.Coding{System: TopicSystem, Code: f.Rule, Display: meta.TitleFor(drug)},
 		},
 		// A copy: the finding may be reused (a cached decision) while
 		// this card is written.

@@ -45,6 +45,9 @@ type Rule struct {
 	// Builtin marks the engine's own rules (labelguard.rule-failure),
 	// which no policy yields and no site switches off.
 	Builtin bool `json:"builtin,omitempty"`
+	// Template is the templated ID this rule was made from
+	// ("{drug}.dose-max"), when it was (templates.go).
+	Template string `json:"template,omitempty"`
 }
 
 // Variant is the METADATA of one rule body (or of identical bodies).
@@ -67,15 +70,32 @@ type Variant struct {
 	// Sources is the topic's source per drug, resolved from the profiles
 	// at load.
 	Sources map[string]Source `json:"sources,omitempty"`
-	// OmitWhenCritical leaves the card out when a critical card concerns
-	// the same order (custom.omitWhenCritical): a monitoring plan for a
-	// drug that must not be started is noise. The engine decides it, so
-	// that the rule reads no other rule's findings.
-	OmitWhenCritical bool     `json:"omitWhenCritical,omitempty"`
-	Locations        []string `json:"locations"`
+	// Reads are profile paths the rule reads beyond those its text shows
+	// (custom.reads); a drug whose profile lacks one is not reached.
+	Reads []string `json:"reads,omitempty"`
+	// Tags group rules for OmitWhen and for the rules that list other
+	// rules (custom.tags: [dose] on every dose rule).
+	Tags []string `json:"tags,omitempty"`
+	// OmitWhen leaves the card out when another card on the same order
+	// is critical ("critical") or comes from a rule with a tag
+	// (custom.omitWhen: [critical, dose]): a monitoring plan for a drug
+	// that must not be started is noise, and "dose not verifiable" is
+	// when a dose rule already says what the dose must be. The engine
+	// decides it, so that the rule reads no other rule's findings.
+	OmitWhen  []string `json:"omitWhen,omitempty"`
+	Locations []string `json:"locations"`
+	// Texts is the title and description per drug, with the profile
+	// values they show, for a variant whose METADATA has placeholders.
+	Texts map[string]DrugText `json:"texts,omitempty"`
+	// Entry is the key of the profile map entry a rule made per entry
+	// concerns ("cyp3a4-inducer").
+	Entry string `json:"entry,omitempty"`
 
 	// packages holds the rule package of each location.
 	packages []string
+	// entries holds, while the catalog is built, the texts per drug and
+	// entry key ("" for a rule per drug).
+	entries map[string]map[string]DrugText
 }
 
 // SourceFor is the source a card of this variant cites for drug: the
@@ -224,6 +244,10 @@ func variantFromAnnotation(a *ast.Annotations) (string, *Variant, error) {
 	switch {
 	case id == "":
 		missing = append(missing, "custom.id")
+	case isTemplateID(id):
+		if !idTemplatePattern.MatchString(id) {
+			return "", nil, fmt.Errorf("custom.id %q is not a rule ID template such as {drug}.dose-max or {drug}.{interactions}", id)
+		}
 	case !ruleIDPattern.MatchString(id):
 		return "", nil, fmt.Errorf("custom.id %q is not a rule ID such as drug.problem", id)
 	}
@@ -243,12 +267,22 @@ func variantFromAnnotation(a *ast.Annotations) (string, *Variant, error) {
 	if v.Hooks, err = stringList(c["hooks"]); err != nil {
 		return "", nil, fmt.Errorf("custom.hooks: %w", err)
 	}
-	switch o := c["omitWhenCritical"].(type) {
-	case nil:
-	case bool:
-		v.OmitWhenCritical = o
-	default:
-		return "", nil, fmt.Errorf("custom.omitWhenCritical: want true or false, got %T", o)
+	if _, ok := c["omitWhenCritical"]; ok {
+		return "", nil, errors.New("custom.omitWhenCritical is now custom.omitWhen: [critical]")
+	}
+	if v.Reads, err = stringList(c["reads"]); err != nil {
+		return "", nil, fmt.Errorf("custom.reads: %w", err)
+	}
+	if v.Tags, err = stringList(c["tags"]); err != nil {
+		return "", nil, fmt.Errorf("custom.tags: %w", err)
+	}
+	if v.OmitWhen, err = stringList(c["omitWhen"]); err != nil {
+		return "", nil, fmt.Errorf("custom.omitWhen: %w", err)
+	}
+	for _, t := range v.Tags {
+		if _, ok := indicatorRank[t]; ok {
+			return "", nil, fmt.Errorf("custom.tags: %q is an indicator, not a tag", t)
+		}
 	}
 	src, _ := c["source"].(map[string]any)
 	str := func(k string) string { s, _ := src[k].(string); return strings.TrimSpace(s) }
@@ -282,7 +316,7 @@ func variantFromAnnotation(a *ast.Annotations) (string, *Variant, error) {
 // METADATA on several bodies of one rule makes one variant.
 func sameVariant(vs []*Variant, v *Variant) *Variant {
 	for _, o := range vs {
-		if o.Title == v.Title && o.Description == v.Description && o.Source == v.Source && o.Topic == v.Topic && o.OmitWhenCritical == v.OmitWhenCritical &&
+		if o.Title == v.Title && o.Description == v.Description && o.Source == v.Source && o.Topic == v.Topic && slices.Equal(o.Tags, v.Tags) && slices.Equal(o.Reads, v.Reads) && slices.Equal(o.OmitWhen, v.OmitWhen) &&
 			slices.Equal(o.Indicators, v.Indicators) && slices.Equal(o.Drugs, v.Drugs) && slices.Equal(o.Hooks, v.Hooks) {
 			return o
 		}

@@ -12,12 +12,15 @@ import (
 // checkedData is what the data checks loaded, for the checks that follow
 // references into it; a part that did not load is nil.
 type checkedData struct {
-	valueSets  terminology.ValueSets
-	drugs      *terminology.DrugTable
-	services   []Service
-	params     map[string]bool // the site parameters the schema names
-	knowledge  *knowledge
-	servicesOK bool
+	valueSets terminology.ValueSets
+	drugs     *terminology.DrugTable
+	services  []Service
+	params    map[string]bool // the site parameters the schema names
+	// paramValues are the default site parameters (METADATA text may
+	// show them).
+	paramValues map[string]any
+	knowledge   *knowledge
+	servicesOK  bool
 }
 
 func (d *checkedData) targets() map[string]bool {
@@ -49,7 +52,7 @@ func checkData(fsys fs.FS, add addFunc) *checkedData {
 			add(CheckData, drugsFile, 0, "%v", err)
 		}
 	}
-	if _, _, err := loadParams(fsys, nil, ""); err != nil {
+	if d.paramValues, _, err = loadParams(fsys, nil, ""); err != nil {
 		addFileProblems(add, CheckData, paramsFile, err)
 	}
 	if s, err := ParamsSchema(fsys); err == nil {

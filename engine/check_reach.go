@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -33,7 +34,9 @@ func checkReach(f *flow, modules map[string]*ast.Module, d *checkedData, add, wa
 	for _, p := range problems {
 		addProblem(p)
 	}
-	expandDrugGroups(catalog, pkgs, d.knowledge)
+	for _, p := range applyProfiles(catalog, pkgs, d.knowledge, d.paramValues) {
+		addProblem(p)
+	}
 	for _, p := range resolveTopics(catalog, d.knowledge) {
 		addProblem(p)
 	}
@@ -69,12 +72,14 @@ func runTimeProblems(f *flow, catalog map[string]*Rule, pkgs map[string]*RulePac
 	}
 	byLoc := map[string]metaEntry{}
 	for _, id := range slices.Sorted(maps.Keys(catalog)) {
+		// A rule made from a template is yielded under the template's ID.
+		declared := cmp.Or(catalog[id].Template, id)
 		for _, v := range catalog[id].Variants {
 			for i, loc := range v.Locations {
 				file, rowText, _ := strings.Cut(loc, ":")
 				var row int
 				fmt.Sscan(rowText, &row)
-				e := metaEntry{id: id, file: file, row: row, variant: v}
+				e := metaEntry{id: declared, file: file, row: row, variant: v}
 				if i < len(v.packages) {
 					e.pkg = v.packages[i]
 				}

@@ -29,7 +29,10 @@ type Finding struct {
 	// Drug is the target drug whose label the card cites when the order
 	// is not itself a target order (a clopidogrel order while abrocitinib
 	// is active; a patient-view card); a target order's own drug wins.
-	Drug        string          `json:"drug,omitempty"`
+	Drug string `json:"drug,omitempty"`
+	// Entry is, for a rule made per entry of a profile map ("{drug}.{interactions}"),
+	// the key of the entry the finding concerns.
+	Entry       string          `json:"entry,omitempty"`
 	Evidence    []Evidence      `json:"evidence,omitempty"`
 	Factors     []Factor        `json:"factors,omitempty"`
 	Suggestions []SuggestionDef `json:"suggestions,omitempty"`
@@ -95,7 +98,7 @@ type Request struct {
 }
 
 // Decision is what a call's rules decided, before cards: the findings
-// that can become cards (site settings applied, omitWhenCritical applied,
+// that can become cards (site settings applied, omitWhen applied,
 // in card order) and the checks that failed. It holds nothing derived from
 // the call's hookInstance (card and suggestion UUIDs are made by Cards),
 // so the same decision can answer a call with the same inputs.
@@ -138,7 +141,7 @@ func (ps *PolicySet) Decide(ctx context.Context, req Request) (*Decision, error)
 	}
 	d := &Decision{Packages: ps.packageNamesOf(set), Failures: failures}
 	d.Findings, d.Notes = ps.adjustFindings(findings)
-	d.Findings = ps.omitBesideCritical(b, d.Findings)
+	d.Findings = ps.omitBeside(b, d.Findings)
 	return d, nil
 }
 
@@ -269,24 +272,41 @@ func (ps *PolicySet) adjustFindings(in []Finding) ([]Finding, []string) {
 	return dedup, notes
 }
 
-// omitBesideCritical leaves out the findings of rules whose METADATA says
-// omitWhenCritical when a critical finding concerns the same order.
-func (ps *PolicySet) omitBesideCritical(b cardBuilder, fs []Finding) []Finding {
-	critical := map[string]bool{}
+// omitBeside leaves out the findings of rules whose METADATA says
+// omitWhen when another finding on the same order is critical or comes
+// from a rule with one of the named tags.
+func (ps *PolicySet) omitBeside(b cardBuilder, fs []Finding) []Finding {
+	type mark struct{ rule, kind string }
+	beside := map[string][]mark{} // order -> what its findings are
 	for _, f := range fs {
-		if f.Indicator == "critical" && f.Order != "" {
-			critical[f.Order] = true
+		if f.Order == "" {
+			continue
+		}
+		if f.Indicator == "critical" {
+			beside[f.Order] = append(beside[f.Order], mark{f.Rule, "critical"})
+		}
+		for _, t := range ps.Catalog[f.Rule].variantFor(b.in.Hook, b.drugOf(f)).Tags {
+			beside[f.Order] = append(beside[f.Order], mark{f.Rule, t})
 		}
 	}
-	if len(critical) == 0 {
+	if len(beside) == 0 {
 		return fs
+	}
+	omitted := func(f Finding) bool {
+		for _, w := range ps.Catalog[f.Rule].variantFor(b.in.Hook, b.drugOf(f)).OmitWhen {
+			for _, m := range beside[f.Order] {
+				if m.kind == w && m.rule != f.Rule {
+					return true
+				}
+			}
+		}
+		return false
 	}
 	out := fs[:0]
 	for _, f := range fs {
-		if critical[f.Order] && ps.Catalog[f.Rule].variantFor(b.in.Hook, b.drugOf(f)).OmitWhenCritical {
-			continue
+		if !omitted(f) {
+			out = append(out, f)
 		}
-		out = append(out, f)
 	}
 	return out
 }

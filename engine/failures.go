@@ -84,6 +84,14 @@ func (ps *PolicySet) acceptFindings(b cardBuilder, pkg *RulePackage, v any) ([]F
 			failures = append(failures, RuleFailure{Package: pkg.Name, Rule: id, Checks: knownChecks(ps.Catalog, id), Reason: "malformed finding: " + err.Error()})
 			continue
 		}
+		if isTemplateID(f.Rule) {
+			id, err := resolveRuleID(f.Rule, b.drugOf(f), f.Entry)
+			if err != nil {
+				failures = append(failures, RuleFailure{Package: pkg.Name, Checks: templateChecks(ps.Catalog, f.Rule), Reason: err.Error()})
+				continue
+			}
+			f.Rule = id
+		}
 		if reason := ps.findingProblem(b, pkg, f); reason != "" {
 			failures = append(failures, RuleFailure{Package: pkg.Name, Rule: f.Rule, Checks: knownChecks(ps.Catalog, f.Rule), Reason: reason})
 			continue
@@ -100,6 +108,19 @@ func knownChecks(catalog map[string]*Rule, id string) []string {
 		return []string{id}
 	}
 	return nil
+}
+
+// templateChecks are the rules a template made: what a finding of the
+// template that cannot be resolved may have been.
+func templateChecks(catalog map[string]*Rule, tmpl string) []string {
+	var out []string
+	for id, r := range catalog {
+		if r.Template == tmpl {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // ruleOf reads the rule ID of a finding that did not decode, if it has

@@ -72,7 +72,7 @@ func strictError(err error) string {
 		where := strings.ReplaceAll(strings.TrimPrefix(string(se.JSONPointer), "/"), "/", ".")
 		switch {
 		case errors.Is(err, jsonv2.ErrUnknownName):
-			return fmt.Sprintf("unknown member %q (the finding contract names rule, indicator, summary, detail, order, drug, evidence, factors, suggestions, links)", where)
+			return fmt.Sprintf("unknown member %q (the finding contract names rule, indicator, summary, detail, order, drug, entry, evidence, factors, suggestions, links)", where)
 		case se.JSONKind != 0:
 			return fmt.Sprintf("member %s: a JSON %s is not what the contract takes", where, kindName(se.JSONKind))
 		}
@@ -157,6 +157,8 @@ func findingField(f *Finding, k string, v any) (ok bool) {
 		f.Order, ok = asString(v)
 	case "drug":
 		f.Drug, ok = asString(v)
+	case "entry":
+		f.Entry, ok = asString(v)
 	case "evidence":
 		f.Evidence, ok = objectList(v, evidenceField)
 	case "factors":

@@ -105,7 +105,9 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*PolicySet, error) {
 	if err := problemsErr(problems); err != nil {
 		return nil, fmt.Errorf("engine.Load: %w", err)
 	}
-	expandDrugGroups(catalog, pkgs, tbl.knowledge)
+	if err := problemsErr(applyProfiles(catalog, pkgs, tbl.knowledge, tbl.params)); err != nil {
+		return nil, fmt.Errorf("engine.Load: %w", err)
+	}
 	if err := problemsErr(resolveTopics(catalog, tbl.knowledge)); err != nil {
 		return nil, fmt.Errorf("engine.Load: %w", err)
 	}
@@ -115,6 +117,7 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*PolicySet, error) {
 	if err := applySiteOverrides(catalog, tbl.params); err != nil {
 		return nil, fmt.Errorf("engine.Load: %w", err)
 	}
+	tbl.tagged = taggedRules(catalog)
 	doc, err := tbl.document()
 	if err != nil {
 		return nil, fmt.Errorf("engine.Load: %w", err)

@@ -150,6 +150,16 @@ type tables struct {
 	paramNames      map[string]bool // the parameters the schema names
 	overrideReasons []cdshooks.Coding
 	knowledge       *knowledge
+	// tagged lists, per tag and drug, the rules with that tag that apply
+	// to the drug ({id, title}), from the catalog: a rule that names the
+	// checks it stands in for reads them (jak.dose-unverifiable lists the
+	// dose rules), so that a new dose rule is listed without editing it.
+	tagged map[string]map[string][]taggedRule
+}
+
+type taggedRule struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
 }
 
 // targets are the target drug IDs of the drug table.
@@ -242,6 +252,7 @@ func (t *tables) document() (map[string]any, error) {
 		"profiles":        t.knowledge.profiles,
 		"citations":       t.knowledge.citations(),
 		"documents":       t.knowledge.documents,
+		"tagged":          t.tagged,
 	}
 	// Round-trip through JSON so the store holds only JSON types.
 	data, err := json.Marshal(doc)

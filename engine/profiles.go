@@ -44,7 +44,14 @@ type Profile struct {
 	Sources   map[string]TopicSource `json:"sources"`
 
 	file string
+	// raw is the whole profile as decoded JSON: what the rules read
+	// (data.labelguard.profiles) and METADATA placeholders resolve
+	// against, including the members the engine itself does not use.
+	raw map[string]any
 }
+
+// MarshalJSON writes the whole profile, as the rules read it.
+func (p *Profile) MarshalJSON() ([]byte, error) { return json.Marshal(p.raw) }
 
 // Document is a label or guideline a card cites.
 type Document struct {
@@ -107,6 +114,10 @@ func loadKnowledge(fsys fs.FS) (*knowledge, error) {
 		if err := json.Unmarshal(data, p); err != nil {
 			return nil, fmt.Errorf("%s: %w", file, err)
 		}
+		if err := json.Unmarshal(data, &p.raw); err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		delete(p.raw, "$schema")
 		lines := jsonfile.Lines(data)
 		bad := func(ptr, format string, args ...any) {
 			problems = append(problems, jsonfile.Problem{File: file, Line: lines[ptr], Path: strings.ReplaceAll(strings.TrimPrefix(ptr, "/"), "/", "."), Message: fmt.Sprintf(format, args...)})
@@ -173,19 +184,6 @@ func (k *knowledge) expandDrugs(drugs []string) []string {
 		}
 	}
 	return out
-}
-
-// expandDrugGroups resolves the drug groups of every rule variant and
-// package against the profiles.
-func expandDrugGroups(catalog map[string]*Rule, pkgs map[string]*RulePackage, k *knowledge) {
-	for _, r := range catalog {
-		for _, v := range r.Variants {
-			v.Drugs = k.expandDrugs(v.Drugs)
-		}
-	}
-	for _, p := range pkgs {
-		p.Drugs = k.expandDrugs(p.Drugs)
-	}
 }
 
 // resolveTopics gives every topic variant its source per drug from the

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"slices"
 	"strings"
 
@@ -89,14 +88,4 @@ func (ps *PolicySet) runTests(ctx context.Context, filter string, cov *cover.Cov
 // authoring tools such as `opa test` run beside the project.
 func (ps *PolicySet) DataDocument() (map[string]any, error) {
 	return ps.tables.document()
-}
-
-// DataDocumentFS loads only the data files of the policy set in fsys and
-// returns the data tree, without compiling any Rego.
-func DataDocumentFS(fsys fs.FS, siteParams []byte) (map[string]any, error) {
-	t, err := loadTables(fsys, siteParams, "")
-	if err != nil {
-		return nil, fmt.Errorf("engine.DataDocumentFS: %w", err)
-	}
-	return t.document()
 }

@@ -52,7 +52,11 @@ func TestWatchDirEndToEnd(t *testing.T) {
 		t.Fatal("ANC 1.2 fires with the default threshold of 1.0")
 	}
 
-	edit(t, filepath.Join(dir, "rules/jak/labs.rego"), `"anc": {"threshold": 1.0, "text": "1.0"`, `"anc": {"threshold": 1.5, "text": "1.5"`)
+	edit(t, filepath.Join(dir, "profiles/upadacitinib.json"), `"anc": {
+      "below": 1
+    }`, `"anc": {
+      "below": 1.5
+    }`)
 	tests := filepath.Join(dir, "rules/jak/labs_test.rego")
 	edit(t, tests, `t.lab("anc", 0.99, 5)`, `t.lab("anc", 1.49, 5)`)
 	edit(t, tests, `t.lab("anc", 1.0, 5)`, `t.lab("anc", 1.5, 5)`)
@@ -75,7 +79,7 @@ func TestWatchDirEndToEnd(t *testing.T) {
 
 	// A broken save is rejected and the changed set keeps serving.
 	rev := st.Revision
-	edit(t, filepath.Join(dir, "rules/jak/labs.rego"), "lab_low(analyte) := lab if {", "lab_low(analyte) := lab if {{")
+	edit(t, filepath.Join(dir, "rules/jak/labs.rego"), "lab_action_short := {", "lab_action_short := {{")
 	deadline = time.Now().Add(60 * time.Second)
 	for {
 		st = m.Status()

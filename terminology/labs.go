@@ -25,10 +25,15 @@ type LabTable struct {
 
 // Analyte is one row of the lab table.
 type Analyte struct {
-	Display      string             `json:"display"`
-	Kind         string             `json:"kind"`
-	Codes        []string           `json:"codes"`
-	Unit         string             `json:"unit,omitempty"`
+	Display string `json:"display"`
+	// Short is how card text names the analyte ("ANC").
+	Short string   `json:"short,omitempty"`
+	Kind  string   `json:"kind"`
+	Codes []string `json:"codes"`
+	Unit  string   `json:"unit,omitempty"`
+	// DisplayUnit is how card text writes the unit ("×10^9/L" for UCUM
+	// 10*9/L).
+	DisplayUnit  string             `json:"displayUnit,omitempty"`
 	Units        map[string]float64 `json:"units,omitempty"`
 	TextMatch    []string           `json:"textMatch,omitempty"`
 	TextMatchAll [][]string         `json:"textMatchAll,omitempty"`

@@ -32,8 +32,8 @@ func TestCheckCmd(t *testing.T) {
 
 	dir := copyPolicies(t, "../../policies", false)
 	labs := filepath.Join(dir, "rules/jak/labs.rego")
-	replaceIn(t, labs, "lab_low(analyte) := lab if {", "lab_low(analyte) := lab    if {")
-	replaceIn(t, labs, `lab := lib.latest_lab(analyte)`, `lab := lib.latest_lab(analyte)
+	replaceIn(t, labs, "lab_action_short := {", "lab_action_short :=    {")
+	replaceIn(t, labs, `lab := lib.lab_below(order.target, "anc", lib.phase(order))`, `lab := lib.lab_below(order.target, "anc", lib.phase(order))
 	lib.in_valueset(lab, "no-such-value-set")`)
 	replaceIn(t, filepath.Join(dir, "rules/jak/pregnancy.rego"), "# title: ", "# titel: ")
 	out, _, err = runCmd(t, newCheckCmd(), "--policies", dir, "--json")

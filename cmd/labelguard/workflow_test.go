@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -13,7 +14,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/labelguard/labelguard/engine"
 	"github.com/labelguard/labelguard/policyload"
+	"github.com/labelguard/labelguard/scenario"
 )
 
 // raiseANCThreshold makes the change docs/policy-authoring.md walks
@@ -21,7 +24,11 @@ import (
 // that pin it updated and one new test.
 func raiseANCThreshold(t *testing.T, dir string) {
 	t.Helper()
-	replaceIn(t, filepath.Join(dir, "rules/jak/labs.rego"), `"anc": {"threshold": 1.0, "text": "1.0"`, `"anc": {"threshold": 1.5, "text": "1.5"`)
+	replaceIn(t, filepath.Join(dir, "profiles/upadacitinib.json"), `"anc": {
+      "below": 1
+    }`, `"anc": {
+      "below": 1.5
+    }`)
 	tests := filepath.Join(dir, "rules/jak/labs_test.rego")
 	replaceIn(t, tests, `t.lab("anc", 0.99, 5)`, `t.lab("anc", 1.49, 5)`)
 	replaceIn(t, tests, `t.lab("anc", 1.0, 5)`, `t.lab("anc", 1.5, 5)`)
@@ -144,5 +151,52 @@ func TestAuthoringWorkflow(t *testing.T) {
 	}
 	if !strings.Contains(out, "is below 1.5") {
 		t.Errorf("the bundle does not carry the new threshold:\n%s", out)
+	}
+	checkOneValueChangesEverywhere(t, dir)
+}
+
+// checkOneValueChangesEverywhere: the threshold changed in one data file
+// (the profile) changes the order card (above, eval), the monitoring card
+// (patient-view) and the catalog, and only for that drug.
+func checkOneValueChangesEverywhere(t *testing.T, dir string) {
+	t.Helper()
+	ctx := context.Background()
+	ps, err := engine.Load(ctx, os.DirFS(dir), engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rule := ps.Catalog["jak.lab-anc-low"]
+	for _, v := range rule.Variants {
+		if got := v.TitleFor("upadacitinib"); !strings.Contains(got, "1.5") {
+			t.Errorf("catalog title for upadacitinib %q does not show 1.5", got)
+		}
+		if got := v.TitleFor("abrocitinib"); !strings.Contains(got, "below 1 ") {
+			t.Errorf("catalog title for abrocitinib %q changed with upadacitinib's threshold", got)
+		}
+	}
+	// patient-view: a man on upadacitinib with an ANC of 1.2 last week.
+	view, err := scenario.LoadFile("../../policies/testdata/scenarios/127-monitoring-upadacitinib-overdue.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lowANC, err := scenario.LoadFile("../../policies/testdata/scenarios/010-kermit-upadacitinib-45mg-low-anc-hgb.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	anc := lowANC.Add[0]
+	anc["valueQuantity"].(map[string]any)["value"] = 1.2
+	view.Add = append(view.Add, anc)
+	res, err := scenario.Run(ctx, ps, view)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var summary string
+	for _, f := range res.Outcome.Findings {
+		if f.Rule == "jak.lab-anc-low" {
+			summary = f.Summary
+		}
+	}
+	if !strings.Contains(summary, "below 1.5") {
+		t.Errorf("monitoring card after the change: %q, want the new threshold", summary)
 	}
 }

@@ -61,6 +61,28 @@ stale_lab(analyte) := lab if {
 
 lab_display(analyte) := object.get(data.labelguard.labs, ["analytes", analyte, "display"], analyte)
 
+# lab_short: how card text names an analyte ("ANC"), else its display.
+lab_short(analyte) := object.get(data.labelguard.labs, ["analytes", analyte, "short"], lab_display(analyte))
+
+# lab_display_unit: how card text writes an analyte's unit ("×10^9/L").
+lab_display_unit(analyte) := object.get(data.labelguard.labs, ["analytes", analyte, "displayUnit"], object.get(data.labelguard.labs, ["analytes", analyte, "unit"], ""))
+
+# lab_limit: a drug's threshold for an analyte at a phase (its profile's
+# labs): below it, do not initiate or interrupt. A threshold of its own at
+# initiation (belowAtInitiation) applies then.
+lab_limit(drug, analyte, phase) := l.belowAtInitiation if {
+	phase == "initiation"
+	l := profiles[drug].labs[analyte]
+	number_field(l, "belowAtInitiation")
+} else := profiles[drug].labs[analyte].below
+
+# lab_below: the latest result within its window when below the drug's
+# threshold at the phase.
+lab_below(drug, analyte, phase) := lab if {
+	lab := latest_lab(analyte)
+	lab.value < lab_limit(drug, analyte, phase)
+}
+
 positive(analyte) := lab if {
 	lab := latest_lab(analyte)
 	lab.result == "positive"

@@ -166,3 +166,32 @@ by_rule(findings, id) := [f | some f in findings; f.rule == id]
 # merge: shallow merge, b's top-level keys replace a's (object.union would
 # merge nested objects such as labs).
 merge(a, b) := object.union(object.remove(a, object.keys(b)), b)
+
+# rule_id: a finding's rule ID as the engine makes it: a template's
+# {drug} is the finding's drug (its order's target, else its drug member)
+# and a {map} segment its entry.
+rule_id(f) := f.rule if {
+	not contains(f.rule, "{")
+} else := regex.replace(replace(f.rule, "{drug}", finding_drug(f)), `\{[A-Za-z]+\}`, object.get(f, "entry", ""))
+
+finding_drug(f) := o.target if {
+	some o in input.orders
+	o.ref == object.get(f, "order", "")
+	o.target
+} else := f.drug
+
+# order_packages and view_packages are the rule packages the order and
+# the monitoring services evaluate.
+order_packages := ["jak", "upadacitinib", "abrocitinib", "baricitinib", "ruxolitinib_cream", "data_quality"]
+
+view_packages := ["monitoring", "data_quality"]
+
+# drug_findings: the findings, with their rule IDs resolved, of the rules
+# of one drug (ID prefix), wherever they are written (the drug's own
+# package or a shared template), on the packages the hook evaluates.
+drug_findings(drug, packages) := {object.union(f, {"rule": id}) |
+	some p in packages
+	some f in data.labelguard.rules[p].findings
+	id := rule_id(f)
+	startswith(id, concat("", [drug, "."]))
+}

@@ -7,13 +7,14 @@ import data.labelguard.testing as t
 
 # order_findings and monitoring_findings: every package's findings, as the
 # order services and the monitoring service see them.
-order_findings := {f |
-	some p in ["jak", "upadacitinib", "abrocitinib", "baricitinib", "ruxolitinib_cream", "data_quality"]
+# Rule IDs made from a template are resolved as the engine resolves them.
+order_findings := {object.union(f, {"rule": t.rule_id(f)}) |
+	some p in t.order_packages
 	some f in data.labelguard.rules[p].findings
 }
 
-monitoring_findings := {f |
-	some p in ["monitoring", "data_quality"]
+monitoring_findings := {object.union(f, {"rule": t.rule_id(f)}) |
+	some p in t.view_packages
 	some f in data.labelguard.rules[p].findings
 }
 

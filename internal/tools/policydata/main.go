@@ -7,6 +7,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -19,7 +20,12 @@ func main() {
 	if len(os.Args) > 1 {
 		dir = os.Args[1]
 	}
-	doc, err := engine.DataDocumentFS(os.DirFS(dir), nil)
+	ps, err := engine.Load(context.Background(), os.DirFS(dir), engine.Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "policydata:", err)
+		os.Exit(1)
+	}
+	doc, err := ps.DataDocument()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "policydata:", err)
 		os.Exit(1)

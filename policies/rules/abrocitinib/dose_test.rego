@@ -1,6 +1,5 @@
 package labelguard.rules.abrocitinib_test
 
-import data.labelguard.rules.abrocitinib
 import data.labelguard.testing as t
 
 abro_mg(mg) := t.order("abrocitinib", mg)
@@ -8,11 +7,11 @@ abro_mg(mg) := t.order("abrocitinib", mg)
 abro_unknown_dose := object.remove(abro_mg(0), ["dailyDoseMg"])
 
 fired(orders, extra) := ids if {
-	ids := {f.rule | some f in abrocitinib.findings} with input as t.input_with(orders, extra)
+	ids := {f.rule | some f in t.drug_findings("abrocitinib", t.order_packages)} with input as t.input_with(orders, extra)
 }
 
 finding(id, orders, extra) := f if {
-	some f in abrocitinib.findings with input as t.input_with(orders, extra)
+	some f in t.drug_findings("abrocitinib", t.order_packages) with input as t.input_with(orders, extra)
 	f.rule == id
 }
 

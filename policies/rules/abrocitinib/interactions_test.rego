@@ -1,12 +1,11 @@
 package labelguard.rules.abrocitinib_test
 
-import data.labelguard.rules.abrocitinib
 import data.labelguard.testing as t
 
 abro := t.order("abrocitinib", 100)
 
 antiplatelet(orders, meds) := fs if {
-	fs := t.by_rule(abrocitinib.findings, "abrocitinib.antiplatelet") with input as t.input_with(orders, {"medications": array.concat(orders, meds)})
+	fs := t.by_rule(t.drug_findings("abrocitinib", t.order_packages), "abrocitinib.antiplatelet") with input as t.input_with(orders, {"medications": array.concat(orders, meds)})
 }
 
 test_clopidogrel_active_at_initiation_fires_on_abrocitinib_order if {

@@ -13,18 +13,17 @@ package labelguard.rules.baricitinib
 import data.labelguard.lib
 import data.labelguard.rules.jak
 
-# Olumiant SmPC 4.2, 4.5: mg per day.
-dose := {
-	"max": 4, # 4.2 recommended dose 4 mg once daily
-	"reduced": 2, # 4.2 age 65+, risk factors, eGFR 30-60; 4.5 OAT3 inhibitors
-}
+# Olumiant SmPC 4.2, 4.5: the reduced dose and the age and eGFR bounds,
+# from the profile (profiles/baricitinib.json).
+limits := lib.profiles.baricitinib.dose.limits
 
-# SmPC 4.2: eGFR 30 to 60 -> 2 mg; below 30 not recommended.
-renal_moderate_range := {"lo": 30, "hi": 60}
+reduced_mg := limits.reduced.maxMgPerDay
 
-severe_renal_egfr_below := 30
+reduced_text := lib.format_num(reduced_mg)
 
-elderly_age := 65
+elderly_age := limits.reduced.fromAge
+
+severe_renal_egfr_below := limits.renalSevere.egfrBelow
 
 # Risk factors for which the SmPC recommends 2 mg (EU 2023 restriction).
 dose_risk_factor_ids := {"vte", "malignancy", "cv-event", "smoker"}
@@ -58,61 +57,29 @@ findings contains f if {
 	}
 }
 
-# METADATA
-# title: Baricitinib above 4 mg
-# description: Daily dose above 4 mg, the highest atopic dermatitis dose.
-# custom:
-#   id: baricitinib.dose-max
-#   indicator: critical
-#   drugs: [baricitinib]
-#   source:
-#     label: Olumiant (baricitinib) EU Summary of Product Characteristics
-#     section: "4.2"
-#     url: https://www.ema.europa.eu/en/medicines/human/EPAR/olumiant
-#     revised: "2024-10"
-findings contains f if {
-	some order in orders
-	lib.dose_over(order, dose.max)
-	f := {
-		"rule": "baricitinib.dose-max",
-		"indicator": "critical",
-		"summary": sprintf("Baricitinib %s mg/day exceeds the maximum of %d mg once daily", [lib.format_num(order.dailyDoseMg), dose.max]),
-		"detail": concat("\n\n", [
-			sprintf("Ordered: **%s mg/day**. The recommended dose is %d mg once daily; %d mg once daily for patients at higher risk and when disease is controlled.", [lib.format_num(order.dailyDoseMg), dose.max, dose.reduced]),
-			lib.cite("baricitinib", "section 4.2"),
-		]),
-		"order": order.ref,
-		"evidence": [lib.evidence_dose(order)],
-		"suggestions": lib.update_dose(order, dose.reduced),
-		"links": lib.label_links("baricitinib"),
-	}
-}
-
 # dose-risk: age 65+ or a risk factor of the EU restriction.
 dose_risks := [x | some x in jak.risk_factors; x.id in dose_risk_factor_ids] if {
 	not lib.age >= elderly_age
 } else := array.concat(
-	[{"id": "age-65", "display": sprintf("Age %d (65 or older)", [lib.age]), "evidence": [lib.evidence_age]}],
+	[{"id": sprintf("age-%d", [elderly_age]), "display": sprintf("Age %d (%d or older)", [lib.age, elderly_age]), "evidence": [lib.evidence_age]}],
 	[x | some x in jak.risk_factors; x.id in dose_risk_factor_ids],
 )
 
 dose_risk(order) if {
 	count(dose_risks) > 0
-	lib.dose_over_or_unknown(order, dose.reduced)
+	lib.dose_over_or_unknown(order, reduced_mg)
 }
 
 # METADATA
-# title: Baricitinib 2 mg for patients at higher risk
-# description: Daily dose above 2 mg (or not verifiable) at age 65 or older or with VTE, malignancy, MI or stroke, or smoking.
+# title: "Baricitinib {{dose.limits.reduced.maxMgPerDay}} mg for patients at higher risk"
+# description: "Daily dose above {{dose.limits.reduced.maxMgPerDay}} mg (or not verifiable) at age {{dose.limits.reduced.fromAge}} or older or with VTE, malignancy, MI or stroke, or smoking."
 # custom:
 #   id: baricitinib.dose-risk
 #   indicator: warning
 #   drugs: [baricitinib]
+#   tags: [dose]
 #   source:
-#     label: Olumiant (baricitinib) EU Summary of Product Characteristics
-#     section: "4.2"
-#     url: https://www.ema.europa.eu/en/medicines/human/EPAR/olumiant
-#     revised: "2024-10"
+#     topic: risk-dose
 findings contains f if {
 	some order in orders
 	dose_risk(order)
@@ -120,38 +87,36 @@ findings contains f if {
 	f := {
 		"rule": "baricitinib.dose-risk",
 		"indicator": "warning",
-		"summary": lib.truncate(sprintf("Baricitinib (%s): %d mg once daily recommended (%s)", [lib.dose_phrase(order), dose.reduced, concat(", ", sort({x.id | some x in risks}))]), 140),
+		"summary": lib.truncate(sprintf("Baricitinib (%s): %s mg once daily recommended (%s)", [lib.dose_phrase(order), reduced_text, concat(", ", sort({x.id | some x in risks}))]), 140),
 		"detail": concat("\n\n", [
-			sprintf("Ordered: %s. A dose of %d mg once daily is recommended for patients 65 and older and for patients with a history of VTE, malignancy or major cardiovascular events, and current or past long-time smokers:", [lib.dose_phrase(order), dose.reduced]),
+			sprintf("Ordered: %s. A dose of %s mg once daily is recommended for patients %d and older and for patients with a history of VTE, malignancy or major cardiovascular events, and current or past long-time smokers:", [lib.dose_phrase(order), reduced_text, elderly_age]),
 			concat("\n", [sprintf("- %s", [x.display]) | some x in risks]),
-			lib.cite("baricitinib", "sections 4.2 and 4.4"),
+			lib.cite_topic("baricitinib", "risk-dose"),
 		]),
 		"order": order.ref,
 		"evidence": [e | some x in risks; some e in x.evidence],
-		"suggestions": lib.update_dose(order, dose.reduced),
-		"links": lib.label_links("baricitinib"),
+		"suggestions": lib.update_dose(order, reduced_mg),
+		"links": lib.topic_links("baricitinib", "risk-dose"),
 	}
 }
 
-renal_moderate_lab := lib.egfr_between(renal_moderate_range.lo, renal_moderate_range.hi)
+renal_moderate_lab := lib.egfr_between(limits.renalModerate.egfrFrom, limits.renalModerate.egfrBelow)
 
 renal_moderate_dose(order) if {
 	renal_moderate_lab
-	lib.dose_over_or_unknown(order, dose.reduced)
+	lib.dose_over_or_unknown(order, reduced_mg)
 }
 
 # METADATA
-# title: Baricitinib 2 mg with eGFR 30 to 60
-# description: eGFR 30 to < 60 with a daily dose above 2 mg (or not verifiable).
+# title: "Baricitinib {{dose.limits.reduced.maxMgPerDay}} mg with eGFR {{dose.limits.renalModerate.egfrFrom}} to {{dose.limits.renalModerate.egfrBelow}}"
+# description: "eGFR {{dose.limits.renalModerate.egfrFrom}} to < {{dose.limits.renalModerate.egfrBelow}} with a daily dose above {{dose.limits.reduced.maxMgPerDay}} mg (or not verifiable)."
 # custom:
 #   id: baricitinib.renal-moderate-dose
 #   indicator: warning
 #   drugs: [baricitinib]
+#   tags: [dose]
 #   source:
-#     label: Olumiant (baricitinib) EU Summary of Product Characteristics
-#     section: "4.2"
-#     url: https://www.ema.europa.eu/en/medicines/human/EPAR/olumiant
-#     revised: "2024-10"
+#     topic: renal-impairment
 findings contains f if {
 	some order in orders
 	renal_moderate_dose(order)
@@ -159,15 +124,15 @@ findings contains f if {
 	f := {
 		"rule": "baricitinib.renal-moderate-dose",
 		"indicator": "warning",
-		"summary": sprintf("Baricitinib (%s) with eGFR %s: use %d mg once daily", [lib.dose_phrase(order), lib.format_num(lab.value), dose.reduced]),
+		"summary": sprintf("Baricitinib (%s) with eGFR %s: use %s mg once daily", [lib.dose_phrase(order), lib.format_num(lab.value), reduced_text]),
 		"detail": concat("\n\n", [
-			sprintf("eGFR **%s** (30 to 60 mL/min/1.73 m²). Ordered: %s. Recommended: %d mg once daily.", [lib.lab_text(lab), lib.dose_phrase(order), dose.reduced]),
-			lib.cite("baricitinib", "section 4.2"),
+			sprintf("eGFR **%s** (%s to %s mL/min/1.73 m²). Ordered: %s. Recommended: %s mg once daily.", [lib.lab_text(lab), lib.format_num(limits.renalModerate.egfrFrom), lib.format_num(limits.renalModerate.egfrBelow), lib.dose_phrase(order), reduced_text]),
+			lib.cite_topic("baricitinib", "renal-impairment"),
 		]),
 		"order": order.ref,
 		"evidence": [lib.evidence_lab(lab, "eGFR")],
-		"suggestions": lib.update_dose(order, dose.reduced),
-		"links": lib.label_links("baricitinib"),
+		"suggestions": lib.update_dose(order, reduced_mg),
+		"links": lib.topic_links("baricitinib", "renal-impairment"),
 	}
 }
 
@@ -181,32 +146,29 @@ severe_renal_evidence contains lib.evidence_condition(c) if {
 }
 
 # METADATA
-# title: Baricitinib with eGFR below 30
-# description: eGFR below 30, CKD stage 4 or 5 or dialysis; baricitinib is not recommended.
+# title: "Baricitinib with eGFR below {{dose.limits.renalSevere.egfrBelow}}"
+# description: "eGFR below {{dose.limits.renalSevere.egfrBelow}}, CKD stage 4 or 5 or dialysis; baricitinib is not recommended."
 # custom:
 #   id: baricitinib.renal-severe
 #   indicator: critical
 #   drugs: [baricitinib]
 #   source:
-#     label: Olumiant (baricitinib) EU Summary of Product Characteristics
-#     section: "4.2"
-#     url: https://www.ema.europa.eu/en/medicines/human/EPAR/olumiant
-#     revised: "2024-10"
+#     topic: renal-impairment
 findings contains f if {
 	some order in orders
 	count(severe_renal_evidence) > 0
 	f := {
 		"rule": "baricitinib.renal-severe",
 		"indicator": "critical",
-		"summary": "Baricitinib not recommended with eGFR < 30 mL/min/1.73 m² or dialysis",
+		"summary": sprintf("Baricitinib not recommended with eGFR < %s mL/min/1.73 m² or dialysis", [lib.format_num(severe_renal_egfr_below)]),
 		"detail": concat("\n\n", [
-			sprintf("Severe renal impairment: %s. Baricitinib is not recommended with eGFR < 30 mL/min/1.73 m².", [lib.evidence_text(severe_renal_evidence)]),
-			lib.cite("baricitinib", "section 4.2"),
+			sprintf("Severe renal impairment: %s. Baricitinib is not recommended with eGFR < %s mL/min/1.73 m².", [lib.evidence_text(severe_renal_evidence), lib.format_num(severe_renal_egfr_below)]),
+			lib.cite_topic("baricitinib", "renal-impairment"),
 		]),
 		"order": order.ref,
 		"evidence": lib.evidence_list(severe_renal_evidence),
 		"suggestions": [],
-		"links": lib.label_links("baricitinib"),
+		"links": lib.topic_links("baricitinib", "renal-impairment"),
 	}
 }
 
@@ -215,21 +177,19 @@ oat3_inhibitors(order) := {m | some m in lib.interacting(order, "baricitinib", "
 oat3_dose(order) if {
 	count(oat3_inhibitors(order)) > 0
 	some t in lib.context_targets(order, "baricitinib")
-	lib.dose_over_or_unknown(t, dose.reduced)
+	lib.dose_over_or_unknown(t, reduced_mg)
 }
 
 # METADATA
-# title: Baricitinib 2 mg with probenecid
-# description: Probenecid (strong OAT3 inhibitor) with baricitinib above 2 mg/day (or not verifiable).
+# title: "Baricitinib {{dose.limits.reduced.maxMgPerDay}} mg with probenecid"
+# description: "Probenecid (strong OAT3 inhibitor) with baricitinib above {{dose.limits.reduced.maxMgPerDay}} mg/day (or not verifiable)."
 # custom:
 #   id: baricitinib.oat3-inhibitor
 #   indicator: warning
 #   drugs: [baricitinib]
+#   tags: [dose]
 #   source:
-#     label: Olumiant (baricitinib) EU Summary of Product Characteristics
-#     section: "4.5"
-#     url: https://www.ema.europa.eu/en/medicines/human/EPAR/olumiant
-#     revised: "2024-10"
+#     topic: dose-interactions
 findings contains f if {
 	some order in input.orders
 	oat3_dose(order)
@@ -239,23 +199,14 @@ findings contains f if {
 	f := {
 		"rule": "baricitinib.oat3-inhibitor",
 		"indicator": "warning",
-		"summary": sprintf("Baricitinib (%s) with probenecid (OAT3 inhibitor): use %d mg once daily", [doses, dose.reduced]),
+		"summary": sprintf("Baricitinib (%s) with probenecid (OAT3 inhibitor): use %s mg once daily", [doses, reduced_text]),
 		"detail": concat("\n\n", [
-			sprintf("Probenecid, a strong OAT3 inhibitor, doubles baricitinib exposure; the recommended dose with probenecid is %d mg once daily. Baricitinib ordered or active: %s.", [dose.reduced, doses]),
-			lib.cite("baricitinib", "sections 4.2 and 4.5"),
+			sprintf("Probenecid, a strong OAT3 inhibitor, doubles baricitinib exposure; the recommended dose with probenecid is %s mg once daily. Baricitinib ordered or active: %s.", [reduced_text, doses]),
+			lib.cite_topic("baricitinib", "dose-interactions"),
 		]),
 		"order": order.ref,
 		"evidence": [lib.evidence_med(m) | some m in (meds | (targets - {order}))],
-		"suggestions": lib.update_dose(order, dose.reduced),
-		"links": lib.label_links("baricitinib"),
+		"suggestions": lib.update_dose(order, reduced_mg),
+		"links": lib.topic_links("baricitinib", "dose-interactions"),
 	}
 }
-
-# dose_rule_fires: any baricitinib dose rule fires (for jak.dose-unverifiable).
-dose_rule_fires(order) if lib.dose_over(order, dose.max)
-
-dose_rule_fires(order) if dose_risk(order)
-
-dose_rule_fires(order) if renal_moderate_dose(order)
-
-dose_rule_fires(order) if oat3_dose(order)

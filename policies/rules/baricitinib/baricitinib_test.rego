@@ -1,16 +1,15 @@
 package labelguard.rules.baricitinib_test
 
-import data.labelguard.rules.baricitinib
 import data.labelguard.testing as t
 
 bari(mg) := t.order("baricitinib", mg)
 
 ids(orders, extra) := s if {
-	s := {f.rule | some f in baricitinib.findings} with input as t.input_with(orders, extra)
+	s := {f.rule | some f in t.drug_findings("baricitinib", t.order_packages)} with input as t.input_with(orders, extra)
 }
 
 finding(id, orders, extra) := f if {
-	some f in baricitinib.findings with input as t.input_with(orders, extra)
+	some f in t.drug_findings("baricitinib", t.order_packages) with input as t.input_with(orders, extra)
 	f.rule == id
 }
 
@@ -22,9 +21,9 @@ test_jurisdiction_silent_in_eu if {
 	ids([bari(2)], {}) == set() with data.labelguard.params.jurisdiction as "EU"
 }
 
-test_8_mg_above_maximum_suggests_2 if {
+test_8_mg_above_maximum_suggests_the_recommended_4 if {
 	f := finding("baricitinib.dose-max", [bari(8)], {})
-	f.suggestions[0].targetDailyDoseMg == 2
+	f.suggestions[0].targetDailyDoseMg == 4
 }
 
 test_4_mg_is_the_maximum if {

@@ -5,7 +5,7 @@ import data.labelguard.lib
 
 allergies_to(order) := {a |
 	some a in lib.active_allergies
-	lib.in_valueset(a, target_valueset[order.target])
+	lib.in_valueset(a, lib.profiles[order.target].valueSet)
 }
 
 # METADATA

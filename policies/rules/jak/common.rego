@@ -11,14 +11,6 @@ package labelguard.rules.jak
 
 import data.labelguard.lib
 
-# The value set of each target's ingredient (allergy matching).
-target_valueset := {
-	"upadacitinib": "upadacitinib",
-	"abrocitinib": "abrocitinib",
-	"baricitinib": "baricitinib",
-	"ruxolitinib-cream": "ruxolitinib",
-}
-
 # drug_of: the display of the target(s) a card on `order` concerns.
 drug_of(order) := lib.drug_display[order.target] if {
 	lib.target_drug(order)

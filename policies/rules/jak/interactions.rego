@@ -109,3 +109,40 @@ findings contains f if {
 		"links": lib.topic_links(label_drug(order), "vaccinations"),
 	}
 }
+
+# METADATA
+# title: "{{display}} with a {{item.role}}"
+# description: "{{display}} with a {{item.role}} (value set {{item.valueSet}}): {{item.advice}}."
+# custom:
+#   id: "{drug}.{interactions}"
+#   indicator: warning
+#   drugs: [all]
+#   source:
+#     topic: interactions
+findings contains f if {
+	some order in input.orders
+	some drug, profile in lib.profiles
+	some key, ix in object.get(profile, "interactions", {})
+	meds := {m | some m in lib.interacting(order, drug, ix.valueSet); lib.systemic(m)}
+	count(meds) > 0
+	names := concat(", ", sort({lib.med_name(m, ix.valueSet) | some m in meds}))
+	targets := lib.context_targets(order, drug)
+	f := {
+		"rule": "{drug}.{interactions}",
+		"entry": key,
+		"indicator": "warning",
+		"summary": lib.truncate(sprintf("%s with %s (%s): %s", [profile.display, names, ix.role, ix.advice]), 140),
+		"detail": concat("\n\n", array.concat(
+			[n | n := object.get(ix, "statement", ""); n != ""],
+			[
+				sprintf("%s with %s (%s): %s.", [profile.display, names, ix.role, ix.advice]),
+				lib.cite_topic(drug, "interactions"),
+			],
+		)),
+		"order": order.ref,
+		"drug": drug,
+		"evidence": [lib.evidence_med(m) | some m in (meds | (targets - {order}))],
+		"suggestions": [],
+		"links": lib.topic_links(drug, "interactions"),
+	}
+}

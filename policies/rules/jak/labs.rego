@@ -1,44 +1,34 @@
 # Laboratory thresholds for the oral JAK inhibitors: do not initiate, or
-# interrupt, when a blood count is below the label's threshold.
+# interrupt, when a blood count is below the label's threshold. Each
+# drug's thresholds are in its profile (labs); a drug whose profile has
+# none for an analyte is not checked for it (and the catalog says so).
 package labelguard.rules.jak
 
 import data.labelguard.lib
-
-# Rinvoq PI §2.1 (Table: dose interruption for laboratory abnormalities),
-# Cibinqo PI §2.1, Olumiant SmPC 4.2: values below these thresholds.
-lab_limits := {
-	"anc": {"threshold": 1.0, "text": "1.0", "name": "ANC", "unit": "×10^9/L"},
-	"alc": {"threshold": 0.5, "text": "0.5", "name": "ALC", "unit": "×10^9/L"},
-	"hgb": {"threshold": 8, "text": "8", "name": "Hemoglobin", "unit": "g/dL"},
-}
-
-# lab_low: the latest result within its window when below the threshold.
-lab_low(analyte) := lab if {
-	lab := lib.latest_lab(analyte)
-	lab.value < lab_limits[analyte].threshold
-}
 
 lab_finding(rule_id, analyte, order, lab) := {
 	"rule": rule_id,
 	"indicator": "critical",
 	"summary": sprintf("%s: %s %s %s is below %s — %s", [
-		lib.drug_display[order.target], limit.name, lib.format_num(lab.value),
-		limit.unit, limit.text, lab_action_short[lib.phase(order)],
+		lib.drug_display[order.target], name, lib.format_num(lab.value),
+		unit, limit, lab_action_short[lib.phase(order)],
 	]),
 	"detail": concat("\n\n", [
 		sprintf("**%s %s %s** (%s), below the threshold of %s %s.", [
-			limit.name, lib.format_num(lab.value), limit.unit, lib.date_of(lab.time),
-			limit.text, limit.unit,
+			name, lib.format_num(lab.value), unit, lib.date_of(lab.time),
+			limit, unit,
 		]),
-		sprintf(lab_action_long[lib.phase(order)], [lib.drug_display[order.target], limit.name, limit.text, limit.unit]),
+		sprintf(lab_action_long[lib.phase(order)], [lower(lib.drug_display[order.target]), name, limit, unit]),
 		lib.cite_topic(order.target, "labs"),
 	]),
 	"order": order.ref,
-	"evidence": [lib.evidence_lab(lab, limit.name)],
+	"evidence": [lib.evidence_lab(lab, name)],
 	"suggestions": [],
 	"links": lib.topic_links(order.target, "labs"),
 } if {
-	limit := lab_limits[analyte]
+	name := lib.lab_short(analyte)
+	unit := lib.lab_display_unit(analyte)
+	limit := lib.format_num(lib.lab_limit(order.target, analyte, lib.phase(order)))
 }
 
 lab_action_short := {"initiation": "do not initiate", "continuation": "interrupt treatment"}
@@ -49,8 +39,8 @@ lab_action_long := {
 }
 
 # METADATA
-# title: ANC below 1.0 ×10^9/L
-# description: Absolute neutrophil count below 1.0 ×10^9/L within the lab window; do not initiate or interrupt.
+# title: "ANC below {{labs.anc.below}} ×10^9/L"
+# description: "Absolute neutrophil count below {{labs.anc.below}} ×10^9/L within the lab window; do not initiate or interrupt."
 # custom:
 #   id: jak.lab-anc-low
 #   indicator: critical
@@ -60,12 +50,12 @@ lab_action_long := {
 #     topic: labs
 findings contains lab_finding("jak.lab-anc-low", "anc", order, lab) if {
 	some order in lib.oral_jaki_orders
-	lab := lab_low("anc")
+	lab := lib.lab_below(order.target, "anc", lib.phase(order))
 }
 
 # METADATA
-# title: ALC below 0.5 ×10^9/L
-# description: Absolute lymphocyte count below 0.5 ×10^9/L within the lab window; do not initiate or interrupt.
+# title: "ALC below {{labs.alc.below}} ×10^9/L"
+# description: "Absolute lymphocyte count below {{labs.alc.below}} ×10^9/L within the lab window; do not initiate or interrupt."
 # custom:
 #   id: jak.lab-alc-low
 #   indicator: critical
@@ -75,12 +65,12 @@ findings contains lab_finding("jak.lab-anc-low", "anc", order, lab) if {
 #     topic: labs
 findings contains lab_finding("jak.lab-alc-low", "alc", order, lab) if {
 	some order in lib.oral_jaki_orders
-	lab := lab_low("alc")
+	lab := lib.lab_below(order.target, "alc", lib.phase(order))
 }
 
 # METADATA
-# title: Hemoglobin below 8 g/dL
-# description: Hemoglobin below 8 g/dL within the lab window; do not initiate or interrupt.
+# title: "Hemoglobin below {{labs.hgb.below}} g/dL"
+# description: "Hemoglobin below {{labs.hgb.below}} g/dL within the lab window; do not initiate or interrupt."
 # custom:
 #   id: jak.lab-hgb-low
 #   indicator: critical
@@ -90,5 +80,44 @@ findings contains lab_finding("jak.lab-alc-low", "alc", order, lab) if {
 #     topic: labs
 findings contains lab_finding("jak.lab-hgb-low", "hgb", order, lab) if {
 	some order in lib.oral_jaki_orders
-	lab := lab_low("hgb")
+	lab := lib.lab_below(order.target, "hgb", lib.phase(order))
+}
+
+platelet_action := {
+	"initiation": "Do not initiate %s with a platelet count below %s ×10^9/L.",
+	"continuation": "Discontinue %s when the platelet count is below %s ×10^9/L; do not restart until it is above %s ×10^9/L.",
+}
+
+# METADATA
+# title: "{{display}} with a low platelet count"
+# description: "Platelets below {{labs.platelets.below}} ×10^9/L during treatment, or below the label's threshold at initiation, within the lab window."
+# custom:
+#   id: "{drug}.lab-platelets-low"
+#   reads: [labs.platelets]
+#   indicator: critical
+#   drugs: [oral]
+#   hooks: [order-select, order-sign]
+#   source:
+#     topic: labs
+findings contains f if {
+	some order in lib.oral_jaki_orders
+	phase := lib.phase(order)
+	lab := lib.lab_below(order.target, "platelets", phase)
+	limits := lib.profiles[order.target].labs.platelets
+	limit := lib.format_num(lib.lab_limit(order.target, "platelets", phase))
+	drug := lib.drug_display[order.target]
+	f := {
+		"rule": "{drug}.lab-platelets-low",
+		"indicator": "critical",
+		"summary": sprintf("%s: platelets %s ×10^9/L below %s — %s", [drug, lib.format_num(lab.value), limit, {"initiation": "do not initiate", "continuation": "discontinue"}[phase]]),
+		"detail": concat("\n\n", [
+			sprintf("Platelet count **%s** (threshold %s ×10^9/L at %s).", [lib.lab_text(lab), limit, phase]),
+			sprintf(platelet_action[phase], [lower(drug), limit, lib.format_num(object.get(limits, "restartAbove", limits.below))]),
+			lib.cite_topic(order.target, "labs"),
+		]),
+		"order": order.ref,
+		"evidence": [lib.evidence_lab(lab, "Platelet count")],
+		"suggestions": [],
+		"links": lib.topic_links(order.target, "labs"),
+	}
 }

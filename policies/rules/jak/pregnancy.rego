@@ -38,20 +38,13 @@ coded_or_affirmative(lab, _, word) if {
 	affirmative(object.get(lab, "valueText", ""), word)
 }
 
-pregnancy_text := {
-	"upadacitinib": "Upadacitinib may cause fetal harm (embryo-fetal toxicity in animal studies); use is not recommended during pregnancy.",
-	"abrocitinib": "Abrocitinib may cause fetal harm based on animal studies; use is not recommended during pregnancy.",
-	"baricitinib": "Baricitinib is contraindicated during pregnancy (EU SmPC 4.3, 4.6).",
-	"ruxolitinib-cream": "There are no adequate human data on ruxolitinib cream in pregnancy; systemic exposure may occur.",
-}
-
 pregnancy_finding(order, indicator) := {
 	"rule": "jak.pregnancy",
 	"indicator": indicator,
 	"summary": sprintf("%s during pregnancy: %s", [drug, {"critical": "embryo-fetal toxicity — do not use", "warning": "no human data — avoid"}[indicator]]),
 	"detail": concat("\n\n", [
 		sprintf("Pregnancy: %s.", [lib.evidence_text(pregnancy_evidence)]),
-		pregnancy_text[order.target],
+		lib.profiles[order.target].pregnancy.statement,
 		lib.cite_topic(order.target, "pregnancy"),
 	]),
 	"order": order.ref,
@@ -77,7 +70,7 @@ findings contains pregnancy_finding(order, "critical") if {
 }
 
 # METADATA
-# title: Ruxolitinib cream during pregnancy
+# title: Topical JAK inhibitor during pregnancy
 # description: Pregnant by status, positive hCG within the window, or an active pregnancy condition; no human data.
 # custom:
 #   id: jak.pregnancy
@@ -86,15 +79,9 @@ findings contains pregnancy_finding(order, "critical") if {
 #   source:
 #     topic: pregnancy
 findings contains pregnancy_finding(order, "warning") if {
-	some order in lib.orders_of("ruxolitinib-cream")
+	some order in lib.target_orders
+	lib.profiles[order.target].route == "topical"
 	count(pregnancy_evidence) > 0
-}
-
-lactation_text := {
-	"upadacitinib": "Advise not to breastfeed during treatment and for 6 days after the last dose.",
-	"abrocitinib": "Advise not to breastfeed during treatment and for 1 day after the last dose.",
-	"baricitinib": "Baricitinib must not be used during breastfeeding (EU SmPC 4.6).",
-	"ruxolitinib-cream": "Advise not to breastfeed during treatment and for 4 weeks after the last dose.",
 }
 
 # METADATA
@@ -113,10 +100,10 @@ findings contains f if {
 	f := {
 		"rule": "jak.lactation",
 		"indicator": "warning",
-		"summary": sprintf("%s while breastfeeding: %s", [drug, lactation_short[order.target]]),
+		"summary": sprintf("%s while breastfeeding: %s", [drug, lib.profiles[order.target].lactation.summary]),
 		"detail": concat("\n\n", [
 			sprintf("Breastfeeding: %s.", [lib.evidence_text(lactation_evidence)]),
-			lactation_text[order.target],
+			lib.profiles[order.target].lactation.statement,
 			lib.cite_topic(order.target, "lactation"),
 		]),
 		"order": order.ref,
@@ -124,11 +111,4 @@ findings contains f if {
 		"suggestions": [],
 		"links": lib.topic_links(order.target, "lactation"),
 	}
-}
-
-lactation_short := {
-	"upadacitinib": "do not breastfeed during treatment and for 6 days after",
-	"abrocitinib": "do not breastfeed during treatment and for 1 day after",
-	"baricitinib": "not to be used during breastfeeding (EU)",
-	"ruxolitinib-cream": "do not breastfeed during treatment and for 4 weeks after",
 }

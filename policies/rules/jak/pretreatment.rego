@@ -5,13 +5,14 @@ package labelguard.rules.jak
 
 import data.labelguard.lib
 
-# Rinvoq PI §2.1, Cibinqo PI §2.1 (adds platelets), Olumiant SmPC 4.4;
-# IEC baseline work-up. Each item lists the analytes that satisfy it.
+# The baseline work-up items (IEC); each drug's profile lists those its
+# label asks for (pretreatment). Each item lists the analytes that satisfy
+# it.
 pretreatment_items := [
 	{"id": "anc", "display": "Absolute neutrophil count", "analytes": ["anc"]},
 	{"id": "alc", "display": "Absolute lymphocyte count", "analytes": ["alc"]},
 	{"id": "hgb", "display": "Hemoglobin", "analytes": ["hgb"]},
-	{"id": "platelets", "display": "Platelet count", "analytes": ["platelets"], "drugs": ["abrocitinib"]},
+	{"id": "platelets", "display": "Platelet count", "analytes": ["platelets"]},
 	{"id": "liver", "display": "ALT and AST", "analytes": ["alt", "ast"]},
 	{"id": "egfr", "display": "eGFR", "analytes": ["egfr"]},
 	{"id": "tb", "display": "TB screen (IGRA or tuberculin skin test)", "analytes": ["tb"]},
@@ -23,7 +24,7 @@ pretreatment_items := [
 # window; evidence shows a result that exists but is too old.
 missing_factors(order) := [factor |
 	some item in pretreatment_items
-	order.target in object.get(item, "drugs", [order.target])
+	item.id in lib.profiles[order.target].pretreatment
 	missing := [a | some a in item.analytes; not lib.latest_lab(a)]
 	count(missing) > 0
 	factor := {

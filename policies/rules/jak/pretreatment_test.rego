@@ -90,3 +90,14 @@ test_everything_missing_summary_fits if {
 test_not_for_ruxolitinib_cream if {
 	count(pretreatment([t.order("ruxolitinib-cream", 0)], {"labs": {}})) == 0
 }
+
+# Every work-up item a profile names is one of pretreatment_items: an
+# unknown item would silently never be asked for.
+test_profiles_name_known_work_up_items if {
+	items := {item.id | some item in jak.pretreatment_items}
+	every p in data.labelguard.profiles {
+		every id in object.get(p, "pretreatment", []) {
+			id in items
+		}
+	}
+}

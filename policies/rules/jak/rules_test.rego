@@ -167,9 +167,15 @@ test_dose_unverifiable_not_on_select if {
 	not "jak.dose-unverifiable" in ids([o], {"hook": "order-select"})
 }
 
-test_dose_unverifiable_silent_when_a_dose_rule_fires if {
+# Left out beside a dose rule's card on the same order by the engine
+# (custom.omitWhen: [dose]; scenario 021, engine TestOmitWhen); the card
+# lists the drug's dose rules from the catalog (data.labelguard.tagged).
+test_dose_unverifiable_lists_the_drugs_dose_rules if {
 	o := object.remove(upa15, ["dailyDoseMg"])
-	not "jak.dose-unverifiable" in ids([o], {"patient": t.patient(70, "male")})
+	f := finding("jak.dose-unverifiable", [o], {})
+	contains(f.detail, "Upadacitinib above 30 mg/day (upadacitinib.dose-max)")
+	contains(f.detail, "(upadacitinib.dose-age65)")
+	not contains(f.detail, "abrocitinib")
 }
 
 # --- infections
@@ -287,7 +293,7 @@ test_monitoring_plan_at_initiation_with_due_dates if {
 
 # The plan's rule does not read the critical rules: the engine leaves the
 # plan out beside a critical card on the same order (METADATA
-# omitWhenCritical; engine and scenario tests).
+# omitWhen: [critical]; engine and scenario tests).
 test_monitoring_plan_does_not_depend_on_critical_cards if {
 	labs := t.with_labs({"anc": t.lab("anc", 0.5, 5)})
 	"jak.monitoring-plan" in ids([upa15], {"labs": labs})

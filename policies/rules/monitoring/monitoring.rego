@@ -12,8 +12,6 @@
 package labelguard.rules.monitoring
 
 import data.labelguard.lib
-import data.labelguard.rules.abrocitinib
-import data.labelguard.rules.jak
 
 # Active oral JAKi therapies (drafts do not count on patient-view).
 therapies := {m | some m in input.medications; m.active; lib.oral_jaki(m)}
@@ -22,31 +20,46 @@ drugs := {m.target | some m in therapies}
 
 drug_names := concat(", ", sort({lib.drug_display[d] | some d in drugs}))
 
-# Lipids after the start: abrocitinib at 4 weeks, upadacitinib and
-# baricitinib at 12 weeks (Cibinqo PI §5, Rinvoq PI §5, Olumiant SmPC 4.4).
-lipid_due_days := {"abrocitinib": 28, "upadacitinib": 84, "baricitinib": 84}
+# lipid_due_days: days after the start the drug's monitoring plan checks
+# lipids (its profile's monitoring.plan).
+lipid_due_days(drug) := min({p.days | some p in lib.profiles[drug].monitoring.plan; "lipids" in p.analytes})
 
 earliest_start(drug) := lib.started({"target": drug, "active": true})
 
 # cite_each: a statement the class shares cites each drug's own label.
 cite_each(ds, topic) := concat(" ", [lib.cite_topic(d, topic) | some d in sort(ds)])
 
-lab_finding(rule_id, analyte, lab, threshold_text, action) := {
+# below: the drugs on treatment whose threshold for the analyte the
+# latest result is below (each drug's profile labs).
+below(analyte) := {d |
+	some d in drugs
+	lib.lab_below(d, analyte, "continuation")
+}
+
+lab_finding(rule_id, analyte) := {
 	"rule": rule_id,
 	"indicator": "critical",
-	"summary": lib.truncate(sprintf("%s: %s %s below %s — %s", [drug_names, lib.lab_display(analyte), lib.format_num(lab.value), threshold_text, action]), 140),
+	"summary": lib.truncate(sprintf("%s: %s %s below %s — interrupt treatment until %s is at least %s", [names, name, lib.format_num(lab.value), threshold, name, limits]), 140),
 	"detail": concat("\n\n", [
-		sprintf("**%s %s**, below %s. %s.", [lib.lab_display(analyte), lib.lab_text(lab), threshold_text, action]),
-		cite_each(drugs, "labs"),
+		sprintf("**%s %s**, below %s. Interrupt treatment until %s is at least %s.", [lib.lab_display(analyte), lib.lab_text(lab), threshold, name, limits]),
+		cite_each(ds, "labs"),
 	]),
-	"drug": min(drugs),
+	"drug": min(ds),
 	"evidence": [lib.evidence_lab(lab, lib.lab_display(analyte))],
 	"suggestions": [],
+} if {
+	ds := below(analyte)
+	count(ds) > 0
+	lab := lib.latest_lab(analyte)
+	name := lib.lab_short(analyte)
+	names := concat(", ", sort({lib.drug_display[d] | some d in ds}))
+	limits := concat(" or ", sort({lib.format_num(lib.lab_limit(d, analyte, "continuation")) | some d in ds}))
+	threshold := sprintf("%s %s", [limits, lib.lab_display_unit(analyte)])
 }
 
 # METADATA
-# title: ANC below 1.0 ×10^9/L on treatment
-# description: Absolute neutrophil count below 1.0 ×10^9/L within the lab window in a patient on an oral JAK inhibitor.
+# title: "ANC below {{labs.anc.below}} ×10^9/L on treatment"
+# description: "Absolute neutrophil count below {{labs.anc.below}} ×10^9/L within the lab window in a patient on an oral JAK inhibitor."
 # custom:
 #   id: jak.lab-anc-low
 #   indicator: critical
@@ -54,14 +67,11 @@ lab_finding(rule_id, analyte, lab, threshold_text, action) := {
 #   hooks: [patient-view]
 #   source:
 #     topic: labs
-findings contains lab_finding("jak.lab-anc-low", "anc", lab, "1.0 ×10^9/L", "interrupt treatment until ANC is at least 1.0") if {
-	count(therapies) > 0
-	lab := jak.lab_low("anc")
-}
+findings contains lab_finding("jak.lab-anc-low", "anc")
 
 # METADATA
-# title: ALC below 0.5 ×10^9/L on treatment
-# description: Absolute lymphocyte count below 0.5 ×10^9/L within the lab window in a patient on an oral JAK inhibitor.
+# title: "ALC below {{labs.alc.below}} ×10^9/L on treatment"
+# description: "Absolute lymphocyte count below {{labs.alc.below}} ×10^9/L within the lab window in a patient on an oral JAK inhibitor."
 # custom:
 #   id: jak.lab-alc-low
 #   indicator: critical
@@ -69,14 +79,11 @@ findings contains lab_finding("jak.lab-anc-low", "anc", lab, "1.0 ×10^9/L", "in
 #   hooks: [patient-view]
 #   source:
 #     topic: labs
-findings contains lab_finding("jak.lab-alc-low", "alc", lab, "0.5 ×10^9/L", "interrupt treatment until ALC is at least 0.5") if {
-	count(therapies) > 0
-	lab := jak.lab_low("alc")
-}
+findings contains lab_finding("jak.lab-alc-low", "alc")
 
 # METADATA
-# title: Hemoglobin below 8 g/dL on treatment
-# description: Hemoglobin below 8 g/dL within the lab window in a patient on an oral JAK inhibitor.
+# title: "Hemoglobin below {{labs.hgb.below}} g/dL on treatment"
+# description: "Hemoglobin below {{labs.hgb.below}} g/dL within the lab window in a patient on an oral JAK inhibitor."
 # custom:
 #   id: jak.lab-hgb-low
 #   indicator: critical
@@ -84,36 +91,35 @@ findings contains lab_finding("jak.lab-alc-low", "alc", lab, "0.5 ×10^9/L", "in
 #   hooks: [patient-view]
 #   source:
 #     topic: labs
-findings contains lab_finding("jak.lab-hgb-low", "hgb", lab, "8 g/dL", "interrupt treatment until hemoglobin is at least 8") if {
-	count(therapies) > 0
-	lab := jak.lab_low("hgb")
-}
+findings contains lab_finding("jak.lab-hgb-low", "hgb")
 
 # METADATA
-# title: Platelets below 50 ×10^9/L on abrocitinib
-# description: Platelet count below 50 ×10^9/L within the lab window in a patient on abrocitinib.
+# title: "{{display}}: platelets below {{labs.platelets.below}} ×10^9/L on treatment"
+# description: "Platelet count below {{labs.platelets.below}} ×10^9/L within the lab window in a patient on {{display}}."
 # custom:
-#   id: abrocitinib.lab-platelets-low
+#   id: "{drug}.lab-platelets-low"
+#   reads: [labs.platelets]
 #   indicator: critical
-#   drugs: [abrocitinib]
+#   drugs: [oral]
 #   hooks: [patient-view]
 #   source:
-#     label: Cibinqo (abrocitinib) US Prescribing Information
-#     section: "2.1, 5"
-#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=3f6d6fcd-e9f9-42c8-bfa2-bb2cfc9ed258
-#     revised: "2023-12"
+#     topic: labs
 findings contains f if {
-	"abrocitinib" in drugs
+	some drug in below("platelets")
 	lab := lib.latest_lab("platelets")
-	lab.value < abrocitinib.platelet_limits.continuation
+	limits := lib.profiles[drug].labs.platelets
+	display := lib.drug_display[drug]
 	f := {
-		"rule": "abrocitinib.lab-platelets-low",
+		"rule": "{drug}.lab-platelets-low",
 		"indicator": "critical",
-		"summary": sprintf("Abrocitinib: platelets %s ×10^9/L below %d — discontinue", [lib.format_num(lab.value), abrocitinib.platelet_limits.continuation]),
+		"summary": sprintf("%s: platelets %s ×10^9/L below %s — discontinue", [display, lib.format_num(lab.value), lib.format_num(limits.below)]),
 		"detail": concat("\n\n", [
-			sprintf("Platelet count **%s**. Discontinue abrocitinib when the platelet count is below %d ×10^9/L; do not restart until it is above %d ×10^9/L.", [lib.lab_text(lab), abrocitinib.platelet_limits.continuation, abrocitinib.platelet_restart]),
-			lib.cite("abrocitinib", "§2.1 and §5 (laboratory abnormalities)"),
+			sprintf("Platelet count **%s**. Discontinue %s when the platelet count is below %s ×10^9/L; do not restart until it is above %s ×10^9/L.", [
+				lib.lab_text(lab), lower(display), lib.format_num(limits.below), lib.format_num(object.get(limits, "restartAbove", limits.below)),
+			]),
+			lib.cite_topic(drug, "labs"),
 		]),
+		"drug": drug,
 		"evidence": [lib.evidence_lab(lab, "Platelet count")],
 		"suggestions": [],
 	}
@@ -124,7 +130,7 @@ findings contains f if {
 lipids_due contains drug if {
 	some drug in drugs
 	start := earliest_start(drug)
-	lib.days_since(start) >= lipid_due_days[drug]
+	lib.days_since(start) >= lipid_due_days(drug)
 	not lipids_after(start)
 }
 
@@ -135,7 +141,7 @@ lipids_after(start) if {
 
 # METADATA
 # title: Lipid panel due
-# description: Abrocitinib started 4 weeks ago or upadacitinib or baricitinib 12 weeks ago, and no lipid result since the start.
+# description: An oral JAK inhibitor started at least as long ago as the lipid check of its monitoring plan (profile monitoring.plan), and no lipid result since the start.
 # custom:
 #   id: monitoring.lipids-due
 #   indicator: info
@@ -151,7 +157,7 @@ findings contains f if {
 		"indicator": "info",
 		"summary": sprintf("%s: lipid panel due (none since the start of treatment)", [names]),
 		"detail": concat("\n\n", [
-			concat("\n", [sprintf("- %s started %s: lipids due %d weeks after initiation", [lib.drug_display[d], lib.date_of(earliest_start(d)), lipid_due_days[d] / 7]) | some d in lipids_due]),
+			concat("\n", [sprintf("- %s started %s: lipids due %d weeks after initiation", [lib.drug_display[d], lib.date_of(earliest_start(d)), lipid_due_days(d) / 7]) | some d in lipids_due]),
 			"No lipid result dated on or after the start of treatment.",
 			cite_each(lipids_due, "monitoring"),
 		]),
@@ -176,6 +182,7 @@ findings contains f if {
 	not lib.latest_lab("anc")
 	not lib.latest_lab("hgb")
 	analytes := cbc_analytes
+	count(analytes) > 0
 	f := {
 		"rule": "monitoring.cbc-due",
 		"indicator": "info",
@@ -190,9 +197,9 @@ findings contains f if {
 	}
 }
 
-cbc_analytes := ["anc", "alc", "hgb", "platelets"] if "abrocitinib" in drugs
-
-cbc_analytes := ["anc", "alc", "hgb"] if not "abrocitinib" in drugs
+# cbc_analytes: the blood counts the drugs on treatment have thresholds
+# for (their profiles' labs).
+cbc_analytes := sort({a | some d in drugs; some a, _ in object.get(lib.profiles[d], "labs", {})})
 
 # METADATA
 # title: TB screening due

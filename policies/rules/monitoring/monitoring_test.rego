@@ -6,7 +6,7 @@ import data.labelguard.testing as t
 on_drug(drug, days) := {"hook": "patient-view", "service": "jak-monitoring", "orders": [], "medications": [t.active_target(drug, days)]}
 
 ids(extra) := s if {
-	s := {f.rule | some f in monitoring.findings} with input as t.input_with([], extra)
+	s := {t.rule_id(f) | some f in monitoring.findings} with input as t.input_with([], extra)
 }
 
 with_(a, b) := t.merge(a, b)

@@ -1,10 +1,10 @@
 # Ruxolitinib cream (Opzelura) for atopic dermatitis: age, amount, body
-# surface area, immunocompromise and reassessment at 8 weeks.
+# surface area, immunocompromise and reassessment.
 
 # METADATA
 # scope: package
 # title: Ruxolitinib cream (Opzelura)
-# description: "The checks only ruxolitinib cream has: age, amount, body surface area, immunocompromise, reassessment."
+# description: "The checks only ruxolitinib cream has: amount, body surface area, immunocompromise, reassessment."
 # custom:
 #   hooks: [order-select, order-sign]
 #   drugs: [ruxolitinib-cream]
@@ -12,52 +12,22 @@ package labelguard.rules.ruxolitinib_cream
 
 import data.labelguard.lib
 
-# Opzelura PI (revised 09/2025): §1 from 2 years (earlier labels: 12) and
-# non-immunocompromised patients; §2.1 at most 20 % BSA, one 60 g tube
-# per week or one 100 g tube per 2 weeks, re-examine after 8 weeks.
-min_age := 2
+# Opzelura PI §1: non-immunocompromised patients; §2.1: the amounts, the
+# body surface area and the re-examination, from the profile's
+# application (profiles/ruxolitinib-cream.json).
+application := lib.profiles["ruxolitinib-cream"].application
 
-max_grams_per_week := 60
+max_grams_per_week := application.maxGramsPerWeek
 
-max_grams_single_dispense := 100
+max_grams_single_dispense := application.maxGramsPerDispense
 
-max_bsa_percent := 20
+max_bsa_percent := application.maxBsaPercent
 
-reassess_after_days := 56
+reassess_after_days := application.reassessAfterWeeks * 7
 
 gram_units := {"g", "gm", "gram", "grams", "[g]", ""}
 
 orders := lib.orders_of("ruxolitinib-cream")
-
-# METADATA
-# title: Ruxolitinib cream under 2 years
-# description: Ruxolitinib cream is not approved under 2 years of age.
-# custom:
-#   id: ruxolitinib-cream.age-min
-#   indicator: critical
-#   drugs: [ruxolitinib-cream]
-#   source:
-#     label: Opzelura (ruxolitinib) cream US Prescribing Information
-#     section: "1"
-#     url: https://dailymed.nlm.nih.gov/dailymed/search.cfm?labeltype=all&query=opzelura
-#     revised: "2025-09"
-findings contains f if {
-	some order in orders
-	lib.age < min_age
-	f := {
-		"rule": "ruxolitinib-cream.age-min",
-		"indicator": "critical",
-		"summary": sprintf("Ruxolitinib cream not approved under %d years (patient is %d)", [min_age, lib.age]),
-		"detail": concat("\n\n", [
-			sprintf("Patient age **%d**. Ruxolitinib cream is indicated for atopic dermatitis in non-immunocompromised patients %d years and older (labels before 09/2025: 12 years).", [lib.age, min_age]),
-			lib.cite("ruxolitinib-cream", "§1 (revised 09/2025)"),
-		]),
-		"order": order.ref,
-		"evidence": [lib.evidence_age],
-		"suggestions": [],
-		"links": lib.label_links("ruxolitinib-cream"),
-	}
-}
 
 # grams: the dispense quantity when it is in grams.
 grams(order) := order.dispenseQuantity.value if lower(object.get(order.dispenseQuantity, "unit", "")) in gram_units
@@ -77,47 +47,41 @@ quantity_excess(order) := sprintf("%s g in a single dispense without a supply du
 }
 
 # METADATA
-# title: Ruxolitinib cream above 60 g per week
-# description: More than 60 g per week (dispense quantity over supply duration), or a single dispense above 100 g without a duration.
+# title: "Ruxolitinib cream above {{application.maxGramsPerWeek}} g per week"
+# description: "More than {{application.maxGramsPerWeek}} g per week (dispense quantity over supply duration), or a single dispense above {{application.maxGramsPerDispense}} g without a duration."
 # custom:
 #   id: ruxolitinib-cream.quantity-max
 #   indicator: warning
 #   drugs: [ruxolitinib-cream]
 #   source:
-#     label: Opzelura (ruxolitinib) cream US Prescribing Information
-#     section: "2.1"
-#     url: https://dailymed.nlm.nih.gov/dailymed/search.cfm?labeltype=all&query=opzelura
-#     revised: "2025-09"
+#     topic: dose
 findings contains f if {
 	some order in orders
 	excess := quantity_excess(order)
 	f := {
 		"rule": "ruxolitinib-cream.quantity-max",
 		"indicator": "warning",
-		"summary": lib.truncate(sprintf("Ruxolitinib cream: %s exceeds 60 g/week", [excess]), 140),
+		"summary": lib.truncate(sprintf("Ruxolitinib cream: %s exceeds %s g/week", [excess, lib.format_num(max_grams_per_week)]), 140),
 		"detail": concat("\n\n", [
-			sprintf("Ordered: **%s**. Do not use more than one 60 g tube per week or one 100 g tube per 2 weeks.", [excess]),
-			lib.cite("ruxolitinib-cream", "§2.1"),
+			sprintf("Ordered: **%s**. Do not use more than %s g per week (one %s g tube per week or one %s g tube per 2 weeks).", [excess, lib.format_num(max_grams_per_week), lib.format_num(max_grams_per_week), lib.format_num(max_grams_single_dispense)]),
+			lib.cite_topic("ruxolitinib-cream", "dose"),
 		]),
 		"order": order.ref,
 		"evidence": [lib.evidence_dispense(order)],
 		"suggestions": [],
-		"links": lib.label_links("ruxolitinib-cream"),
+		"links": lib.topic_links("ruxolitinib-cream", "dose"),
 	}
 }
 
 # METADATA
-# title: Ruxolitinib cream on more than 20 % of body surface area
-# description: Latest affected body surface area above 20 %.
+# title: "Ruxolitinib cream on more than {{application.maxBsaPercent}} % of body surface area"
+# description: "Latest affected body surface area above {{application.maxBsaPercent}} %."
 # custom:
 #   id: ruxolitinib-cream.bsa-max
 #   indicator: warning
 #   drugs: [ruxolitinib-cream]
 #   source:
-#     label: Opzelura (ruxolitinib) cream US Prescribing Information
-#     section: "2.1"
-#     url: https://dailymed.nlm.nih.gov/dailymed/search.cfm?labeltype=all&query=opzelura
-#     revised: "2025-09"
+#     topic: dose
 findings contains f if {
 	some order in orders
 	lab := lib.latest_lab("bsa")
@@ -125,15 +89,15 @@ findings contains f if {
 	f := {
 		"rule": "ruxolitinib-cream.bsa-max",
 		"indicator": "warning",
-		"summary": sprintf("Ruxolitinib cream: affected BSA %s %% exceeds the 20 %% limit", [lib.format_num(lab.value)]),
+		"summary": sprintf("Ruxolitinib cream: affected BSA %s %% exceeds the %s %% limit", [lib.format_num(lab.value), lib.format_num(max_bsa_percent)]),
 		"detail": concat("\n\n", [
-			sprintf("Affected body surface area **%s**. Apply ruxolitinib cream to at most %d %% of body surface area.", [lib.lab_text(lab), max_bsa_percent]),
-			lib.cite("ruxolitinib-cream", "§2.1"),
+			sprintf("Affected body surface area **%s**. Apply ruxolitinib cream to at most %s %% of body surface area.", [lib.lab_text(lab), lib.format_num(max_bsa_percent)]),
+			lib.cite_topic("ruxolitinib-cream", "dose"),
 		]),
 		"order": order.ref,
 		"evidence": [lib.evidence_lab(lab, "Affected body surface area")],
 		"suggestions": [],
-		"links": lib.label_links("ruxolitinib-cream"),
+		"links": lib.topic_links("ruxolitinib-cream", "dose"),
 	}
 }
 
@@ -155,10 +119,7 @@ immunocompromise_evidence(order) := array.concat(
 #   indicator: warning
 #   drugs: [ruxolitinib-cream]
 #   source:
-#     label: Opzelura (ruxolitinib) cream US Prescribing Information
-#     section: "1"
-#     url: https://dailymed.nlm.nih.gov/dailymed/search.cfm?labeltype=all&query=opzelura
-#     revised: "2025-09"
+#     topic: indication
 findings contains f if {
 	some order in input.orders
 	evidence := immunocompromise_evidence(order)
@@ -169,27 +130,24 @@ findings contains f if {
 		"summary": "Ruxolitinib cream is indicated for non-immunocompromised patients only",
 		"detail": concat("\n\n", [
 			sprintf("Immunocompromise: %s. Ruxolitinib cream is indicated for non-immunocompromised patients.", [lib.evidence_text(evidence)]),
-			lib.cite("ruxolitinib-cream", "§1"),
+			lib.cite_topic("ruxolitinib-cream", "indication"),
 		]),
 		"order": order.ref,
 		"evidence": evidence,
 		"suggestions": [],
-		"links": lib.label_links("ruxolitinib-cream"),
+		"links": lib.topic_links("ruxolitinib-cream", "indication"),
 	}
 }
 
 # METADATA
-# title: Ruxolitinib cream beyond 8 weeks
-# description: Continuation with topical ruxolitinib active for more than 8 weeks; re-examine if no improvement, stop when signs resolve.
+# title: "Ruxolitinib cream beyond {{application.reassessAfterWeeks}} weeks"
+# description: "Continuation with topical ruxolitinib active for more than {{application.reassessAfterWeeks}} weeks; re-examine if no improvement, stop when signs resolve."
 # custom:
 #   id: ruxolitinib-cream.reassess
 #   indicator: info
 #   drugs: [ruxolitinib-cream]
 #   source:
-#     label: Opzelura (ruxolitinib) cream US Prescribing Information
-#     section: "2.1"
-#     url: https://dailymed.nlm.nih.gov/dailymed/search.cfm?labeltype=all&query=opzelura
-#     revised: "2025-09"
+#     topic: dose
 findings contains f if {
 	some order in orders
 	lib.is_continuation(order)
@@ -200,12 +158,12 @@ findings contains f if {
 		"indicator": "info",
 		"summary": sprintf("Ruxolitinib cream used for %d weeks: re-examine if no improvement; stop when signs resolve", [floor(days / 7)]),
 		"detail": concat("\n\n", [
-			sprintf("Topical ruxolitinib active since %s (%d days). Stop when signs and symptoms resolve; re-examine the patient if they do not improve within 8 weeks.", [lib.date_of(lib.started(order)), floor(days)]),
-			lib.cite("ruxolitinib-cream", "§2.1"),
+			sprintf("Topical ruxolitinib active since %s (%d days). Stop when signs and symptoms resolve; re-examine the patient if they do not improve within %d weeks.", [lib.date_of(lib.started(order)), floor(days), application.reassessAfterWeeks]),
+			lib.cite_topic("ruxolitinib-cream", "dose"),
 		]),
 		"order": order.ref,
 		"evidence": [lib.evidence_med(m) | some m in input.medications; m.active; lib.target(m) == "ruxolitinib-cream"],
 		"suggestions": [],
-		"links": lib.label_links("ruxolitinib-cream"),
+		"links": lib.topic_links("ruxolitinib-cream", "dose"),
 	}
 }

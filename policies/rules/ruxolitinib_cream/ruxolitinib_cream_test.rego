@@ -1,16 +1,15 @@
 package labelguard.rules.ruxolitinib_cream_test
 
-import data.labelguard.rules.ruxolitinib_cream
 import data.labelguard.testing as t
 
 cream(extra) := t.target_order("ruxolitinib-cream", object.union({"text": "ruxolitinib 15 mg/g topical cream [opzelura]", "topical": true}, extra))
 
 ids(orders, extra) := s if {
-	s := {f.rule | some f in ruxolitinib_cream.findings} with input as t.input_with(orders, extra)
+	s := {f.rule | some f in t.drug_findings("ruxolitinib-cream", t.order_packages)} with input as t.input_with(orders, extra)
 }
 
 finding(id, orders, extra) := f if {
-	some f in ruxolitinib_cream.findings with input as t.input_with(orders, extra)
+	some f in t.drug_findings("ruxolitinib-cream", t.order_packages) with input as t.input_with(orders, extra)
 	f.rule == id
 }
 

@@ -1,6 +1,5 @@
 package labelguard.rules.upadacitinib_test
 
-import data.labelguard.rules.upadacitinib
 import data.labelguard.testing as t
 
 upa(mg) := t.order("upadacitinib", mg)
@@ -8,11 +7,11 @@ upa(mg) := t.order("upadacitinib", mg)
 upa_unknown_dose := object.remove(upa(0), ["dailyDoseMg"])
 
 fired(orders, extra) := ids if {
-	ids := {f.rule | some f in upadacitinib.findings} with input as t.input_with(orders, extra)
+	ids := {f.rule | some f in t.drug_findings("upadacitinib", t.order_packages)} with input as t.input_with(orders, extra)
 }
 
 finding(id, orders, extra) := f if {
-	some f in upadacitinib.findings with input as t.input_with(orders, extra)
+	some f in t.drug_findings("upadacitinib", t.order_packages) with input as t.input_with(orders, extra)
 	f.rule == id
 }
 

@@ -1,54 +1,20 @@
-# Upadacitinib: who may receive it for atopic dermatitis (age, weight) and
-# end-stage renal disease.
+# Upadacitinib: adolescents' weight and end-stage renal disease.
 package labelguard.rules.upadacitinib
 
 import data.labelguard.lib
 
-# Rinvoq PI §1, §8.4: atopic dermatitis from 12 years; §2.5: adolescents
-# 12 to 17 years weighing at least 40 kg; §8.6: not recommended in ESRD.
-min_age := 12
+# Rinvoq PI §2.5: adolescents weighing at least the profile's
+# dose.limits.adolescents.minWeightKg; §8.6: not recommended in ESRD
+# (eGFR below the lower bound of severe renal impairment).
+adolescents := lib.profiles.upadacitinib.dose.limits.adolescents
 
-adolescent_max_age := 17
+esrd_egfr_below := lib.profiles.upadacitinib.dose.limits.renalSevere.egfrFrom
 
-min_weight_kg := 40
-
-esrd_egfr_below := 15
-
-# METADATA
-# title: Upadacitinib under 12 years
-# description: Upadacitinib is not approved for atopic dermatitis under 12 years of age.
-# custom:
-#   id: upadacitinib.age-min
-#   indicator: critical
-#   drugs: [upadacitinib]
-#   source:
-#     label: Rinvoq (upadacitinib) US Prescribing Information
-#     section: "1, 8.4"
-#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=2966aec7-2ef0-923c-d8ff-fe1a957bf095
-#     revised: "2025-04"
-findings contains f if {
-	some order in orders
-	lib.age < min_age
-	f := {
-		"rule": "upadacitinib.age-min",
-		"indicator": "critical",
-		"summary": sprintf("Upadacitinib not approved for atopic dermatitis under %d years (patient is %d)", [min_age, lib.age]),
-		"detail": concat("\n\n", [
-			sprintf("Patient age **%d**. Upadacitinib is indicated for atopic dermatitis in adults and pediatric patients %d years and older; safety and effectiveness below %d years have not been established.", [lib.age, min_age, min_age]),
-			lib.cite("upadacitinib", "§1 and §8.4"),
-		]),
-		"order": order.ref,
-		"evidence": [lib.evidence_age],
-		"suggestions": [],
-		"links": lib.label_links("upadacitinib"),
-	}
-}
-
-# weight_problem: the latest weight within its window is below 40 kg, or
+# weight_problem: the latest weight within its window is below the minimum, or
 # there is none (text for the card).
 weight_problem := sprintf("latest weight %s", [lib.lab_text(w)]) if {
 	w := lib.latest_lab("weight")
-	w.value < min_weight_kg
+	w.value < adolescents.minWeightKg
 }
 
 weight_problem := sprintf("no weight recorded within %d days", [lib.param("weightWindowDays")]) if {
@@ -56,38 +22,35 @@ weight_problem := sprintf("no weight recorded within %d days", [lib.param("weigh
 }
 
 # METADATA
-# title: Upadacitinib in an adolescent under 40 kg or without a recent weight
-# description: Age 12 to 17 with a weight below 40 kg, or no weight within 90 days; adolescent AD dosing was studied at 40 kg or more.
+# title: "Upadacitinib in an adolescent under {{dose.limits.adolescents.minWeightKg}} kg or without a recent weight"
+# description: "Age {{indication.minAgeYears}} to {{dose.limits.adolescents.toAge}} with a weight below {{dose.limits.adolescents.minWeightKg}} kg, or no weight within {{params.weightWindowDays}} days; adolescent AD dosing was studied at {{dose.limits.adolescents.minWeightKg}} kg or more."
 # custom:
 #   id: upadacitinib.weight-min
 #   indicator: warning
 #   drugs: [upadacitinib]
 #   source:
-#     label: Rinvoq (upadacitinib) US Prescribing Information
-#     section: "2.5"
-#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=2966aec7-2ef0-923c-d8ff-fe1a957bf095
-#     revised: "2025-04"
+#     topic: dose
 findings contains f if {
 	some order in orders
-	lib.age >= min_age
-	lib.age <= adolescent_max_age
+	lib.age >= lib.profiles.upadacitinib.indication.minAgeYears
+	lib.age <= adolescents.toAge
 	problem := weight_problem
 	f := {
 		"rule": "upadacitinib.weight-min",
 		"indicator": "warning",
-		"summary": sprintf("Upadacitinib in a %d-year-old: %s (dosing studied at ≥ %d kg)", [lib.age, problem, min_weight_kg]),
+		"summary": sprintf("Upadacitinib in a %d-year-old: %s (dosing studied at ≥ %s kg)", [lib.age, problem, lib.format_num(adolescents.minWeightKg)]),
 		"detail": concat("\n\n", [
-			sprintf("Patient age **%d**, %s. In adolescents 12 to 17 years the atopic dermatitis dose (15 mg once daily) applies to patients weighing at least %d kg.", [lib.age, problem, min_weight_kg]),
-			lib.cite("upadacitinib", section_25),
+			sprintf("Patient age **%d**, %s. In adolescents the atopic dermatitis dose applies to patients weighing at least %s kg.", [lib.age, problem, lib.format_num(adolescents.minWeightKg)]),
+			lib.cite_topic("upadacitinib", "dose"),
 		]),
 		"order": order.ref,
 		"evidence": array.concat([lib.evidence_age], [lib.evidence_lab(w, "Body weight") | w := lib.latest_lab("weight")]),
 		"suggestions": [],
-		"links": lib.label_links("upadacitinib"),
+		"links": lib.topic_links("upadacitinib", "dose"),
 	}
 }
 
-# ESRD: eGFR below 15, or ESRD, CKD 5 or dialysis.
+# ESRD: eGFR below the severe range, or ESRD, CKD 5 or dialysis.
 esrd_evidence contains lib.evidence_lab(lab, "eGFR") if {
 	lab := lib.egfr_below(esrd_egfr_below)
 }
@@ -98,30 +61,27 @@ esrd_evidence contains lib.evidence_condition(c) if {
 
 # METADATA
 # title: Upadacitinib in end-stage renal disease
-# description: eGFR below 15 or ESRD, CKD stage 5 or dialysis; upadacitinib is not recommended.
+# description: "eGFR below {{dose.limits.renalSevere.egfrFrom}} or ESRD, CKD stage 5 or dialysis; upadacitinib is not recommended."
 # custom:
 #   id: upadacitinib.renal-esrd
 #   indicator: critical
 #   drugs: [upadacitinib]
 #   source:
-#     label: Rinvoq (upadacitinib) US Prescribing Information
-#     section: "8.6"
-#     url: https://dailymed.nlm.nih.gov/dailymed/lookup.cfm?setid=2966aec7-2ef0-923c-d8ff-fe1a957bf095
-#     revised: "2025-04"
+#     topic: renal-impairment
 findings contains f if {
 	some order in orders
 	count(esrd_evidence) > 0
 	f := {
 		"rule": "upadacitinib.renal-esrd",
 		"indicator": "critical",
-		"summary": "Upadacitinib not recommended in end-stage renal disease (eGFR < 15 or dialysis)",
+		"summary": sprintf("Upadacitinib not recommended in end-stage renal disease (eGFR < %s or dialysis)", [lib.format_num(esrd_egfr_below)]),
 		"detail": concat("\n\n", [
-			sprintf("End-stage renal disease: %s. Upadacitinib has not been studied and is not recommended in patients with ESRD (eGFR < 15 mL/min/1.73 m²).", [lib.evidence_text(esrd_evidence)]),
-			lib.cite("upadacitinib", "§8.6"),
+			sprintf("End-stage renal disease: %s. Upadacitinib has not been studied and is not recommended in patients with ESRD (eGFR < %s mL/min/1.73 m²).", [lib.evidence_text(esrd_evidence), lib.format_num(esrd_egfr_below)]),
+			lib.cite_topic("upadacitinib", "renal-impairment"),
 		]),
 		"order": order.ref,
 		"evidence": lib.evidence_list(esrd_evidence),
 		"suggestions": [],
-		"links": lib.label_links("upadacitinib"),
+		"links": lib.topic_links("upadacitinib", "renal-impairment"),
 	}
 }
