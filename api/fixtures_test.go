@@ -10,19 +10,16 @@ import (
 	tp "github.com/labelguard/labelguard/internal/testpatient"
 )
 
-// labLOINC are the codes the services' observation prefetch selects.
-var labLOINC = map[string]bool{}
-
-func init() {
-	for _, c := range []string{"751-8", "26499-4", "753-4", "731-0", "26474-7", "732-8", "718-7", "20509-6", "59260-0",
-		"777-3", "26515-7", "778-1", "49497-1", "98979-8", "98980-6", "62238-1", "33914-3", "48642-3", "48643-1",
-		"50044-7", "69405-9", "76633-7", "77147-7", "88293-6", "88294-4", "1742-6", "1743-4", "76625-3", "1920-8",
-		"30239-8", "2093-3", "13457-7", "18262-6", "2089-1", "2085-9", "2571-8", "71773-6", "71775-1", "46217-6",
-		"5196-1", "5195-3", "22326-3", "75410-1", "16128-1", "13955-0", "2106-3", "2118-8", "2110-5", "82810-3",
-		"63895-7", "72166-2", "29463-7"} {
-		labLOINC["http://loinc.org|"+c] = true
+// labCodes are the codes the services' observations prefetch selects: the
+// lab table's ({{labelguard.labCodes}} in services.json).
+func labCodes(t testing.TB) map[string]bool {
+	t.Helper()
+	_, labs, _ := defaultPolicies(t).Tables()
+	out := map[string]bool{}
+	for _, c := range labs.Codes() {
+		out[c] = true
 	}
-	labLOINC["urn:labelguard:codes|affected-bsa"] = true
+	return out
 }
 
 // goldenCase is a whole-patient request built from a Synthea bundle plus
@@ -89,7 +86,7 @@ func buildRequest(t testing.TB, gc goldenCase) []byte {
 	if gc.extra != nil {
 		p.Add(gc.extra(p.ID)...)
 	}
-	req := record.Request(gc.hook, "d1577c69-dfbe-44ad-ba6d-"+hookSuffix(gc.name), p.ID, p.Prefetch(labLOINC), gc.orders(p.ID), nil)
+	req := record.Request(gc.hook, "d1577c69-dfbe-44ad-ba6d-"+hookSuffix(gc.name), p.ID, p.Prefetch(labCodes(t)), gc.orders(p.ID), nil)
 	b, err := json.MarshalIndent(req, "", " ")
 	if err != nil {
 		t.Fatal(err)

@@ -35,17 +35,17 @@ func (d *checkedData) targets() map[string]bool {
 // the informaticists edit (site parameters, profiles).
 func checkData(fsys fs.FS, add addFunc) *checkedData {
 	d := &checkedData{}
-	var err error
-	if d.services, err = loadServices(fsys); err != nil {
+	labs, err := terminology.LoadLabTable(fsys, labsFile)
+	if err != nil {
+		add(CheckData, labsFile, 0, "%v", err)
+	}
+	if d.services, err = loadServices(fsys, labs); err != nil {
 		add(CheckData, servicesFile, 0, "%v", err)
 	} else {
 		d.servicesOK = true
 	}
 	if d.valueSets, err = terminology.LoadValueSets(fsys, valueSetsDir); err != nil {
 		add(CheckData, valueSetsDir, 0, "%v", err)
-	}
-	if _, err := terminology.LoadLabTable(fsys, labsFile); err != nil {
-		add(CheckData, labsFile, 0, "%v", err)
 	}
 	if d.valueSets != nil {
 		if d.drugs, err = terminology.LoadDrugTable(fsys, drugsFile, d.valueSets); err != nil {

@@ -86,11 +86,11 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*PolicySet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("engine.Load: %w", err)
 	}
-	services, err := loadServices(fsys)
+	tbl, err := loadTables(fsys, opts.SiteParams, opts.SiteParamsFile)
 	if err != nil {
 		return nil, fmt.Errorf("engine.Load: %w", err)
 	}
-	tbl, err := loadTables(fsys, opts.SiteParams, opts.SiteParamsFile)
+	services, err := loadServices(fsys, tbl.labs)
 	if err != nil {
 		return nil, fmt.Errorf("engine.Load: %w", err)
 	}

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -100,46 +99,6 @@ func (s *sources) revision() string {
 
 // isTest reports whether a module path is a Rego test file.
 func isTest(p string) bool { return strings.HasSuffix(p, "_test.rego") }
-
-// loadServices reads services.json and checks each declaration.
-func loadServices(fsys fs.FS) ([]Service, error) {
-	data, err := fs.ReadFile(fsys, servicesFile)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", servicesFile, err)
-	}
-	var doc struct {
-		Services []Service `json:"services"`
-	}
-	var legacy struct {
-		Services []map[string]json.RawMessage `json:"services"`
-	}
-	if json.Unmarshal(data, &legacy) == nil {
-		for _, s := range legacy.Services {
-			if _, ok := s["query"]; ok {
-				return nil, fmt.Errorf("%s: a service no longer names a query: the rule packages it runs are found from their package METADATA (custom.hooks); remove \"query\"", servicesFile)
-			}
-		}
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("%s: %w", servicesFile, err)
-	}
-	if len(doc.Services) == 0 {
-		return nil, fmt.Errorf("%s: no services declared", servicesFile)
-	}
-	seen := map[string]bool{}
-	for i, s := range doc.Services {
-		if err := s.Service.Validate(); err != nil {
-			return nil, fmt.Errorf("%s: services[%d]: %w", servicesFile, i, err)
-		}
-		if seen[s.ID] {
-			return nil, fmt.Errorf("%s: duplicate service id %q", servicesFile, s.ID)
-		}
-		seen[s.ID] = true
-	}
-	return doc.Services, nil
-}
 
 // tables holds the reference data of a policy set.
 type tables struct {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/labelguard/labelguard/engine"
 	"github.com/labelguard/labelguard/internal/fhirtest"
 )
 
@@ -119,26 +120,15 @@ func loadSynthea(t *testing.T) []synthea {
 	return out
 }
 
-type service struct {
-	ID       string            `json:"id"`
-	Prefetch map[string]string `json:"prefetch"`
-}
-
-// orderSignTemplates returns the prefetch templates of jak-order-sign as the
-// policy set declares them.
+// orderSignTemplates returns the prefetch templates of jak-order-sign as
+// discovery publishes them (the shared templates, the lab codes filled in).
 func orderSignTemplates(t *testing.T) map[string]string {
 	t.Helper()
-	data, err := os.ReadFile("../policies/services.json")
+	svcs, err := engine.LoadServices(os.DirFS("../policies"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var f struct {
-		Services []service `json:"services"`
-	}
-	if err := json.Unmarshal(data, &f); err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range f.Services {
+	for _, s := range svcs {
 		if s.ID == "jak-order-sign" {
 			return s.Prefetch
 		}

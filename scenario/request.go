@@ -5,13 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
+	"maps"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/labelguard/labelguard/cdshooks"
+	"github.com/labelguard/labelguard/engine"
 	"github.com/labelguard/labelguard/internal/record"
 	"github.com/labelguard/labelguard/policies"
 )
@@ -255,21 +257,24 @@ func templateCodes(tmpl string) []string {
 	return codes
 }
 
+// defaultServices are the services of the default policy set as
+// discovery publishes them (shared templates given to each, placeholders
+// filled in). The embedded set does not change: read once.
+var defaultServices = sync.OnceValues(func() ([]engine.Service, error) {
+	return engine.LoadServices(policies.FS)
+})
+
 // defaultService returns a service declaration of the default policy set.
 func defaultService(id string) (cdshooks.Service, error) {
-	data, err := fs.ReadFile(policies.FS, "services.json")
+	svcs, err := defaultServices()
 	if err != nil {
 		return cdshooks.Service{}, err
 	}
-	var doc struct {
-		Services []cdshooks.Service `json:"services"`
-	}
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return cdshooks.Service{}, fmt.Errorf("services.json: %w", err)
-	}
-	for _, s := range doc.Services {
+	for _, s := range svcs {
 		if s.ID == id {
-			return s, nil
+			svc := s.Service
+			svc.Prefetch = maps.Clone(svc.Prefetch) // the cached set is shared
+			return svc, nil
 		}
 	}
 	return cdshooks.Service{}, fmt.Errorf("%w %q in the default policy set", ErrUnknownService, id)

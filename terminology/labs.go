@@ -60,6 +60,9 @@ func ParseLabTable(data []byte) (*LabTable, error) {
 	}
 	sort.Strings(t.ids)
 	for id, a := range t.Analytes {
+		if a == nil {
+			return nil, fmt.Errorf("lab table %s: want an object, not null", id)
+		}
 		switch a.Kind {
 		case KindQuantity:
 			if a.Unit == "" || len(a.Units) == 0 {
@@ -98,6 +101,19 @@ func ParseLabTable(data []byte) (*LabTable, error) {
 		}
 	}
 	return &t, nil
+}
+
+// Codes returns every analyte's codes, normalized: the analytes by ID, each
+// one's codes in its own order. The order depends on the table's content,
+// not on how its file was written, so that a policy set loaded from a
+// directory and from a bundle (whose JSON is re-encoded with sorted keys)
+// ask for the codes alike.
+func (t *LabTable) Codes() []string {
+	var out []string
+	for _, id := range t.ids {
+		out = append(out, t.Analytes[id].Codes...)
+	}
+	return out
 }
 
 // LoadLabTable reads the lab table at p in fsys.

@@ -159,14 +159,23 @@ is not exposed; the Helm chart listens on :8080.`,
 	return cmd
 }
 
+// policyFS is the policy set --policies names: the embedded default set
+// when dir is empty.
+func policyFS(dir string) (fs.FS, error) {
+	if dir == "" {
+		return policies.FS, nil
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("--policies %q is not a directory", dir)
+	}
+	return engine.DirFS(dir), nil
+}
+
 // loadPolicies loads the embedded default set or a directory.
 func loadPolicies(ctx context.Context, dir, siteParamsFile string) (*engine.PolicySet, error) {
-	var fsys fs.FS = policies.FS
-	if dir != "" {
-		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			return nil, fmt.Errorf("--policies %q is not a directory", dir)
-		}
-		fsys = engine.DirFS(dir)
+	fsys, err := policyFS(dir)
+	if err != nil {
+		return nil, err
 	}
 	opts := engine.Options{}
 	if siteParamsFile != "" {

@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -21,43 +20,24 @@ import (
 
 	"github.com/labelguard/labelguard/internal/record"
 	"github.com/labelguard/labelguard/policies"
+	"github.com/labelguard/labelguard/terminology"
 )
 
 // LabCodes returns the "system|code" keys that the services' observations
-// prefetch template selects, read from the embedded services.json so that
-// the focused request holds what an EHR would return for it.
+// prefetch template selects: the embedded lab table's codes, which
+// services.json asks for with {{labelguard.labCodes}}, so that the focused
+// request holds what an EHR would return for it.
 func LabCodes() (map[string]bool, error) {
-	data, err := policies.FS.ReadFile("services.json")
+	labs, err := terminology.LoadLabTable(policies.FS, "data/labs.json")
 	if err != nil {
 		return nil, err
 	}
-	var doc struct {
-		Services []struct {
-			Prefetch map[string]string `json:"prefetch"`
-		} `json:"services"`
-	}
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, err
-	}
 	out := map[string]bool{}
-	for _, s := range doc.Services {
-		tmpl, ok := s.Prefetch["observations"]
-		if !ok {
-			continue
-		}
-		_, q, _ := strings.Cut(tmpl, "?")
-		vals, err := url.ParseQuery(q)
-		if err != nil {
-			return nil, fmt.Errorf("observations template: %w", err)
-		}
-		for _, c := range strings.Split(vals.Get("code"), ",") {
-			if c = strings.TrimSpace(c); c != "" {
-				out[c] = true
-			}
-		}
+	for _, c := range labs.Codes() {
+		out[c] = true
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("services.json: no observations template with codes")
+		return nil, fmt.Errorf("data/labs.json: no lab codes")
 	}
 	return out, nil
 }
