@@ -36,7 +36,7 @@ func TestDays(t *testing.T) {
 		if got := timeshift.Days(from, at(c.to)); got != c.want {
 			t.Errorf("Days(%s, %s) = %d, want %d", from.Format(time.RFC3339), c.to, got, c.want)
 		}
-		moved := timeshift.Time(from, timeshift.Days(from, at(c.to)))
+		moved := timeshift.Between(from, at(c.to)).To()
 		if moved.After(at(c.to)) || !moved.Add(24*time.Hour).After(at(c.to)) {
 			t.Errorf("moved %s is not within the day before %s", moved, c.to)
 		}
@@ -60,6 +60,7 @@ func TestString(t *testing.T) {
 		// under date keys only.
 		{"birthDate", "1993", 731, "1995", true},
 		{"birthDate", "1993", 30, "1993", true},
+		{"birthDate", "1993", 200, "1994", true},
 		{"onsetDateTime", "2019-06", 20, "2019-07", true},
 		{"end", "2019-12", 10, "2019-12", true},
 		{"value", "1993", 731, "1993", false},
@@ -73,7 +74,7 @@ func TestString(t *testing.T) {
 		{"note", "on 2026-11-16", 7, "on 2026-11-16", false},
 		{"value", "751-8", 7, "751-8", false},
 	} {
-		got, moved := timeshift.String(c.key, c.in, c.days)
+		got, moved := timeshift.Move{Days: c.days}.String(c.key, c.in)
 		if got != c.want || moved != c.moved {
 			t.Errorf("String(%q, %q, %d) = %q, %v; want %q, %v", c.key, c.in, c.days, got, moved, c.want, c.moved)
 		}
@@ -86,7 +87,7 @@ func TestJSON(t *testing.T) {
 		"code":{"coding":[{"system":"http://loinc.org","code":"751-8"}],"text":"ANC <low>"}}},
 		{"resource":{"resourceType":"Patient","id":"p","birthDate":"1993-05-10",
 		"extension":[{"url":"x","valueDate":"2020-01-31"}]}}]}`
-	out, err := timeshift.JSON([]byte(in), 10)
+	out, err := timeshift.Move{Days: 10}.JSON([]byte(in))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +113,7 @@ func TestJSON(t *testing.T) {
 		}
 	}
 	// Moving back restores the document.
-	back, err := timeshift.JSON(out, -10)
+	back, err := timeshift.Move{Days: -10}.JSON(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,8 +125,79 @@ func TestJSON(t *testing.T) {
 		t.Errorf("round trip (-want +got):\n%s", d)
 	}
 	for _, bad := range []string{`{`, `{} {}`, ``} {
-		if _, err := timeshift.JSON([]byte(bad), 1); err == nil {
+		if _, err := (timeshift.Move{Days: 1}).JSON([]byte(bad)); err == nil {
 			t.Errorf("JSON(%q): no error", bad)
 		}
 	}
+}
+
+func TestParseTime(t *testing.T) {
+	for in, want := range map[string]string{
+		"2026-11-23T12:00:00Z":      "2026-11-23T12:00:00Z",
+		"2026-11-23T13:00:00+01:00": "2026-11-23T12:00:00Z",
+		"2026-11-23T12:00":          "2026-11-23T12:00:00Z",
+		"2026-11-23T12:00:30":       "2026-11-23T12:00:30Z",
+		" 2026-11-23 ":              "2026-11-23T12:00:00Z",
+	} {
+		got, err := timeshift.ParseTime(in)
+		if err != nil || got.UTC().Format(time.RFC3339) != want {
+			t.Errorf("ParseTime(%q) = %v, %v; want %s", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "yesterday", "2026-13-01", "23/11/2026", "0001-01-01", "9999-12-31T00:00:00Z"} {
+		if _, err := timeshift.ParseTime(in); err == nil {
+			t.Errorf("ParseTime(%q): no error", in)
+		}
+	}
+}
+
+// TestBirthDate: the age in years at the moved time is the age at the
+// original one, a birthday today included, across leap days.
+func TestBirthDate(t *testing.T) {
+	from := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	for _, birth := range []string{"1961-11-23", "1961-11-24", "1961-11-22", "2024-02-29", "2024-11-23", "1993-05-10", "1993", "1993-11", "1961-12"} {
+		for days := -800; days <= 1600; days += 37 {
+			m := timeshift.Move{From: from, Days: days}
+			moved, ok := m.BirthDate(birth)
+			if !ok {
+				t.Fatalf("BirthDate(%q) not moved", birth)
+			}
+			if len(moved) != len(birth) {
+				t.Errorf("BirthDate(%q) = %q: precision changed", birth, moved)
+			}
+			if got, want := age(t, moved, m.To()), age(t, birth, from); got != want {
+				t.Errorf("born %s, moved %d days: %s is %d at %s, want %d", birth, days, moved, got, m.To().Format("2006-01-02"), want)
+			}
+		}
+	}
+	// In a Patient, Value moves birthDate so; elsewhere it is a date.
+	doc := map[string]any{"resourceType": "Bundle", "entry": []any{
+		map[string]any{"resource": map[string]any{"resourceType": "Patient", "birthDate": "1961-11-23"}},
+		map[string]any{"resource": map[string]any{"resourceType": "RelatedPerson", "birthDate": "1961-11-23"}},
+	}}
+	timeshift.Move{From: from, Days: 731}.Value(doc)
+	entries := doc["entry"].([]any)
+	if b := entries[0].(map[string]any)["resource"].(map[string]any)["birthDate"]; b != "1963-11-23" {
+		t.Errorf("Patient birthDate moved to %v, want 1963-11-23 (65 on 2028-11-23)", b)
+	}
+	if b := entries[1].(map[string]any)["resource"].(map[string]any)["birthDate"]; b != "1963-11-24" {
+		t.Errorf("RelatedPerson birthDate moved to %v, want 1963-11-24 (731 days)", b)
+	}
+}
+
+// age is the age in completed years, a partial date read as its start.
+func age(t *testing.T, birth string, at time.Time) int {
+	t.Helper()
+	for len(birth) < 10 {
+		birth += "-01"
+	}
+	b, err := time.Parse("2006-01-02", birth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := at.Year() - b.Year()
+	if at.Month() < b.Month() || at.Month() == b.Month() && at.Day() < b.Day() {
+		a--
+	}
+	return a
 }
