@@ -182,7 +182,7 @@ func patientCall(ps *engine.PolicySet, patientFile string, orders []byte, hook, 
 
 func newEvalCmd() *cobra.Command {
 	var (
-		pf                                       policyFlags
+		pf                                  policyFlags
 		requestFile, patientFile, orderFile string
 		hook, serviceID                     string
 		explain, asJSON                     bool
