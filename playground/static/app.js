@@ -246,7 +246,7 @@
       hint = 'Now: the CDS service evaluates at its own clock, as for an EHR.';
     } else if (s && s.asOf && s.asOf.slice(0, 10) === d) {
       hint = 'The day this case was written for (' + s.writtenFor.slice(0, 10) + ')' +
-        (s.movedDays ? ', with its dates moved ' + s.movedDays + ' days to today' : '') +
+        (s.movedDays ? ', its dates moved by ' + s.movedDays + ' days to today' : '') +
         '; evaluated by the playground as of ' + s.asOf.slice(11, 16) + ' UTC.';
     } else {
       hint = 'Evaluated by the playground as of ' + (/^\d{4}-\d{2}-\d{2}$/.test(d) ? d + ' 12:00 UTC' : d) +

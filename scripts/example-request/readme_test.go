@@ -36,13 +36,13 @@ const (
 // example is the README's example block: the command line and the output
 // the README says it prints.
 type example struct {
-	command              string
-	output               string
-	outStart, outEnd     int // byte offsets of output in the README
-	scriptArgs           []string
-	method, path         string
-	headers              http.Header
-	stdinBody, jqCompact bool
+	command          string
+	output           string
+	outStart, outEnd int // byte offsets of output in the README
+	scriptArgs       []string
+	method, path     string
+	headers          http.Header
+	stdinBody        bool
 }
 
 // TestREADMEExample runs the README's example exactly as written (the
