@@ -22,6 +22,10 @@ const chromiumPath = "/usr/bin/chromium"
 
 const installChromium = "apt-get update && apt-get install -y chromium"
 
+// The page must work on a common laptop screen: at 1366x768 the editor and
+// the results stand side by side without scrolling.
+const viewWidth, viewHeight = 1366, 768
+
 // browser starts a headless Chromium for the test, or skips (fails in CI)
 // when it is not installed.
 func browser(t *testing.T) context.Context {
@@ -48,7 +52,7 @@ func browser(t *testing.T) context.Context {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("no-first-run", true),
 		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(1280, 1000),
+		chromedp.WindowSize(viewWidth, viewHeight),
 	)
 	ctx, cancelTimeout := context.WithTimeout(context.Background(), 3*time.Minute)
 	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
@@ -196,7 +200,7 @@ func TestBrowser(t *testing.T) {
 	ctx := browser(t)
 	e := newEnv(t, nil)
 
-	do(t, ctx, "open the page", chromedp.Navigate(e.srv.URL+"/playground/"))
+	do(t, ctx, "open the page", chromedp.EmulateViewport(viewWidth, viewHeight), chromedp.Navigate(e.srv.URL+"/playground/"))
 	waitFor(t, ctx, "the page to load its samples", `document.body.dataset.ready === 'true'`)
 	if rev := eval[string](t, ctx, `document.getElementById('revision').textContent`); rev != defaultPolicies(t).Revision {
 		t.Errorf("revision shown %q", rev)
@@ -218,6 +222,13 @@ func TestBrowser(t *testing.T) {
 	// lab evidence) and the order: upadacitinib 45 mg once daily.
 	selectValue(t, ctx, "sample", "scenario:010-kermit-upadacitinib-45mg-low-anc-hgb")
 	waitFor(t, ctx, "the patient summary", `document.getElementById('patient-status').textContent.indexOf('Patient loaded') === 0`)
+	// The scenario is written for testNow: the page evaluates as of then.
+	if asOf := eval[string](t, ctx, `document.getElementById('as-of').value`); asOf != testNow.Format("2006-01-02") {
+		t.Errorf("as-of %q, want the scenario's day %s", asOf, testNow.Format("2006-01-02"))
+	}
+	if hint := eval[string](t, ctx, `document.getElementById('as-of-hint').textContent`); !strings.Contains(hint, "written for") {
+		t.Errorf("as-of hint %q", hint)
+	}
 	summary := eval[string](t, ctx, `document.getElementById('summary').textContent`)
 	for _, want := range []string{"male", "33 years", "Absolute neutrophil count", "0.8 10*9/L", "2026-11-16"} {
 		if !strings.Contains(summary, want) {
@@ -287,7 +298,7 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("card parts: %+v", card)
 	}
 	status := eval[string](t, ctx, `document.getElementById('run-status').textContent`)
-	if !strings.Contains(status, "critical") || !strings.Contains(status, "jak-order-sign") {
+	if !strings.Contains(status, "critical") || !strings.Contains(status, "jak-order-sign") || !strings.Contains(status, "as of 2026-11-23 12:00 UTC") {
 		t.Errorf("status %q", status)
 	}
 	why := eval[string](t, ctx, `document.getElementById('why').textContent`)
@@ -296,6 +307,9 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("why panel lacks %q", want)
 		}
 	}
+	checkLayout(t, ctx)
+	checkCitedOnce(t, ctx)
+	checkEvidence(t, ctx)
 
 	// The first suggestion shows the FHIR action it would apply: the draft
 	// rewritten to 15 mg.
@@ -340,6 +354,8 @@ func TestBrowser(t *testing.T) {
 	}
 	t.Logf("screenshot: %s", vpath)
 
+	checkDiff(t, ctx)
+
 	// A hot reload shows on the next run, without reloading the page.
 	ps2, err := engine.Load(context.Background(), policies.FS, engine.Options{Revision: "reloaded-in-browser"})
 	if err != nil {
@@ -360,6 +376,183 @@ func TestBrowser(t *testing.T) {
 	if v := eval[string](t, ctx, `document.getElementById('sample').value`); v != "" {
 		t.Errorf("sample still chosen after upload: %q", v)
 	}
+	if v := eval[string](t, ctx, `document.getElementById('as-of').value`); v != "" {
+		t.Errorf("as-of %q after an upload, want empty (now)", v)
+	}
+	selectValue(t, ctx, "drug", "upadacitinib 45 MG Extended Release Oral Tablet [Rinvoq]")
 	do(t, ctx, "run with the upload", chromedp.Click(chromedp.CSS("#run")))
 	waitFor(t, ctx, "cards for the upload", `!document.getElementById('run').disabled && document.querySelector('#cards article[data-rule="upadacitinib.dose-max"]')`)
+}
+
+// rect is an element's box in the viewport.
+type rect struct{ Top, Bottom, Left, Right float64 }
+
+func box(t *testing.T, ctx context.Context, selector string) rect {
+	t.Helper()
+	sel, _ := json.Marshal(selector)
+	raw := eval[[]byte](t, ctx, `(function(){ var e = document.querySelector(`+string(sel)+`); if (!e) { return null; }
+		var r = e.getBoundingClientRect(); return {top: r.top, bottom: r.bottom, left: r.left, right: r.right}; })()`)
+	var r *rect
+	if err := json.Unmarshal(raw, &r); err != nil || r == nil {
+		t.Fatalf("no element %s", selector)
+	}
+	return *r
+}
+
+// checkLayout: at 1366x768, after a run started from the keyboard, the
+// page has not scrolled, the whole form (Run included) is in view, and the
+// first cards stand beside it, in view too.
+func checkLayout(t *testing.T, ctx context.Context) {
+	t.Helper()
+	var vp struct{ W, H, ScrollY, ScrollW float64 }
+	raw := eval[[]byte](t, ctx, `({w: innerWidth, h: innerHeight, scrollY: scrollY, scrollW: document.documentElement.scrollWidth})`)
+	if err := json.Unmarshal(raw, &vp); err != nil {
+		t.Fatal(err)
+	}
+	if vp.W != viewWidth || vp.H != viewHeight {
+		t.Fatalf("viewport %.0fx%.0f, want %dx%d", vp.W, vp.H, viewWidth, viewHeight)
+	}
+	if vp.ScrollY != 0 {
+		t.Errorf("the page scrolled by %.0f px to run", vp.ScrollY)
+	}
+	if vp.ScrollW > vp.W {
+		t.Errorf("the page is %.0f px wide in a %.0f px window", vp.ScrollW, vp.W)
+	}
+	form, run := box(t, ctx, "#order-form"), box(t, ctx, "#run")
+	if run.Bottom > vp.H || form.Top < 0 {
+		t.Errorf("the form spans %.0f to %.0f px, Run ends at %.0f px: not all in a %.0f px window", form.Top, form.Bottom, run.Bottom, vp.H)
+	}
+	status, first := box(t, ctx, "#run-status"), box(t, ctx, "#cards article")
+	if first.Left < form.Right || status.Left < form.Right {
+		t.Errorf("the cards (left %.0f px) are not beside the form (right %.0f px)", first.Left, form.Right)
+	}
+	// The status line and the first card's summary are in view.
+	head := box(t, ctx, "#cards article .card-head")
+	if status.Top < 0 || head.Bottom > vp.H {
+		t.Errorf("status at %.0f px, first card's summary ends at %.0f px: not in a %.0f px window", status.Top, head.Bottom, vp.H)
+	}
+	shot(t, ctx, "playground-1366x768.png", chromedp.CaptureScreenshot())
+}
+
+func shot(t *testing.T, ctx context.Context, name string, a chromedp.Action[[]byte]) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(outputDir(t), name)
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+}
+
+// checkCitedOnce: every card links its source once, in the source
+// position; the detail's own "Source:" line is not repeated, and another
+// work a detail cites is kept.
+func checkCitedOnce(t *testing.T, ctx context.Context) {
+	t.Helper()
+	var cards []struct {
+		Rule, Source, SourceText string
+		Times                    int
+		SourceInDetail           bool
+	}
+	raw := eval[[]byte](t, ctx, `Array.prototype.map.call(document.querySelectorAll('#cards article'), function (c) {
+		var a = c.querySelector('.card-source a'), url = a ? a.href : '';
+		return { rule: c.dataset.rule, source: url, sourceText: c.querySelector('.card-source') ? c.querySelector('.card-source').textContent : '',
+			times: Array.prototype.filter.call(c.querySelectorAll('a[href]'), function (x) { return x.href === url; }).length,
+			sourceInDetail: !!c.querySelector('.card-detail') && /(^|\n)\s*Source:/.test(c.querySelector('.card-detail').innerText) };
+	})`)
+	if err := json.Unmarshal(raw, &cards); err != nil {
+		t.Fatal(err)
+	}
+	if len(cards) < 5 {
+		t.Fatalf("%d cards", len(cards))
+	}
+	for _, c := range cards {
+		if c.Source == "" || c.Times != 1 || c.SourceInDetail {
+			t.Errorf("%s: source %q linked %d times, a Source line in the detail: %v", c.Rule, c.Source, c.Times, c.SourceInDetail)
+		}
+		if c.Rule == "jak.pretreatment-incomplete" && !strings.Contains(c.SourceText, "International Eczema Council") {
+			t.Errorf("%s: the second work its detail cites is gone: %q", c.Rule, c.SourceText)
+		}
+	}
+}
+
+// checkEvidence: a card's evidence gives the value with its unit, the date
+// and the resource it came from, whose JSON opens in place; a value the
+// evidence leaves out is read from the resource.
+func checkEvidence(t *testing.T, ctx context.Context) {
+	t.Helper()
+	anc := `#cards article[data-rule="jak.lab-anc-low"] .evidence-item`
+	item := eval[string](t, ctx, `document.querySelector('`+anc+`').textContent`)
+	for _, want := range []string{"0.8 10*9/L", "2026-11-16", "Observation/anc-1"} {
+		if !strings.Contains(item, want) {
+			t.Errorf("ANC evidence lacks %q: %q", want, item)
+		}
+	}
+	do(t, ctx, "open the evidence's resource", chromedp.Click(chromedp.CSS(anc+` details summary`)))
+	if res := eval[string](t, ctx, `document.querySelector('`+anc+` details pre').textContent`); !strings.Contains(res, `"751-8"`) || !strings.Contains(res, `"effectiveDateTime": "2026-11-16T09:00:00Z"`) {
+		t.Errorf("the ANC resource: %.300s", res)
+	}
+	// Smoking status: the evidence has no value; the resource has one.
+	smoke := eval[[]string](t, ctx, `Array.prototype.map.call(document.querySelectorAll('#cards article[data-rule="jak.risk-factors"] .evidence-item'), function (li) {
+		return (li.querySelector('.ev-value') || {textContent: ''}).textContent + ' | ' + li.textContent; })`)
+	if len(smoke) == 0 || strings.HasPrefix(smoke[0], " | ") || !strings.Contains(smoke[0], "2019-06-17") {
+		t.Errorf("risk factor evidence without a value or date: %q", smoke)
+	}
+}
+
+func runAndWait(t *testing.T, ctx context.Context, what string) {
+	t.Helper()
+	do(t, ctx, "run ("+what+")", chromedp.Click(chromedp.CSS("#run")))
+	waitFor(t, ctx, what, `!document.getElementById('run').disabled && document.getElementById('run-status').textContent.indexOf('Running') < 0`)
+}
+
+// checkDiff: after an edit the page says which cards were added, removed
+// or changed indicator since the previous run, and marks them.
+func checkDiff(t *testing.T, ctx context.Context) {
+	t.Helper()
+	// 15 mg instead of 45: the dose card goes; nothing else changes.
+	selectValue(t, ctx, "drug", "upadacitinib 15 MG Extended Release Oral Tablet [Rinvoq]")
+	runAndWait(t, ctx, "the run at 15 mg")
+	diff := eval[string](t, ctx, `document.getElementById('diff').textContent`)
+	if !strings.Contains(diff, "1 removed") || eval[int](t, ctx, `document.querySelectorAll('#diff li.diff-removed[data-rule="upadacitinib.dose-max"]').length`) != 1 {
+		t.Errorf("diff after 45 -> 15 mg: %q", diff)
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll('#cards article[data-change]').length`); n != 0 || strings.Contains(diff, "added") {
+		t.Errorf("%d cards marked changed after 45 -> 15 mg; diff %q", n, diff)
+	}
+	// Four months later the labs of last week are outside their window.
+	do(t, ctx, "set the as-of date", chromedp.SetValue(chromedp.CSS("#as-of"), "2027-03-23"))
+	runAndWait(t, ctx, "the run as of 2027-03-23")
+	if n := eval[int](t, ctx, `document.querySelectorAll('#diff li.diff-removed[data-rule="jak.lab-anc-low"]').length`); n != 1 {
+		t.Errorf("the ANC card should be removed as of 2027-03-23: %q", eval[string](t, ctx, `document.getElementById('diff').textContent`))
+	}
+	if st := eval[string](t, ctx, `document.getElementById('run-status').textContent`); !strings.Contains(st, "as of 2027-03-23 12:00 UTC") {
+		t.Errorf("status %q", st)
+	}
+	// The same pregnant woman on upadacitinib, then on ruxolitinib cream:
+	// the pregnancy card changes from critical to warning.
+	selectValue(t, ctx, "sample", "scenario:073-woman-pregnancy-status-upadacitinib")
+	waitFor(t, ctx, "the pregnant patient", `document.getElementById('patient-status').textContent.indexOf('Patient loaded') === 0`)
+	runAndWait(t, ctx, "upadacitinib in pregnancy")
+	if d := eval[string](t, ctx, `document.getElementById('diff').textContent`); d != "" {
+		t.Errorf("a diff against another patient: %q", d)
+	}
+	rux := eval[string](t, ctx, `Array.prototype.find.call(document.getElementById('drug').options, function (o) { return /ruxolitinib/i.test(o.value); }).value`)
+	selectValue(t, ctx, "drug", rux)
+	runAndWait(t, ctx, "ruxolitinib cream in pregnancy")
+	changed := `#diff li.diff-changed[data-rule="jak.pregnancy"]`
+	if eval[int](t, ctx, `document.querySelectorAll('`+changed+`').length`) != 1 {
+		t.Fatalf("no changed-indicator entry for jak.pregnancy: %q", eval[string](t, ctx, `document.getElementById('diff').textContent`))
+	}
+	if li := eval[string](t, ctx, `document.querySelector('`+changed+`').textContent`); !strings.Contains(li, "CRITICAL → WARNING") {
+		t.Errorf("changed entry %q", li)
+	}
+	if tag := eval[string](t, ctx, `document.querySelector('#cards article[data-rule="jak.pregnancy"][data-change="changed"] .tag-changed').textContent`); tag != "Was critical" {
+		t.Errorf("the pregnancy card's tag %q", tag)
+	}
+	checkA11y(t, ctx, "with a diff")
+	shot(t, ctx, "playground-diff.png", chromedp.CaptureScreenshot())
 }

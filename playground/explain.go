@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -15,19 +16,25 @@ import (
 	"github.com/labelguard/labelguard/engine"
 	"github.com/labelguard/labelguard/facts"
 	"github.com/labelguard/labelguard/fhir"
+	"github.com/labelguard/labelguard/internal/timeshift"
 	"github.com/labelguard/labelguard/pipeline"
 )
 
 // Explanation is the why panel: what the rules saw and what fired.
 type Explanation struct {
-	Revision          string       `json:"revision"`
-	ServiceID         string       `json:"serviceId"`
-	Hook              string       `json:"hook"`
+	Revision  string `json:"revision"`
+	ServiceID string `json:"serviceId"`
+	Hook      string `json:"hook"`
+	// Now is the evaluation time: the asOf asked for, else the clock.
 	Now               string       `json:"now"`
 	NoOrderOfInterest bool         `json:"noOrderOfInterest,omitempty"`
 	Fired             []FiredRule  `json:"fired"`
 	Input             *facts.Input `json:"input,omitempty"`
 	Repairs           []string     `json:"repairs,omitempty"`
+	// Cards are what the service answers for the request at Now: the page
+	// shows them when it evaluates as of another time than the service's
+	// clock, which no caller can set.
+	Cards []cdshooks.Card `json:"cards"`
 	// Resources are the FHIR resources the evidence names, from the
 	// request's prefetch and draft orders.
 	Resources map[string]json.RawMessage `json:"resources"`
@@ -44,11 +51,15 @@ type FiredRule struct {
 type explainBody struct {
 	ServiceID string          `json:"serviceId"`
 	Request   json.RawMessage `json:"request"`
+	// AsOf is the evaluation time; empty: the playground's clock, the
+	// service's.
+	AsOf string `json:"asOf,omitempty"`
 }
 
 // POST /playground/api/explain evaluates the request as the service does
-// (pipeline.Run, without fetching) and returns the policy input and the
-// fired rules with their evidence. Nothing of the request is logged.
+// (pipeline.Run, without fetching), at asOf when given, and returns the
+// policy input, the fired rules with their evidence and the cards. Nothing
+// of the request is logged.
 func (p *Playground) explain(c *gin.Context) {
 	ps := p.policies(c)
 	if ps == nil {
@@ -62,8 +73,19 @@ func (p *Playground) explain(c *gin.Context) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&eb); err != nil || eb.ServiceID == "" || len(eb.Request) == 0 {
-		writeError(c, http.StatusBadRequest, "invalid_request", "body must be {serviceId, request}")
+		writeError(c, http.StatusBadRequest, "invalid_request", "body must be {serviceId, request, asOf}")
 		return
+	}
+	var now time.Time
+	if eb.AsOf == "" {
+		now = p.cfg.Now()
+	} else {
+		t, err := timeshift.ParseTime(eb.AsOf)
+		if err != nil {
+			writeError(c, http.StatusBadRequest, "invalid_as_of", asOfHelp)
+			return
+		}
+		now = t
 	}
 	svc, ok := ps.Service(eb.ServiceID)
 	if !ok {
@@ -84,7 +106,6 @@ func (p *Playground) explain(c *gin.Context) {
 		writeDecodeError(c, err)
 		return
 	}
-	now := p.cfg.Now()
 	ctx, cancel := context.WithTimeout(c.Request.Context(), p.cfg.EvalTimeout)
 	defer cancel()
 	res, err := pipeline.Run(ctx, ps, svc, req, hc, now)
@@ -106,6 +127,10 @@ func (p *Playground) explain(c *gin.Context) {
 	ex := Explanation{
 		Revision: ps.Revision, ServiceID: svc.ID, Hook: req.Hook, Now: now.UTC().Format("2006-01-02T15:04:05Z"),
 		NoOrderOfInterest: res.NoOrderOfInterest, Fired: []FiredRule{}, Resources: map[string]json.RawMessage{},
+		Cards: res.Cards,
+	}
+	if ex.Cards == nil {
+		ex.Cards = []cdshooks.Card{}
 	}
 	if res.Input != nil {
 		ex.Input = &res.Input.Input

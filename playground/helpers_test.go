@@ -77,7 +77,8 @@ func newEnv(t testing.TB, mutate func(*playground.Config)) *env {
 	active := engine.NewActive(defaultPolicies(t))
 	now := func() time.Time { return testNow }
 	cds := api.New(api.Config{Now: now, AuthDisabled: true, EvalTimeout: time.Minute}, active, log).Handler()
-	cfg := playground.Config{Policies: active, SamplesDir: samplesDir, Now: now, Logger: log}
+	// A busy machine must not turn a test into a deadline test.
+	cfg := playground.Config{Policies: active, SamplesDir: samplesDir, Now: now, Logger: log, EvalTimeout: time.Minute}
 	if mutate != nil {
 		mutate(&cfg)
 	}

@@ -122,16 +122,9 @@ func TestInfoFollowsHotReload(t *testing.T) {
 
 func TestSamples(t *testing.T) {
 	e := newEnv(t, nil)
-	var list struct{ Samples []playground.SampleInfo }
-	r := e.get(t, "/playground/api/samples")
-	wantStatus(t, r, http.StatusOK)
-	r.json(t, &list)
-	ids := map[string]playground.SampleInfo{}
-	for _, s := range list.Samples {
-		ids[s.ID] = s
-	}
+	ids := e.samples(t)
 	if _, ok := ids[kermit]; !ok {
-		t.Fatalf("no %s in %d samples", kermit, len(list.Samples))
+		t.Fatalf("no %s in %d samples", kermit, len(ids))
 	}
 	sc, ok := ids["scenario:010-kermit-upadacitinib-45mg-low-anc-hgb"]
 	if !ok {

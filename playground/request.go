@@ -99,6 +99,10 @@ func (o *OrderForm) validate() error {
 type requestBody struct {
 	Sample string          `json:"sample,omitempty"`
 	Bundle json.RawMessage `json:"bundle,omitempty"`
+	// AsOf dates the draft order (authoredOn); empty: the sample's own
+	// as-of time, or now. The record is moved by the sample's MovedDays
+	// whatever AsOf is, so that AsOf means the same day it shows.
+	AsOf string `json:"asOf,omitempty"`
 	OrderForm
 }
 
@@ -127,15 +131,20 @@ func (p *Playground) buildRequest(c *gin.Context) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&rb); err != nil {
 		writeError(c, http.StatusBadRequest, "invalid_request",
-			"body must be {sample | bundle, hook, drugName, rxnorm, dose, unit, frequency}")
+			"body must be {sample | bundle, asOf, hook, drugName, rxnorm, dose, unit, frequency}")
 		return
 	}
 	if err := rb.OrderForm.validate(); err != nil {
 		writeInputError(c, err)
 		return
 	}
-	rec, ok := p.recordFor(c, rb.Sample, rb.Bundle)
+	rec, info, ok := p.recordFor(c, rb.Sample, rb.Bundle)
 	if !ok {
+		return
+	}
+	asOf, err := p.asOf(rb.AsOf, info)
+	if err != nil {
+		writeInputError(c, err)
 		return
 	}
 	svc, ok := serviceFor(ps, rb.Hook)
@@ -143,38 +152,41 @@ func (p *Playground) buildRequest(c *gin.Context) {
 		writeError(c, http.StatusUnprocessableEntity, "no_service", "the active policy set has no service for hook "+rb.Hook)
 		return
 	}
-	req := cdsRequest(rec, svc, rb.OrderForm, p.cfg.Now())
+	req := cdsRequest(rec, svc, rb.OrderForm, asOf)
 	c.JSON(http.StatusOK, BuiltRequest{ServiceID: svc.ID, URL: "/cds-services/" + svc.ID, Request: req})
 }
 
-// recordFor resolves exactly one of a sample ID and an uploaded bundle.
-func (p *Playground) recordFor(c *gin.Context, sampleID string, bundle json.RawMessage) (*record.Patient, bool) {
+// recordFor resolves exactly one of a sample ID and an uploaded bundle; a
+// sample's record is moved to the playground's clock, as its summary was.
+func (p *Playground) recordFor(c *gin.Context, sampleID string, bundle json.RawMessage) (*record.Patient, SampleInfo, bool) {
 	hasBundle := len(bytes.TrimSpace(bundle)) > 0 && !bytes.Equal(bytes.TrimSpace(bundle), []byte("null"))
 	switch {
 	case sampleID != "" && hasBundle:
 		writeError(c, http.StatusBadRequest, "invalid_request", "give either sample or bundle, not both")
-		return nil, false
+		return nil, SampleInfo{}, false
 	case sampleID != "":
 		s := p.lookupSample(c, sampleID)
 		if s == nil {
-			return nil, false
+			return nil, SampleInfo{}, false
 		}
-		rec, err := p.record(s)
+		now := p.cfg.Now()
+		info := s.info(now)
+		rec, err := p.record(s, s.move(now))
 		if err != nil {
 			writeError(c, http.StatusInternalServerError, "internal_error", "the sample could not be read; see the service log")
-			return nil, false
+			return nil, SampleInfo{}, false
 		}
-		return rec, true
+		return rec, info, true
 	case hasBundle:
 		rec, err := parseBundle(bundle)
 		if err != nil {
 			writeInputError(c, err)
-			return nil, false
+			return nil, SampleInfo{}, false
 		}
-		return rec, true
+		return rec, SampleInfo{}, true
 	}
 	writeError(c, http.StatusBadRequest, "invalid_request", "a sample id or an uploaded bundle is required")
-	return nil, false
+	return nil, SampleInfo{}, false
 }
 
 // serviceFor picks the active set's first service for the hook.

@@ -10,11 +10,13 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/labelguard/labelguard/cdshooks"
 	"github.com/labelguard/labelguard/internal/record"
+	"github.com/labelguard/labelguard/internal/timeshift"
 	"github.com/labelguard/labelguard/scenario"
 )
 
@@ -34,12 +36,51 @@ type SampleInfo struct {
 	BirthDate   string `json:"birthDate,omitempty"`
 	// Order is the scenario's first draft order, to prefill the form.
 	Order *OrderForm `json:"order,omitempty"`
+	// WrittenFor is the evaluation time the sample was written for: a
+	// scenario's "now"; for a Synthea patient the latest "now" of the
+	// scenarios built on it (else of all scenarios), the time the corpus
+	// describes. Empty when there is none: the sample is served as it is.
+	WrittenFor string `json:"writtenFor,omitempty"`
+	// MovedDays is how many days the sample's dates are moved by when
+	// served, so that WrittenFor falls within the day before the
+	// playground's clock: the case reads today as it read when written.
+	MovedDays int `json:"movedDays"`
+	// AsOf is WrittenFor moved by MovedDays: the evaluation time at which
+	// the served sample gives the cards it was written to give. The page
+	// offers it as the as-of time. Empty with WrittenFor.
+	AsOf string `json:"asOf,omitempty"`
 }
 
 type sample struct {
 	SampleInfo
-	file     string             // Synthea bundle path
-	scenario *scenario.Scenario // scenario samples
+	file       string             // Synthea bundle path
+	scenario   *scenario.Scenario // scenario samples
+	writtenFor time.Time          // zero: served as it is
+}
+
+// move is how the sample's dates move when served at now.
+func (s *sample) move(now time.Time) timeshift.Move {
+	if s.writtenFor.IsZero() {
+		return timeshift.Move{}
+	}
+	return timeshift.Between(s.writtenFor, now)
+}
+
+// info is the sample's list entry as served at now: its as-of time and
+// birth date moved with its record.
+func (s *sample) info(now time.Time) SampleInfo {
+	in := s.SampleInfo
+	if s.writtenFor.IsZero() {
+		return in
+	}
+	m := s.move(now)
+	in.WrittenFor = s.writtenFor.UTC().Format(time.RFC3339)
+	in.MovedDays = m.Days
+	in.AsOf = m.To().UTC().Format(time.RFC3339)
+	if b, ok := m.BirthDate(in.BirthDate); ok {
+		in.BirthDate = b
+	}
+	return in
 }
 
 type sampleIndex struct {
@@ -75,6 +116,7 @@ func loadSamples(dir string, log *slog.Logger) *sampleIndex {
 		bases[base] = s
 		add(s)
 	}
+	var corpus time.Time // the latest scenario "now"
 	sdir := filepath.Join(dir, "scenarios")
 	if st, err := os.Stat(sdir); err == nil && st.IsDir() {
 		scs, err := scenario.Load(sdir)
@@ -99,7 +141,22 @@ func loadSamples(dir string, log *slog.Logger) *sampleIndex {
 			if v, ok := sc.Patient["birthDate"].(string); ok {
 				s.BirthDate = v
 			}
+			if now, err := time.Parse(time.RFC3339, sc.Now); err == nil {
+				s.writtenFor = now
+				if b := bases[sc.Base]; b != nil && now.After(b.writtenFor) {
+					b.writtenFor = now
+				}
+				if now.After(corpus) {
+					corpus = now
+				}
+			}
 			add(s)
+		}
+	}
+	// A Synthea patient no scenario builds on is dated for the corpus.
+	for _, b := range bases {
+		if b.writtenFor.IsZero() {
+			b.writtenFor = corpus
 		}
 	}
 	return idx
@@ -224,11 +281,22 @@ var recordService = cdshooks.Service{
 	},
 }
 
-// record returns the sample's patient record. A scenario's record is its
-// base patient with the scenario's overrides, removals and additions, as the
-// scenario package builds it (inactive medications are left out, as the
-// services' prefetch leaves them out).
-func (p *Playground) record(s *sample) (*record.Patient, error) {
+// record returns the sample's patient record with its dates moved by m.
+// A scenario's record is its base patient with the scenario's overrides,
+// removals and additions, as the scenario package builds it (inactive
+// medications are left out, as the services' prefetch leaves them out).
+func (p *Playground) record(s *sample, m timeshift.Move) (*record.Patient, error) {
+	rec, err := p.unmovedRecord(s)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rec.Resources {
+		m.Value(r)
+	}
+	return rec, nil
+}
+
+func (p *Playground) unmovedRecord(s *sample) (*record.Patient, error) {
 	if s.scenario == nil {
 		return record.Load(s.file)
 	}
@@ -366,9 +434,10 @@ func parseBundle(raw json.RawMessage) (*record.Patient, error) {
 
 // GET /playground/api/samples
 func (p *Playground) listSamples(c *gin.Context) {
+	now := p.cfg.Now()
 	out := make([]SampleInfo, 0, len(p.samples.list))
 	for _, s := range p.samples.list {
-		out = append(out, s.SampleInfo)
+		out = append(out, s.info(now))
 	}
 	c.JSON(http.StatusOK, gin.H{"samples": out})
 }
@@ -383,7 +452,8 @@ func (p *Playground) lookupSample(c *gin.Context, id string) *sample {
 	return s
 }
 
-// GET /playground/api/samples/:id
+// GET /playground/api/samples/:id[?asOf=TIME]: the sample's summary at
+// asOf, by default the sample's own as-of time.
 func (p *Playground) sampleSummary(c *gin.Context) {
 	ps := p.policies(c)
 	if ps == nil {
@@ -393,24 +463,37 @@ func (p *Playground) sampleSummary(c *gin.Context) {
 	if s == nil {
 		return
 	}
-	rec, err := p.record(s)
+	now := p.cfg.Now()
+	info := s.info(now)
+	asOf, err := p.asOf(c.Query("asOf"), info)
+	if err != nil {
+		writeInputError(c, err)
+		return
+	}
+	rec, err := p.record(s, s.move(now))
 	if err != nil {
 		p.log.Warn("playground: sample unreadable", slog.String("sample", s.ID), slog.String("error", err.Error()))
 		writeError(c, http.StatusInternalServerError, "internal_error", "the sample could not be read; see the service log")
 		return
 	}
-	sum, err := summarize(c.Request.Context(), ps, rec, p.cfg.Now())
+	sum, err := summarize(c.Request.Context(), ps, rec, asOf)
 	if err != nil {
 		writeError(c, http.StatusUnprocessableEntity, "unreadable_patient", "the sample's patient could not be summarised")
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"sample": s.SampleInfo, "summary": sum})
+	c.JSON(http.StatusOK, gin.H{"sample": info, "summary": sum})
 }
 
-// POST /playground/api/summary with a FHIR R4 Bundle as the body.
+// POST /playground/api/summary[?asOf=TIME] with a FHIR R4 Bundle as the
+// body: its summary at asOf, by default now.
 func (p *Playground) uploadSummary(c *gin.Context) {
 	ps := p.policies(c)
 	if ps == nil {
+		return
+	}
+	asOf, err := p.asOf(c.Query("asOf"), SampleInfo{})
+	if err != nil {
+		writeInputError(c, err)
 		return
 	}
 	body, ok := readBody(c, p.cfg.MaxUploadBytes)
@@ -422,7 +505,7 @@ func (p *Playground) uploadSummary(c *gin.Context) {
 		writeInputError(c, err)
 		return
 	}
-	sum, err := summarize(c.Request.Context(), ps, rec, p.cfg.Now())
+	sum, err := summarize(c.Request.Context(), ps, rec, asOf)
 	if err != nil {
 		writeError(c, http.StatusUnprocessableEntity, "unreadable_patient", "the Bundle's patient could not be summarised")
 		return
@@ -436,4 +519,23 @@ func writeInputError(c *gin.Context, err error) {
 		return
 	}
 	writeError(c, http.StatusInternalServerError, "internal_error", "internal error")
+}
+
+// asOfHelp answers a malformed asOf without echoing it.
+const asOfHelp = "asOf: want a date (2026-11-23), a UTC date and time (2026-11-23T12:00) or an RFC 3339 time, in the years 1900 to 2200"
+
+// asOf reads an as-of time given by the page; empty means the sample's own
+// as-of time, or now.
+func (p *Playground) asOf(v string, s SampleInfo) (time.Time, error) {
+	if v == "" {
+		v = s.AsOf
+	}
+	if v == "" {
+		return p.cfg.Now(), nil
+	}
+	t, err := timeshift.ParseTime(v)
+	if err != nil {
+		return time.Time{}, badInput(http.StatusBadRequest, "invalid_as_of", asOfHelp)
+	}
+	return t, nil
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/labelguard/labelguard/engine"
+	"github.com/labelguard/labelguard/internal/hang"
 )
 
 func ecKeys(t *testing.T) (priv, pub []byte) {
@@ -78,9 +79,11 @@ func (s *bundleServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Write(s.data)
 }
 
+// waitFor waits for an event, not for a time: hang.Guard only tells
+// "later" from "never" on a busy machine.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(hang.Guard)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/labelguard/labelguard/engine"
 	"github.com/labelguard/labelguard/internal/fhirtest"
+	"github.com/labelguard/labelguard/internal/hang"
 )
 
 // These tests run against a real FHIR REST implementation: Medplum's FHIR
@@ -341,16 +342,19 @@ func TestFHIRServerPaging(t *testing.T) {
 	}
 }
 
+// TestFHIRServerSlowKeyPastDeadline: the Observation searches, which the
+// server holds far past the test, are reported as timed out at the
+// fill's deadline, and every other key is fetched. The deadline leaves
+// the other keys ample time on a busy machine (Node answers one search at
+// a time); the fill returning at all shows that it holds.
 func TestFHIRServerSlowKeyPastDeadline(t *testing.T) {
 	base := fhirServer(t)
 	s := kermit(t)
-	f, _, _ := newTestFetcher(t, Config{Timeout: 500 * time.Millisecond})
-	start := time.Now()
+	f, _, _ := newTestFetcher(t, Config{Timeout: 10 * time.Second})
 	templates := orderSignTemplates(t)
-	res := fill(t, f, fillReq(base+"/slowtype/Observation/3000", s, templates, tokenA))
-	if el := time.Since(start); el > 1500*time.Millisecond {
-		t.Fatalf("Fill took %v with a 500 ms deadline", el)
-	}
+	res := hang.Within(t, "Fill with the Observation searches held", func() Result {
+		return fill(t, f, fillReq(base+"/slowtype/Observation/300000", s, templates, tokenA))
+	})
 	slow := 0
 	for k, tmpl := range templates {
 		if !strings.HasPrefix(tmpl, "Observation?") {

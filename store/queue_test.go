@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/labelguard/labelguard/internal/hang"
 	"github.com/labelguard/labelguard/internal/pgtest"
 )
 
@@ -46,27 +47,16 @@ func fastOpts(log *slog.Logger) QueueOptions {
 }
 
 // load enqueues n decisions from workers goroutines and returns how many
-// were accepted and the slowest Enqueue.
-func load(q *AuditQueue, prefix string, workers, n int, pace time.Duration) (int64, time.Duration) {
+// were accepted.
+func load(q *AuditQueue, prefix string, workers, n int, pace time.Duration) int64 {
 	var (
 		accepted atomic.Int64
-		slowest  atomic.Int64
 		wg       sync.WaitGroup
 	)
 	for w := range workers {
 		wg.Go(func() {
 			for i := range n / workers {
-				d := decision(time.Now(), fmt.Sprintf("%s-%d-%d", prefix, w, i), 2)
-				start := time.Now()
-				ok := q.Enqueue(d)
-				el := time.Since(start)
-				for {
-					cur := slowest.Load()
-					if int64(el) <= cur || slowest.CompareAndSwap(cur, int64(el)) {
-						break
-					}
-				}
-				if ok {
+				if q.Enqueue(decision(time.Now(), fmt.Sprintf("%s-%d-%d", prefix, w, i), 2)) {
 					accepted.Add(1)
 				}
 				if pace > 0 {
@@ -76,7 +66,7 @@ func load(q *AuditQueue, prefix string, workers, n int, pace time.Duration) (int
 		})
 	}
 	wg.Wait()
-	return accepted.Load(), time.Duration(slowest.Load())
+	return accepted.Load()
 }
 
 // TestQueueDrainOnClose: everything enqueued before Close is written by
@@ -89,7 +79,7 @@ func TestQueueDrainOnClose(t *testing.T) {
 		opts.FlushInterval = time.Hour // only batch size and Close flush
 		q := NewAuditQueue(st, opts)
 		const n = 4000
-		accepted, _ := load(q, "drain", 8, n, 0)
+		accepted := load(q, "drain", 8, n, 0)
 		if accepted != n {
 			t.Fatalf("accepted %d of %d", accepted, n)
 		}
@@ -114,25 +104,28 @@ func TestQueueDrainOnClose(t *testing.T) {
 	})
 }
 
-// TestQueueOutage: the database fails for a while under load; Enqueue stays
-// fast, nothing is dropped, and everything is written after recovery.
+// TestQueueOutage: the database fails for a while under load; nothing is
+// dropped, and everything is written after recovery. (That Enqueue never
+// waits for the database is TestQueueOverflow's: it enqueues while the
+// writer is stuck in a write. A bound on how long Enqueue took here would
+// measure the machine's load, not the queue.)
 func TestQueueOutage(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b *backend) {
 		st := &flakyStore{Store: migrated(t, b)}
 		log, logs := testLogger()
 		q := NewAuditQueue(st, fastOpts(log))
 		var total int64
-		a, _ := load(q, "before", 4, 400, 0)
+		a := load(q, "before", 4, 400, 0)
 		total += a
 		st.setDown(true)
-		a, slowest := load(q, "during", 4, 2000, 100*time.Microsecond)
+		a = load(q, "during", 4, 2000, 100*time.Microsecond)
 		total += a
-		time.Sleep(200 * time.Millisecond) // several failed attempts and backoffs
+		waitFor(t, "a failed write attempt during the outage", func() bool { return q.WriteErrors() > 0 })
 		if q.Depth() == 0 {
 			t.Error("nothing is waiting during the outage")
 		}
 		st.setDown(false)
-		a, _ = load(q, "after", 4, 400, 0)
+		a = load(q, "after", 4, 400, 0)
 		total += a
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
@@ -148,9 +141,6 @@ func TestQueueOutage(t *testing.T) {
 		if q.WriteErrors() == 0 || !strings.Contains(logs.String(), "audit write failed") {
 			t.Errorf("write errors = %d; log: %s", q.WriteErrors(), logs.String())
 		}
-		if slowest > 50*time.Millisecond {
-			t.Errorf("slowest Enqueue during the outage took %s", slowest)
-		}
 	})
 }
 
@@ -161,11 +151,11 @@ func TestQueuePostgresRealOutage(t *testing.T) {
 	st := migrated(t, postgresBackendAt(dsn))
 	log, _ := testLogger()
 	q := NewAuditQueue(st, fastOpts(log))
-	a1, _ := load(q, "before", 4, 400, 0)
+	a1 := load(q, "before", 4, 400, 0)
 	time.Sleep(100 * time.Millisecond)
 	proxy.Refuse(true)
-	a2, slowest := load(q, "during", 4, 1000, 200*time.Microsecond)
-	time.Sleep(300 * time.Millisecond)
+	a2 := load(q, "during", 4, 1000, 200*time.Microsecond)
+	waitFor(t, "a failed write attempt during the outage", func() bool { return q.WriteErrors() > 0 })
 	if err := st.Ping(context.Background()); err == nil {
 		t.Error("Ping succeeded during the outage")
 	}
@@ -180,9 +170,6 @@ func TestQueuePostgresRealOutage(t *testing.T) {
 	}
 	if got := count(t, st, "decisions"); got != a1+a2 {
 		t.Errorf("decisions written = %d, want %d", got, a1+a2)
-	}
-	if slowest > 50*time.Millisecond {
-		t.Errorf("slowest Enqueue during the outage took %s", slowest)
 	}
 }
 
@@ -222,7 +209,7 @@ func TestQueueCloseDeadline(t *testing.T) {
 	st.setDown(true)
 	log, logs := testLogger()
 	q := NewAuditQueue(st, fastOpts(log))
-	accepted, _ := load(q, "x", 2, 300, 0)
+	accepted := load(q, "x", 2, 300, 0)
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	err := q.Close(ctx)
@@ -293,11 +280,18 @@ func TestQueueFlushInterval(t *testing.T) {
 	q := NewAuditQueue(st, fastOpts(log))
 	defer q.Close(context.Background())
 	q.Enqueue(decision(t0, "lone", 1))
-	deadline := time.Now().Add(5 * time.Second)
-	for q.Written() != 1 {
+	// The batch (50) never fills: only the flush interval (20 ms) writes
+	// it. hang.Guard tells that from never, whatever the load.
+	waitFor(t, "a lone decision written by the flush interval", func() bool { return q.Written() == 1 })
+}
+
+// waitFor polls cond until it holds, failing t if it does not within
+// hang.Guard: the tests wait for events, never for a time.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(hang.Guard); !cond(); time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatal("a lone decision was not written within the flush interval")
+			t.Fatalf("%s: not after %s (hung)", what, hang.Guard)
 		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -387,13 +387,7 @@ func TestRunRetention(t *testing.T) {
 	}
 	done := make(chan struct{})
 	go func() { RunRetention(ctx, st, time.Hour, 24*time.Hour, nil); close(done) }()
-	deadline := time.Now().Add(5 * time.Second)
-	for count(t, st, "decisions") != 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("RunRetention did not purge at start")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitFor(t, "RunRetention's purge at start", func() bool { return count(t, st, "decisions") == 0 })
 	cancel()
 	<-done
 	// Disabled retention returns at once.

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/labelguard/labelguard/internal/hang"
 )
 
 // rulesFile holds the alert rules the chart ships (PrometheusRule) and
@@ -146,7 +148,7 @@ func TestAlertRuleSeriesExistAtStart(t *testing.T) {
 	admin := freePort(t)
 	cfg := serveConfig{
 		addr: "127.0.0.1:0", adminAddr: admin, maxBodyBytes: 1 << 20, maxDepth: 64,
-		logLevel: "info", logFormat: "json", shutdownTimeout: 5 * time.Second,
+		logLevel: "info", logFormat: "json", shutdownTimeout: hang.Guard,
 		dataDir: t.TempDir(), auditQueueSize: 100,
 	}
 	base, done := startServe(ctx, t, cfg, "http")

@@ -27,7 +27,8 @@ import (
 func newDiffCmd() *cobra.Command {
 	var (
 		base, candidate, corpus, publicKey, siteParams string
-		orderFile, hook, now                           string
+		orderFile, hook                                string
+		asOf                                           asOfFlag
 		asJSON, failOnChange                           bool
 	)
 	cmd := &cobra.Command{
@@ -43,9 +44,9 @@ own value sets and tables, exactly as the service would.
 
 --corpus is a directory of JSON files, each one of:
   - a scenario (policies/testdata/scenarios format), evaluated at its own time;
-  - a CDS Hooks request, evaluated at --now;
+  - a CDS Hooks request, evaluated as of --as-of;
   - a patient bundle (FHIR Bundle), evaluated with the draft order(s) of
-    --order and --hook at --now.
+    --order and --hook as of --as-of.
 
 Output is a table (or --json). The exit status is non-zero when an item
 cannot be evaluated, and with --fail-on-change when anything changed.`,
@@ -66,11 +67,9 @@ cannot be evaluated, and with --fail-on-change when anything changed.`,
 			if err != nil {
 				return fmt.Errorf("--candidate: %w", err)
 			}
-			at := time.Now()
-			if now != "" {
-				if at, err = time.Parse(time.RFC3339, now); err != nil {
-					return fmt.Errorf("--now %q: want an RFC 3339 time", now)
-				}
+			at, err := asOf.time()
+			if err != nil {
+				return err
 			}
 			var order []byte
 			if orderFile != "" {
@@ -107,7 +106,7 @@ cannot be evaluated, and with --fail-on-change when anything changed.`,
 	f.StringVar(&siteParams, "site-params", "", "site parameters file applied to both versions")
 	f.StringVar(&orderFile, "order", "", "draft order(s) for the patient bundles of the corpus")
 	f.StringVar(&hook, "hook", cdshooks.HookOrderSign, "hook for patient bundles")
-	f.StringVar(&now, "now", "", "evaluation time for requests and patient bundles, RFC 3339 (default: now)")
+	asOf.register(cmd, "evaluation time for requests and patient bundles")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	f.BoolVar(&failOnChange, "fail-on-change", false, "exit non-zero when any card changes")
 	return cmd

@@ -10,7 +10,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -183,19 +182,24 @@ func patientCall(ps *engine.PolicySet, patientFile string, orders []byte, hook, 
 
 func newEvalCmd() *cobra.Command {
 	var (
-		pf                                       policyFlags
-		requestFile, patientFile, orderFile, now string
-		hook, serviceID                          string
-		explain, asJSON                          bool
+		pf                                  policyFlags
+		requestFile, patientFile, orderFile string
+		hook, serviceID                     string
+		explain, asJSON                     bool
+		asOf                                asOfFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "eval",
 		Short: "Evaluate one request against a policy set and print the cards",
 		Long: `Evaluate a CDS Hooks request (--request), or a patient bundle and draft
 order (--patient and --order), against a policy directory (--policies,
-default the embedded set) or bundle (--bundle), at --now (default: the
+default the embedded set) or bundle (--bundle), as of --as-of (default: the
 current time), exactly as the service would, and print the cards as a
 clinician reads them: indicator, summary, detail, source, suggestions.
+
+--as-of is the evaluation clock: a request written for 2026-11-23 gives the
+cards it was written for with --as-of 2026-11-23, whatever the date today
+(the service itself always evaluates at its own clock).
 
 --explain also prints:
   - the policy input the rules saw (the facts derived from the request);
@@ -208,7 +212,7 @@ clinician reads them: indicator, summary, detail, source, suggestions.
     examined; facts it reaches through helper rules are not.
 
 Nothing is fetched from a FHIR server: the request's prefetch is all there is.`,
-		Example: `  labelguard eval --request api/testdata/requests/upadacitinib-45mg-low-anc.json --now 2026-11-23T12:00:00Z
+		Example: `  labelguard eval --request api/testdata/requests/upadacitinib-45mg-low-anc.json --as-of 2026-11-23
   labelguard eval --patient patient.json --order order.json --hook order-select --explain
   labelguard eval --bundle policies.tar.gz --bundle-public-key pub.pem --request req.json --json`,
 		Args: cobra.NoArgs,
@@ -218,11 +222,9 @@ Nothing is fetched from a FHIR server: the request's prefetch is all there is.`,
 			if err != nil {
 				return err
 			}
-			at := time.Now()
-			if now != "" {
-				if at, err = time.Parse(time.RFC3339, now); err != nil {
-					return fmt.Errorf("--now %q: want an RFC 3339 time", now)
-				}
+			at, err := asOf.time()
+			if err != nil {
+				return err
 			}
 			var c *call
 			switch {
@@ -254,13 +256,13 @@ Nothing is fetched from a FHIR server: the request's prefetch is all there is.`,
 		},
 	}
 	pf.register(cmd)
+	asOf.register(cmd, "evaluation time")
 	f := cmd.Flags()
 	f.StringVar(&requestFile, "request", "", "CDS Hooks request file (JSON)")
 	f.StringVar(&patientFile, "patient", "", "patient bundle (FHIR Bundle JSON with the Patient and their resources)")
 	f.StringVar(&orderFile, "order", "", "draft order: a MedicationRequest (or a Bundle of draft orders)")
 	f.StringVar(&hook, "hook", cdshooks.HookOrderSign, "hook of a --patient/--order call: order-sign or order-select")
 	f.StringVar(&serviceID, "service", "", "service ID (default: the first service answering the hook)")
-	f.StringVar(&now, "now", "", "evaluation time, RFC 3339 (default: now)")
 	f.BoolVar(&explain, "explain", false, "also print the policy input, the rules that fired with their evidence and why the others stayed silent")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd

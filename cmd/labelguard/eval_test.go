@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -131,4 +132,45 @@ func TestEvalExplain(t *testing.T) {
 		}
 	}
 	t.Logf("silent reasons: %v", reasons)
+}
+
+// TestEvalAsOf: --as-of is the evaluation clock. The request written for
+// 2026-11-23 gives its low-ANC card as of that day (a date alone is 12:00
+// UTC, as --now 2026-11-23T12:00:00Z was), and not 120 days later, when the
+// result is outside its window.
+func TestEvalAsOf(t *testing.T) {
+	cards := func(args ...string) []string {
+		t.Helper()
+		out, _, err := runCmd(t, newEvalCmd(), append([]string{"--request", lowANCRequest, "--json"}, args...)...)
+		if err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		var rep evalReport
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatal(err)
+		}
+		var rules []string
+		for _, c := range rep.Cards {
+			rules = append(rules, c.Source.Topic.Code)
+		}
+		return rules
+	}
+	then := cards("--as-of", "2026-11-23")
+	if !slices.Contains(then, "jak.lab-anc-low") {
+		t.Fatalf("as of 2026-11-23: %v", then)
+	}
+	if old := cards("--now", "2026-11-23T12:00:00Z"); !slices.Equal(old, then) {
+		t.Errorf("--now (the earlier name) %v, --as-of %v", old, then)
+	}
+	if same := cards("--as-of", "2026-11-23T13:00:00+01:00"); !slices.Equal(same, then) {
+		t.Errorf("the same instant with an offset: %v", same)
+	}
+	if later := cards("--as-of", "2027-03-23"); slices.Contains(later, "jak.lab-anc-low") {
+		t.Errorf("as of 2027-03-23 the ANC is 127 days old: %v", later)
+	}
+	for _, bad := range [][]string{{"--as-of", "next week"}, {"--as-of", "2026-11-23", "--now", "2026-11-23T12:00:00Z"}} {
+		if _, _, err := runCmd(t, newEvalCmd(), append([]string{"--request", lowANCRequest}, bad...)...); err == nil {
+			t.Errorf("%v: no error", bad)
+		}
+	}
 }

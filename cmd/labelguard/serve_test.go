@@ -24,6 +24,7 @@ import (
 	"github.com/labelguard/labelguard/cdshooks"
 	"github.com/labelguard/labelguard/engine"
 	"github.com/labelguard/labelguard/facts"
+	"github.com/labelguard/labelguard/internal/hang"
 	"github.com/labelguard/labelguard/phi"
 	"github.com/labelguard/labelguard/store"
 )
@@ -67,7 +68,7 @@ func TestServeStartsOnEmbeddedDefaultsAndStops(t *testing.T) {
 	defer cancel()
 	cfg := serveConfig{
 		addr: "127.0.0.1:0", maxBodyBytes: 1 << 20, maxDepth: 64,
-		logLevel: "info", logFormat: "json", shutdownTimeout: 5 * time.Second,
+		logLevel: "info", logFormat: "json", shutdownTimeout: hang.Guard,
 		dataDir: t.TempDir(), auditQueueSize: 100,
 	}
 	base, done := startServe(ctx, t, cfg, "http")
@@ -95,7 +96,7 @@ func TestServeStartsOnEmbeddedDefaultsAndStops(t *testing.T) {
 		if err != nil {
 			t.Errorf("serve returned %v on shutdown", err)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(hang.Guard):
 		t.Fatal("serve did not stop after its context was cancelled")
 	}
 }
@@ -131,7 +132,7 @@ func TestServeTLSAndHTTP2(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cfg := serveConfig{addr: "127.0.0.1:0", maxBodyBytes: 1 << 20, maxDepth: 64, logLevel: "info", logFormat: "json",
-		shutdownTimeout: 5 * time.Second, tlsCert: certFile, tlsKey: keyFile, dataDir: t.TempDir(), auditQueueSize: 100}
+		shutdownTimeout: hang.Guard, tlsCert: certFile, tlsKey: keyFile, dataDir: t.TempDir(), auditQueueSize: 100}
 	base, done := startServe(ctx, t, cfg, "https")
 	pool := x509.NewCertPool()
 	pool.AddCert(mustParse(t, der))

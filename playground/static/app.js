@@ -36,7 +36,9 @@
     return svg;
   }
 
-  var state = { bundle: null, built: null, response: null, info: null, drugsFilled: false };
+  // sample is the chosen sample's list entry (its as-of time); previous is
+  // the last run's cards, for the diff after an edit.
+  var state = { bundle: null, built: null, response: null, info: null, drugsFilled: false, samples: {}, sample: null, previous: null };
 
   function $(id) { return document.getElementById(id); }
 
@@ -151,6 +153,7 @@
       sel.appendChild(el('option', { value: '', text: res.samples.length ? 'Choose a sample patient…' : 'No samples on this server: upload a Bundle' }));
       var groups = { synthea: el('optgroup', { label: 'Synthea patients' }), scenario: el('optgroup', { label: 'Scenarios' }) };
       res.samples.forEach(function (s) {
+        state.samples[s.id] = s;
         var born = s.birthDate ? ', born ' + s.birthDate.slice(0, 4) : '';
         var sex = s.sex ? ', ' + s.sex : '';
         (groups[s.kind] || groups.synthea).appendChild(el('option', { value: s.id, text: s.label + (s.kind === 'synthea' ? sex + born : '') }));
@@ -163,13 +166,36 @@
     var id = $('sample').value;
     if (!id) { return; }
     state.bundle = null;
+    state.previous = null; // another patient: a diff would compare two people
     $('upload').value = '';
+    state.sample = state.samples[id] || null;
+    // A sample is evaluated at the time it was written for, moved to today.
+    $('as-of').value = state.sample && state.sample.asOf ? state.sample.asOf.slice(0, 10) : '';
+    asOfChanged(true);
     setStatus('patient-status', 'Loading the patient…');
-    call('api/samples/' + encodeURIComponent(id)).then(function (res) {
-      renderSummary(res.summary, res.sample.label);
+    loadSummary().then(function (res) {
       setStatus('patient-status', 'Patient loaded: ' + res.sample.label + '.');
       if (res.sample.order) { prefill(res.sample.order); }
     }).catch(function (e) { setStatus('patient-status', 'Could not load the sample: ' + e.message, true); });
+  }
+
+  // loadSummary fetches the chosen patient's summary as of the as-of time.
+  function loadSummary() {
+    var q = asOfParam() ? '?asOf=' + encodeURIComponent(asOfParam()) : '';
+    if ($('sample').value) {
+      var id = $('sample').value;
+      return call('api/samples/' + encodeURIComponent(id) + q).then(function (res) {
+        renderSummary(res.summary, res.sample.label);
+        return res;
+      });
+    }
+    if (state.bundle) {
+      return call('api/summary' + q, { body: JSON.stringify(state.bundle) }).then(function (res) {
+        renderSummary(res.summary, state.bundleName);
+        return res;
+      });
+    }
+    return Promise.resolve(null);
   }
 
   function uploadChanged() {
@@ -184,8 +210,14 @@
     f.text().then(function (text) {
       var parsed;
       try { parsed = JSON.parse(text); } catch (e) { throw new Error('the file is not JSON'); }
+      // An upload is read as of now unless the reviewer picks a date.
+      $('as-of').value = '';
+      state.sample = null;
+      asOfChanged(true);
       return call('api/summary', { body: text }).then(function (res) {
         state.bundle = parsed;
+        state.bundleName = f.name;
+        state.previous = null;
         $('sample').value = '';
         renderSummary(res.summary, f.name);
         setStatus('patient-status', 'Bundle loaded: ' + f.name + '.');
@@ -196,15 +228,45 @@
     });
   }
 
+  // ---- as-of time --------------------------------------------------------
+
+  // asOfParam is the as-of time to send: empty for now (the service's
+  // clock); the sample's exact as-of time when its day is given; else what
+  // was typed (a day, which the server reads as 12:00 UTC, or a time).
+  function asOfParam() {
+    var d = $('as-of').value.trim();
+    if (!d) { return ''; }
+    if (state.sample && state.sample.asOf && state.sample.asOf.slice(0, 10) === d) { return state.sample.asOf; }
+    return d;
+  }
+
+  function asOfChanged(quiet) {
+    var d = $('as-of').value.trim(), s = state.sample, hint;
+    if (!d) {
+      hint = 'Now: the CDS service evaluates at its own clock, as for an EHR.';
+    } else if (s && s.asOf && s.asOf.slice(0, 10) === d) {
+      hint = 'The day this case was written for (' + s.writtenFor.slice(0, 10) + ')' +
+        (s.movedDays ? ', its dates moved by ' + s.movedDays + ' days to today' : '') +
+        '; evaluated by the playground as of ' + s.asOf.slice(11, 16) + ' UTC.';
+    } else {
+      hint = 'Evaluated by the playground as of ' + (/^\d{4}-\d{2}-\d{2}$/.test(d) ? d + ' 12:00 UTC' : d) +
+        ' (the service itself takes no clock from a caller). A date: 2026-11-23; empty: now.';
+    }
+    $('as-of-hint').textContent = hint;
+    if (quiet !== true) {
+      loadSummary().catch(function (e) { setStatus('patient-status', 'Could not read the patient as of that date: ' + e.message, true); });
+    }
+  }
+
   function renderSummary(s, label) {
     var box = $('summary');
     clear(box);
     var age = s.ageYears !== undefined ? s.ageYears + ' years' : 'unknown';
-    box.appendChild(el('h3', { text: 'Summary: ' + (s.name || label) }));
+    box.appendChild(el('h3', { text: s.name || label }));
     box.appendChild(el('dl', { class: 'facts' },
       el('dt', { text: 'Sex' }), el('dd', { text: s.sex || 'unknown' }),
       el('dt', { text: 'Age' }), el('dd', { text: age + (s.birthDate ? ' (born ' + s.birthDate + ')' : '') + (s.deceased ? ', deceased' : '') }),
-      el('dt', { text: 'As of' }), el('dd', { text: s.asOf })));
+      el('dt', { text: 'As of' }), el('dd', { text: s.asOf.replace('T', ' ').replace(/:00Z$|Z$/, '') + ' UTC' })));
     box.appendChild(itemList('Active conditions', s.conditions, 'Relevant to the rules'));
     box.appendChild(itemList('Active medications', s.medications, 'Relevant to the rules'));
     if (s.allergies.length) { box.appendChild(itemList('Allergies', s.allergies, 'Relevant to the rules')); }
@@ -217,7 +279,7 @@
         var days = Math.round(l.ageDays);
         tb.appendChild(el('tr', {}, el('th', { scope: 'row', text: l.display }), el('td', { text: l.value }),
           el('td', {}, el('span', { class: 'nowrap', text: l.time.slice(0, 10) }), ' ',
-            el('span', { class: 'nowrap muted', text: '(' + (days === 1 ? '1 day' : days + ' days') + ' ago)' }))));
+            el('span', { class: 'nowrap muted', text: '(' + (days === 1 ? '1 day' : days + ' days') + ' old)' }))));
       });
       labs.appendChild(el('div', { class: 'table-wrap' }, el('table', {},
         el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: 'Lab' }), el('th', { scope: 'col', text: 'Value' }),
@@ -268,9 +330,12 @@
     var opt = $('drug').selectedOptions[0];
     var other = !opt || opt.value === '__other';
     $('other-drug').hidden = !other;
-    if (!other && keepDose !== true && opt.getAttribute('data-strength')) {
-      $('dose').value = opt.getAttribute('data-strength');
-      $('unit').value = /topical|cream/i.test(opt.value) ? 'g' : 'mg';
+    if (!other && keepDose !== true) {
+      // A cream is dosed in grams, a tablet by its strength in mg.
+      if (/topical|cream/i.test(opt.value)) { $('unit').value = 'g'; } else if (opt.getAttribute('data-strength')) {
+        $('dose').value = opt.getAttribute('data-strength');
+        $('unit').value = 'mg';
+      }
     }
   }
 
@@ -301,6 +366,8 @@
       setStatus('run-status', 'Give the medication and a dose above 0.', true);
       return;
     }
+    var asOf = asOfParam();
+    if (asOf) { body.asOf = asOf; }
     var token = $('token').value.trim();
     $('run').disabled = true;
     $('cards').setAttribute('aria-busy', 'true');
@@ -313,17 +380,27 @@
     }).then(function (built) {
       state.built = built;
       $('raw-request').textContent = json(built.request);
+      var explain = { serviceId: built.serviceId, request: built.request };
+      if (asOf) {
+        // The service takes no clock from a caller: as of another time the
+        // playground evaluates the request itself (pipeline.Run, the
+        // service's own function) and shows those cards.
+        explain.asOf = asOf;
+        return call('api/explain', { body: JSON.stringify(explain) }).then(function (ex) {
+          showCards({ cards: ex.cards }, 'evaluated by the playground as of ' + ex.now.replace('T', ' ').replace(/:00Z$|Z$/, '') + ' UTC');
+          renderWhy(ex);
+        });
+      }
       // The same endpoint and body an EHR would use.
-      return call(built.url, { body: JSON.stringify(built.request), token: token });
-    }).then(function (response) {
-      state.response = response;
-      $('raw-response').textContent = json(response);
-      renderCards(response.cards || []);
-      return call('api/explain', { body: JSON.stringify({ serviceId: state.built.serviceId, request: state.built.request }) })
-        .then(renderWhy)
-        .catch(function (e) { renderWhyError(e); });
+      return call(built.url, { body: JSON.stringify(built.request), token: token }).then(function (response) {
+        showCards(response, 'from POST ' + built.url + ' at the service\'s clock');
+        return call('api/explain', { body: JSON.stringify(explain) })
+          .then(renderWhy)
+          .catch(function (e) { renderWhyError(e); });
+      });
     }).catch(function (e) {
       clear($('cards'));
+      clear($('diff'));
       setStatus('run-status', 'The run failed: ' + e.message, true);
     }).then(function () {
       $('run').disabled = false;
@@ -333,41 +410,224 @@
     });
   }
 
-  function renderCards(cards) {
+  function showCards(response, how) {
+    state.response = response;
+    $('raw-response').textContent = json(response);
+    renderCards(response.cards || [], how);
+  }
+
+  // ---- cards -------------------------------------------------------------
+
+  function extOf(c) { return (c.extension && c.extension['org.labelguard']) || {}; }
+
+  // cardKey tells cards apart across runs: the rule and the order.
+  function cardKey(c) { var x = extOf(c); return (x.rule || c.summary) + '|' + (x.order || ''); }
+
+  // diffCards compares this run's cards with the previous run's.
+  function diffCards(before, after) {
+    var was = {}, now = {}, d = { added: [], removed: [], changed: [] };
+    before.forEach(function (c) { was[cardKey(c)] = c; });
+    after.forEach(function (c) {
+      var k = cardKey(c), old = was[k];
+      now[k] = c;
+      if (!old) { d.added.push(c); } else if (old.indicator !== c.indicator) { d.changed.push({ card: c, from: old.indicator }); }
+    });
+    before.forEach(function (c) { if (!now[cardKey(c)]) { d.removed.push(c); } });
+    return d;
+  }
+
+  function renderCards(cards, how) {
     var box = $('cards');
     clear(box);
     var counts = {};
+    var d = state.previous ? diffCards(state.previous, cards) : null;
+    var mark = {};
+    if (d) {
+      d.added.forEach(function (c) { mark[cardKey(c)] = { kind: 'added', text: 'New' }; });
+      d.changed.forEach(function (x) { mark[cardKey(x.card)] = { kind: 'changed', text: 'Was ' + x.from }; });
+    }
     cards.forEach(function (c, i) {
       counts[c.indicator] = (counts[c.indicator] || 0) + 1;
-      box.appendChild(card(c, i));
+      box.appendChild(card(c, i, mark[cardKey(c)]));
     });
+    renderDiff(d);
+    state.previous = cards;
+    // The results column scrolls on its own: show the new run from its top.
+    $('results').parentNode.scrollTop = 0;
     var parts = ['critical', 'warning', 'info'].filter(function (k) { return counts[k]; }).map(function (k) { return counts[k] + ' ' + k; });
     var rev = state.info ? ' Policy revision ' + state.info.revision + '.' : '';
-    setStatus('run-status', cards.length === 0 ? 'No cards: nothing to say for this order.' + rev
-      : cards.length + (cards.length === 1 ? ' card' : ' cards') + ' (' + parts.join(', ') + ') from ' + state.built.serviceId + '.' + rev);
+    setStatus('run-status', cards.length === 0 ? 'No cards: nothing to say for this order (' + how + ').' + rev
+      : cards.length + (cards.length === 1 ? ' card' : ' cards') + ' (' + parts.join(', ') + ') from ' + state.built.serviceId + ', ' + how + '.' + rev);
   }
 
-  function card(c, i) {
+  function renderDiff(d) {
+    var box = $('diff');
+    clear(box);
+    if (!d) { return; }
+    var n = d.added.length + d.removed.length + d.changed.length;
+    var wrap = el('div', { class: 'diff' });
+    if (!n) {
+      wrap.appendChild(el('p', { class: 'diff-none', text: 'Same cards as the previous run.' }));
+      box.appendChild(wrap);
+      return;
+    }
+    var parts = [];
+    if (d.added.length) { parts.push(d.added.length + ' added'); }
+    if (d.removed.length) { parts.push(d.removed.length + ' removed'); }
+    if (d.changed.length) { parts.push(d.changed.length + ' changed indicator'); }
+    wrap.appendChild(el('h3', { text: 'Since the previous run: ' + parts.join(', ') }));
+    var ul = el('ul', { class: 'diff-list' });
+    function word(i) { return (INDICATORS[i] || { word: i }).word.toUpperCase(); }
+    d.added.forEach(function (c) {
+      ul.appendChild(el('li', { class: 'diff-added', 'data-rule': extOf(c).rule || '' }, el('strong', { text: 'Added ' }), word(c.indicator) + ': ' + c.summary));
+    });
+    d.removed.forEach(function (c) {
+      ul.appendChild(el('li', { class: 'diff-removed', 'data-rule': extOf(c).rule || '' }, el('strong', { text: 'Removed ' }), word(c.indicator) + ': ' + c.summary));
+    });
+    d.changed.forEach(function (x) {
+      ul.appendChild(el('li', { class: 'diff-changed', 'data-rule': extOf(x.card).rule || '' }, el('strong', { text: 'Changed ' }),
+        word(x.from) + ' → ' + word(x.card.indicator) + ': ' + x.card.summary));
+    });
+    wrap.appendChild(ul);
+    box.appendChild(wrap);
+  }
+
+  // splitSources takes the "Source: [label](url), section." paragraphs out
+  // of a card's detail: the page cites the card's source once, in the
+  // source position, and keeps only the other works a detail cites.
+  function splitSources(detail, sourceURL) {
+    var keep = [], others = [];
+    String(detail || '').split(/\n\s*\n/).forEach(function (para) {
+      var t = para.trim();
+      if (!/^Source: \[/.test(t)) { keep.push(para); return; }
+      var re = /Source: \[([^\]]+)\]\(([^)\s]+)\)([\s\S]*?)(?=\s*Source: \[|$)/g, m;
+      while ((m = re.exec(t)) !== null) {
+        if (m[2] !== sourceURL) { others.push({ label: m[1], url: m[2], rest: m[3].replace(/^,\s*/, '').replace(/\.\s*$/, '') }); }
+      }
+    });
+    return { detail: keep.join('\n\n').trim(), others: others };
+  }
+
+  // resourceIndex maps Type/id to the resources of the request: its
+  // prefetch and draft orders, what the evidence names.
+  function resourceIndex(req) {
+    var idx = {};
+    function add(r) {
+      if (!r || typeof r !== 'object') { return; }
+      if (r.resourceType === 'Bundle') { (r.entry || []).forEach(function (e) { add(e.resource); }); return; }
+      if (r.resourceType && r.id) { idx[r.resourceType + '/' + r.id] = r; }
+    }
+    if (req) {
+      Object.keys(req.prefetch || {}).forEach(function (k) { add(req.prefetch[k]); });
+      add(req.context && req.context.draftOrders);
+    }
+    return idx;
+  }
+
+  function codeText(cc) {
+    if (!cc) { return ''; }
+    return cc.text || ((cc.coding || []).find(function (c) { return c.display; }) || {}).display || '';
+  }
+
+  // fromResource reads what a resource says when the evidence leaves it
+  // out: its value with unit and its date.
+  function fromResource(r) {
+    if (!r) { return {}; }
+    var out = {};
+    if (r.valueQuantity) { out.value = r.valueQuantity.value; out.unit = r.valueQuantity.unit || r.valueQuantity.code; }
+    else if (r.valueCodeableConcept) { out.value = codeText(r.valueCodeableConcept); }
+    else if (r.valueString !== undefined) { out.value = r.valueString; }
+    else if (r.valueBoolean !== undefined) { out.value = String(r.valueBoolean); }
+    out.time = r.effectiveDateTime || r.effectiveInstant || (r.effectivePeriod && r.effectivePeriod.start) || r.issued ||
+      r.occurrenceDateTime || r.onsetDateTime || r.authoredOn || r.recordedDate || r.dateAsserted || '';
+    out.display = codeText(r.code) || codeText(r.medicationCodeableConcept) || codeText(r.vaccineCode);
+    return out;
+  }
+
+  // number shows at most three significant digits, without float noise.
+  function number(v) {
+    if (typeof v !== 'number' || !isFinite(v)) { return v === undefined || v === null ? '' : String(v); }
+    if (Number.isInteger(v)) { return String(v); }
+    return String(parseFloat(v.toPrecision(3)));
+  }
+
+  // evidenceList renders evidence items, each with its value and unit, its
+  // date and the resource it came from (the resource's JSON folded).
+  function evidenceList(items, idx, idPrefix) {
+    var ul = el('ul', { class: 'evidence' });
+    items.forEach(function (e, i) {
+      var r = idx[e.reference], f = fromResource(r);
+      var value = e.value !== undefined && e.value !== null ? e.value : f.value;
+      var unit = e.value !== undefined && e.value !== null ? e.unit : f.unit;
+      var time = e.time || f.time;
+      var li = el('li', { class: 'evidence-item' },
+        el('span', { class: 'ev-display', text: e.display || f.display || e.reference }),
+        value !== undefined && value !== '' ? el('span', { class: 'ev-value', text: number(value) + (unit ? ' ' + unit : '') }) : null,
+        time ? el('span', { class: 'ev-date', text: String(time).slice(0, 10) }) : null,
+        e.factors && e.factors.length ? el('span', { class: 'ev-factor muted', text: 'for ' + e.factors.join(', ') }) : null);
+      if (r) {
+        li.appendChild(el('details', { class: 'ev-resource' }, el('summary', { text: e.reference }),
+          el('pre', { tabindex: '0', id: idPrefix + '-res-' + i, text: json(r) })));
+      } else {
+        li.appendChild(el('code', { class: 'ev-resource', text: e.reference }));
+      }
+      ul.appendChild(li);
+    });
+    return ul;
+  }
+
+  // evidenceOf lists a finding's or a card's evidence once per resource,
+  // naming the factors it backs.
+  function evidenceOf(x) {
+    var ev = [], byRef = {};
+    function addEv(e, factor) {
+      var have = byRef[e.reference];
+      if (!have) { have = byRef[e.reference] = Object.assign({ factors: [] }, e); ev.push(have); }
+      if (factor && have.factors.indexOf(factor) < 0) { have.factors.push(factor); }
+    }
+    (x.evidence || []).forEach(function (e) { addEv(e); });
+    (x.factors || []).forEach(function (fa) { (fa.evidence || []).forEach(function (e) { addEv(e, fa.display || fa.id); }); });
+    return ev;
+  }
+
+  function card(c, i, change) {
     var ind = INDICATORS[c.indicator] || { word: String(c.indicator) };
     var id = 'card-' + i;
-    var ext = (c.extension && c.extension['org.labelguard']) || {};
-    var art = el('article', { class: 'card card-' + c.indicator, 'aria-labelledby': id + '-title', 'data-rule': ext.rule || '' });
+    var ext = extOf(c);
+    var src = c.source || {};
+    var art = el('article', { class: 'card card-' + c.indicator + (change ? ' card-' + change.kind : ''), 'aria-labelledby': id + '-title',
+      'data-rule': ext.rule || '', 'data-change': change ? change.kind : null });
     art.appendChild(el('div', { class: 'card-head' },
       el('span', { class: 'indicator indicator-' + c.indicator },
         icon(c.indicator), ' ',
         el('span', { class: 'indicator-word', text: ind.word.toUpperCase() })),
-      el('h3', { id: id + '-title', class: 'card-summary', text: c.summary })));
-    if (c.detail) {
+      el('h3', { id: id + '-title', class: 'card-summary', text: c.summary }),
+      change ? el('span', { class: 'tag tag-' + change.kind, text: change.text }) : null));
+    var parts = splitSources(c.detail, src.url);
+    if (parts.detail) {
       var d = el('div', { class: 'card-detail' });
-      d.innerHTML = window.lgMarkdown.render(c.detail); // escaped first; see markdown.js
+      d.innerHTML = window.lgMarkdown.render(parts.detail); // escaped first; see markdown.js
       art.appendChild(d);
     }
-    if (c.source) {
-      art.appendChild(el('p', { class: 'card-source' }, 'Source: ', link(c.source.url, c.source.label)));
+    var ev = evidenceOf(ext);
+    if (ev.length) {
+      art.appendChild(el('h4', { text: 'Evidence' }));
+      art.appendChild(evidenceList(ev, resourceIndex(state.built && state.built.request), id));
     }
-    if (c.links && c.links.length) {
+    if (src.label) {
+      var sp = el('p', { class: 'card-source' }, 'Source: ', link(src.url, src.label));
+      parts.others.forEach(function (o) {
+        sp.appendChild(document.createTextNode('; also '));
+        sp.appendChild(link(o.url, o.label));
+        if (o.rest) { sp.appendChild(document.createTextNode(', ' + o.rest)); }
+      });
+      art.appendChild(sp);
+    }
+    // A link to the source's own URL would cite it twice.
+    var links = (c.links || []).filter(function (l) { return l.url !== src.url; });
+    if (links.length) {
       var ul = el('ul', { class: 'card-links' });
-      c.links.forEach(function (l) { ul.appendChild(el('li', {}, link(l.url, l.label))); });
+      links.forEach(function (l) { ul.appendChild(el('li', {}, link(l.url, l.label))); });
       art.appendChild(el('h4', { text: 'Links' }));
       art.appendChild(ul);
     }
@@ -417,7 +677,9 @@
     if (!ex.fired.length && !ex.noOrderOfInterest) {
       box.appendChild(el('p', { text: 'No rule fired.' }));
     }
-    ex.fired.forEach(function (f) {
+    var idx = resourceIndex(state.built && state.built.request);
+    Object.keys(ex.resources || {}).forEach(function (k) { if (!idx[k]) { idx[k] = ex.resources[k]; } });
+    ex.fired.forEach(function (f, n) {
       var ind = INDICATORS[f.indicator] || { word: f.indicator };
       var sec = el('div', { class: 'fired' });
       sec.appendChild(el('h3', {}, el('code', { text: f.rule }), ' ' + (f.title || '')));
@@ -427,16 +689,6 @@
         sec.appendChild(el('p', {}, 'Source: ', link(f.source.url, f.source.label + (f.source.section ? ' ' + f.source.section : ''))));
       }
       if (f.locations && f.locations.length) { sec.appendChild(el('p', { class: 'muted', text: 'Rego: ' + f.locations.join(', ') })); }
-      // A resource may back the finding and a factor both: list it once,
-      // naming the factors it backs.
-      var ev = [], byRef = {};
-      function addEv(e, factor) {
-        var have = byRef[e.reference];
-        if (!have) { have = byRef[e.reference] = Object.assign({ factors: [] }, e); ev.push(have); }
-        if (factor && have.factors.indexOf(factor) < 0) { have.factors.push(factor); }
-      }
-      (f.evidence || []).forEach(function (e) { addEv(e); });
-      (f.factors || []).forEach(function (fa) { (fa.evidence || []).forEach(function (e) { addEv(e, fa.display || fa.id); }); });
       if (f.factors && f.factors.length) {
         sec.appendChild(el('h4', { text: 'Factors' }));
         var fl = el('ul');
@@ -444,22 +696,11 @@
         sec.appendChild(fl);
       }
       sec.appendChild(el('h4', { text: 'Evidence' }));
+      var ev = evidenceOf(f);
       if (!ev.length) {
         sec.appendChild(el('p', { class: 'muted', text: 'No resource: the rule fired on what is missing or on the order itself.' }));
       } else {
-        var ul = el('ul', { class: 'evidence' });
-        ev.forEach(function (e) {
-          var bits = [e.display, e.value !== undefined ? e.value + (e.unit ? ' ' + e.unit : '') : '', e.time ? e.time.slice(0, 10) : '']
-            .filter(Boolean).join(' · ');
-          var li = el('li', {}, el('code', { text: e.reference }), bits ? ' ' + bits : '',
-            e.factors.length ? ' (factor: ' + e.factors.join(', ') + ')' : '');
-          var res = ex.resources[e.reference];
-          if (res) {
-            li.appendChild(el('details', {}, el('summary', { text: 'Resource ' + e.reference }), el('pre', { tabindex: '0', text: json(res) })));
-          }
-          ul.appendChild(li);
-        });
-        sec.appendChild(ul);
+        sec.appendChild(evidenceList(ev, idx, 'why-' + n));
       }
       box.appendChild(sec);
     });
@@ -501,6 +742,8 @@
   $('upload').addEventListener('change', uploadChanged);
   $('hook').addEventListener('change', hookChanged);
   $('drug').addEventListener('change', drugChanged);
+  $('as-of').addEventListener('change', asOfChanged);
+  $('as-of-now').addEventListener('click', function () { $('as-of').value = ''; asOfChanged(); });
   $('order-form').addEventListener('submit', run);
   $('copy-request').addEventListener('click', function () { if (state.built) { copy(state.built.request, 'Request'); } });
   $('copy-response').addEventListener('click', function () { if (state.response) { copy(state.response, 'Response'); } });
