@@ -68,7 +68,7 @@ func (b cardBuilder) drugOf(f Finding) string {
 func (b cardBuilder) card(f Finding) (cdshooks.Card, error) {
 	o := b.order(f.Order)
 	drug := b.drugOf(f)
-	meta := b.ps.Catalog[f.Rule].variantFor(b.in.Hook, drug)
+	meta := b.ps.Catalog[f.Rule].VariantFor(b.in.Hook, drug)
 	src, ok := meta.SourceFor(drug)
 	if !ok {
 		return cdshooks.Card{}, fmt.Errorf("no source for drug %q (topic %s)", drug, meta.Topic)

@@ -139,10 +139,10 @@ func (r *Rule) Drugs() []string {
 	return out
 }
 
-// variantFor picks the variant that fits a finding: the first whose hooks
+// VariantFor picks the variant that fits a finding: the first whose hooks
 // include the hook (when it names hooks) and whose drugs include the
 // order's target (when both are known); else the first variant.
-func (r *Rule) variantFor(hook, target string) *Variant {
+func (r *Rule) VariantFor(hook, target string) *Variant {
 	for _, v := range r.Variants {
 		if len(v.Hooks) > 0 && !slices.Contains(v.Hooks, hook) {
 			continue

@@ -285,7 +285,7 @@ func (ps *PolicySet) omitBeside(b cardBuilder, fs []Finding) []Finding {
 		if f.Indicator == "critical" {
 			beside[f.Order] = append(beside[f.Order], mark{f.Rule, "critical"})
 		}
-		for _, t := range ps.Catalog[f.Rule].variantFor(b.in.Hook, b.drugOf(f)).Tags {
+		for _, t := range ps.Catalog[f.Rule].VariantFor(b.in.Hook, b.drugOf(f)).Tags {
 			beside[f.Order] = append(beside[f.Order], mark{f.Rule, t})
 		}
 	}
@@ -293,7 +293,7 @@ func (ps *PolicySet) omitBeside(b cardBuilder, fs []Finding) []Finding {
 		return fs
 	}
 	omitted := func(f Finding) bool {
-		for _, w := range ps.Catalog[f.Rule].variantFor(b.in.Hook, b.drugOf(f)).OmitWhen {
+		for _, w := range ps.Catalog[f.Rule].VariantFor(b.in.Hook, b.drugOf(f)).OmitWhen {
 			for _, m := range beside[f.Order] {
 				if m.kind == w && m.rule != f.Rule {
 					return true

@@ -540,7 +540,7 @@ func checkDiff(t *testing.T, ctx context.Context) {
 	if d := eval[string](t, ctx, `document.getElementById('diff').textContent`); d != "" {
 		t.Errorf("a diff against another patient: %q", d)
 	}
-	rux := eval[string](t, ctx, `Array.prototype.find.call(document.getElementById('drug').options, function (o) { return /ruxolitinib/i.test(o.value); }).value`)
+	rux := eval[string](t, ctx, `Array.prototype.find.call(document.getElementById('drug').options, function (o) { return /ruxolitinib.*cream/i.test(o.value); }).value`)
 	selectValue(t, ctx, "drug", rux)
 	runAndWait(t, ctx, "ruxolitinib cream in pregnancy")
 	changed := `#diff li.diff-changed[data-rule="jak.pregnancy"]`

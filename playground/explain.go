@@ -2,11 +2,11 @@ package playground
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
-	"slices"
 	"sort"
 	"time"
 
@@ -146,8 +146,12 @@ func (p *Playground) explain(c *gin.Context) {
 	for _, f := range res.Findings {
 		fr := FiredRule{Finding: f}
 		if r := ps.Catalog[f.Rule]; r != nil {
-			v := variant(r, req.Hook, target[f.Order])
-			fr.Title, fr.Source, fr.Locations = v.Title, v.Source, v.Locations
+			// The drug whose label the card cites: the order's target, else
+			// the finding's drug, as the engine's cards read it.
+			drug := cmp.Or(target[f.Order], f.Drug)
+			v := r.VariantFor(req.Hook, drug)
+			fr.Title, fr.Locations = v.TitleFor(drug), v.Locations
+			fr.Source, _ = v.SourceFor(drug)
 		}
 		ex.Fired = append(ex.Fired, fr)
 		if f.Order != "" {
@@ -179,24 +183,6 @@ func writeDecodeError(c *gin.Context, err error) {
 		return
 	}
 	writeError(c, http.StatusBadRequest, cdshooks.CodeInvalidRequest, "the request could not be decoded")
-}
-
-// variant picks the catalog variant that fits the hook and the order's
-// target, as the card builder does, so the why panel cites the same source
-// as the card.
-func variant(r *engine.Rule, hook, target string) *engine.Variant {
-	for _, v := range r.Variants {
-		if (len(v.Hooks) == 0 || slices.Contains(v.Hooks, hook)) &&
-			(target == "" || len(v.Drugs) == 0 || slices.Contains(v.Drugs, target)) {
-			return v
-		}
-	}
-	for _, v := range r.Variants {
-		if len(v.Hooks) == 0 || slices.Contains(v.Hooks, hook) {
-			return v
-		}
-	}
-	return r.Variants[0]
 }
 
 // indexResources maps "Type/id" to each resource of the request's prefetch
