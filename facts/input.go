@@ -16,7 +16,7 @@ type Input struct {
 	// Policies never read the clock themselves.
 	Now     string   `json:"now"`
 	Patient *Patient `json:"patient,omitempty"`
-	// Orders are the orders of interest (RULES.md §1): target-drug draft
+	// Orders are the orders of interest (docs/clinical/conventions.md#orders-of-interest): target-drug draft
 	// orders, and interacting-drug draft orders while a target is active or
 	// drafted. For order-select only those named in context.selections.
 	Orders []Med `json:"orders,omitempty"`
@@ -79,7 +79,7 @@ type Med struct {
 	Status  string `json:"status,omitempty"`
 	Intent  string `json:"intent,omitempty"`
 	Draft   bool   `json:"draft,omitempty"`  // a draft order of this request
-	Active  bool   `json:"active,omitempty"` // active medication per RULES.md §1 (never set on drafts)
+	Active  bool   `json:"active,omitempty"` // active medication per docs/clinical/conventions.md#active-medication (never set on drafts)
 	// Start is authoredOn (MedicationRequest), the effective start
 	// (MedicationStatement) or the occurrence (ServiceRequest, Immunization).
 	Start             string `json:"start,omitempty"`

@@ -34,7 +34,7 @@ func ageYears(birth, now time.Time) (int, bool) {
 	return age, true
 }
 
-// conditionFacts applies RULES.md §1: active is clinicalStatus active,
+// conditionFacts applies docs/clinical/conventions.md#active-condition: active is clinicalStatus active,
 // recurrence, relapse or absent, and not refuted or entered-in-error;
 // history also accepts inactive, resolved and remission. A Condition with
 // no clinicalStatus but an abatement[x] has abated (FHIR R4 con-4 requires

@@ -49,7 +49,7 @@ type Derived struct {
 	Repairs []string
 }
 
-// Active statuses (RULES.md §1 active medication).
+// Active statuses (docs/clinical/conventions.md#active-medication).
 var activeStatus = map[string]map[string]bool{
 	"MedicationRequest":   {"active": true, "on-hold": true},
 	"MedicationStatement": {"active": true, "intended": true},
@@ -184,7 +184,7 @@ type order struct {
 	json json.RawMessage
 }
 
-// deriveOrders finds the orders of interest (RULES.md §1) and returns them
+// deriveOrders finds the orders of interest (docs/clinical/conventions.md#orders-of-interest) and returns them
 // with every draft order as a medication fact.
 func deriveOrders(t Tables, req Request, now time.Time, active []facts.Med, resolve medResolver) ([]order, []facts.Med, []string, error) {
 	if req.Drafts == nil {
@@ -245,7 +245,7 @@ func deriveOrders(t Tables, req Request, now time.Time, active []facts.Med, reso
 	return orders, meds, notes, nil
 }
 
-// phase applies RULES.md §1: continuation when an active medication has the
+// phase applies docs/clinical/conventions.md#initiation-and-continuation: continuation when an active medication has the
 // same target, or the order is not a draft (re-signed), or it carries
 // priorPrescription; other draft orders never count. Started is the earliest
 // start among those active medications, else now.

@@ -539,7 +539,7 @@ func oneDosage(d *dosage, src *strengthSource) doseResult {
 }
 
 // doseFacts sets StrengthMg, DoseMg, FrequencyPerDay and DailyDoseMg, or
-// DoseNote when the daily dose cannot be derived (RULES.md §1 daily dose).
+// DoseNote when the daily dose cannot be derived (docs/clinical/conventions.md#daily-dose).
 // Dosage instructions with the same sequence run concurrently and add up;
 // different sequences follow each other, and the highest counts.
 func doseFacts(t Tables, m *facts.Med, dosages []dosage, names []string) {

@@ -19,7 +19,7 @@ var timeLayouts = []string{
 
 // parseTime reads a FHIR date, dateTime or instant. A date without a time is
 // midnight UTC and a partial date (YYYY, YYYY-MM) is the start of the period
-// (RULES.md §1).
+// (docs/clinical/conventions.md#lab-result).
 func parseTime(s string) (time.Time, bool) {
 	s = strings.TrimSpace(s)
 	if s == "" || len(s) > 64 {

@@ -9,7 +9,7 @@ import (
 	"github.com/labelguard/labelguard/terminology"
 )
 
-// Qualitative answers (RULES.md lab table: positive / negative /
+// Qualitative answers (docs/clinical/conventions.md#lab-result, data/labs.json: positive / negative /
 // indeterminate from a coded or string value).
 var resultCodes = map[string]string{
 	terminology.SystemSNOMED + "|10828004":  "positive",
@@ -43,7 +43,7 @@ type labCollector struct {
 }
 
 // observationTime is effectiveDateTime, else effectivePeriod.end, else
-// issued (RULES.md §1).
+// issued (docs/clinical/conventions.md#lab-result).
 func observationTime(r *resource) (time.Time, bool) {
 	if t, ok := parseTime(r.EffectiveDateTime); ok {
 		return t, true

@@ -7,7 +7,7 @@ import (
 	"github.com/labelguard/labelguard/terminology"
 )
 
-// Topical routes and dose-form words (RULES.md §1: ruxolitinib cream is a
+// Topical routes and dose-form words (docs/clinical/conventions.md#target-drugs: ruxolitinib cream is a
 // target only in a topical form; topical immunosuppressants do not count).
 var (
 	topicalRouteWords = []string{"topical", "cutaneous", "transdermal", "dermal", "epicutaneous"}

@@ -98,7 +98,7 @@ func bundleTotal(raw json.RawMessage) (float64, bool) {
 	return n, err == nil
 }
 
-// addValue decodes one prefetch value. null is "no data" (RULES.md §1).
+// addValue decodes one prefetch value. null is "no data" (docs/clinical/conventions.md#no-data).
 func (s *store) addValue(key string, raw json.RawMessage) {
 	if isNull(raw) {
 		return

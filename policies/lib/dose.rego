@@ -6,8 +6,8 @@ dose_over(med, limit) if med.dailyDoseMg > limit
 
 # dose_over_or_unknown: for dose rules whose other condition (age, eGFR,
 # an interacting drug, poor metabolizer) holds: they fire and state the
-# maximum when the daily dose cannot be derived (RULES.md
-# jak.dose-unverifiable).
+# maximum when the daily dose cannot be derived
+# (docs/clinical/conventions.md#daily-dose).
 dose_over_or_unknown(med, limit) if dose_over(med, limit)
 
 dose_over_or_unknown(med, _) if not number_field(med, "dailyDoseMg")

@@ -1,6 +1,6 @@
 # Lab results. input.labs holds the latest usable result per analyte in
 # the canonical unit (facts layer); the windows are applied here so that a
-# site can change them (RULES.md §1 site parameters).
+# site can change them (site parameters; docs/clinical/conventions.md#lab-result).
 package labelguard.lib
 
 # The window parameter of each analyte. Analytes without a window

@@ -60,7 +60,7 @@ active_meds_in(vs_id) := {m |
 
 # topical: the medication is applied to the skin or eye, by route, flag or
 # dose form words. Topical forms of immunosuppressants and azoles are not
-# systemic exposure (RULES.md jak.concomitant-immunomodulator).
+# systemic exposure (docs/rules.md jak.concomitant-immunomodulator).
 topical_words := ["topical", "ointment", "cream", "lotion", "ophthalmic", "shampoo"]
 
 topical(med) if med.topical
@@ -72,7 +72,7 @@ topical(med) if {
 
 systemic(med) if not topical(med)
 
-# Interaction direction (RULES.md §1). A card about a target drug and an
+# Interaction direction (docs/clinical/conventions.md#orders-of-interest). A card about a target drug and an
 # interacting drug goes on the order of interest that was placed: the
 # target order when it is one, else the interacting order, provided the
 # target is active or drafted and is not itself an order of interest
@@ -113,7 +113,7 @@ interactors(order, drug, vs_id) := {m |
 	count(context_targets(order, drug)) > 0
 }
 
-# started: when the target therapy started (RULES.md §1): the order's
+# started: when the target therapy started (docs/clinical/conventions.md#initiation-and-continuation): the order's
 # `started` (computed by the facts layer), or for an active target
 # medication the earliest start among the active medications of that drug;
 # the evaluation time at initiation.

@@ -7,7 +7,7 @@ age := input.patient.ageYears
 female if input.patient.sex == "female"
 
 # reproductive_potential: female aged reproductiveAgeMin to
-# reproductiveAgeMax (RULES.md §1). A female of unknown age counts, so
+# reproductiveAgeMax (docs/clinical/conventions.md#reproductive-potential). A female of unknown age counts, so
 # that missing data never silences the pregnancy checks.
 reproductive_potential if {
 	female
@@ -20,7 +20,7 @@ reproductive_potential if {
 	not input.patient.ageYears
 }
 
-# Conditions (RULES.md §1): active is clinicalStatus active, recurrence,
+# Conditions (docs/clinical/conventions.md#active-condition): active is clinicalStatus active, recurrence,
 # relapse or absent and not refuted; history also accepts inactive,
 # resolved and remission. Both flags are set by the facts layer.
 active_conditions_in(vs_id) := {c |

@@ -1,5 +1,5 @@
 # Dates and times. Every time is RFC 3339 UTC; a bare date counts as
-# midnight UTC (RULES.md §1). The evaluation time is input.now: policies
+# midnight UTC (docs/clinical/conventions.md#lab-result). The evaluation time is input.now: policies
 # never read the clock.
 package labelguard.lib
 

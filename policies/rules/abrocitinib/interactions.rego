@@ -16,7 +16,7 @@ low_dose_aspirin_mg := lib.profiles.abrocitinib.antiplatelets.lowDoseAspirinMaxM
 
 # aspirin_over_low_dose: the daily dose, else the product strength (when
 # the daily dose cannot be derived), is above the low dose. An aspirin with
-# neither cannot be shown to be low dose and counts (RULES.md §1).
+# neither cannot be shown to be low dose and counts (docs/clinical/conventions.md#aspirin-dose).
 aspirin_over_low_dose(m) if m.dailyDoseMg > low_dose_aspirin_mg
 
 aspirin_over_low_dose(m) if {

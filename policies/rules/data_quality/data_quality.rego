@@ -1,6 +1,6 @@
 # Data quality: say which patient data could not be obtained and which
 # checks could therefore not be made, so that a silent pass is never
-# mistaken for a check (RULES.md data.incomplete).
+# mistaken for a check (docs/clinical/conventions.md#no-data).
 
 # METADATA
 # scope: package
@@ -71,10 +71,10 @@ affected_checks := {checks[k] |
 #   drugs: [all]
 #   hooks: [order-select, order-sign, patient-view]
 #   source:
-#     label: labelguard rule catalog (RULES.md, data quality)
-#     section: data.incomplete
-#     url: https://github.com/labelguard/labelguard/blob/main/docs/policy-contract.md
-#     revised: "2026-01"
+#     label: labelguard clinical conventions
+#     section: no data
+#     url: https://github.com/labelguard/labelguard/blob/main/docs/clinical/conventions.md#no-data
+#     revised: "2026-12"
 findings contains f if {
 	count(input.dataIssues) > 0
 	keys := sort({issue_key(i) | some i in input.dataIssues})

@@ -36,7 +36,7 @@ missing_factors(order) := [factor |
 ]
 
 # Pregnancy test or pregnancy status within the pregnancy window, for a
-# female of reproductive potential (RULES.md §1 site parameters).
+# female of reproductive potential (docs/clinical/conventions.md#reproductive-potential).
 pregnancy_test_factor := [{
 	"id": "pregnancy-test",
 	"display": "Pregnancy test or pregnancy status",
