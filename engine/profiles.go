@@ -33,11 +33,14 @@ type Profile struct {
 	Display string `json:"display"`
 	// Ingredient is the drug table's ingredient this target is a form
 	// of; Route says which forms: all (oral) or the topical ones.
-	Ingredient string                `json:"ingredient"`
-	Route      string                `json:"route"`
-	Names      []string              `json:"names"`
-	ValueSet   string                `json:"valueSet,omitempty"`
-	Products   []terminology.Product `json:"products,omitempty"`
+	Ingredient string   `json:"ingredient"`
+	Route      string   `json:"route"`
+	Names      []string `json:"names"`
+	ValueSet   string   `json:"valueSet,omitempty"`
+	// MemberOf are the class value sets the drug belongs to
+	// (jak-inhibitors): its names and codes join them at load.
+	MemberOf []string              `json:"memberOf,omitempty"`
+	Products []terminology.Product `json:"products,omitempty"`
 	// Label is the key of the document cited by default.
 	Label     string                 `json:"label"`
 	Documents map[string]Document    `json:"documents"`
@@ -251,8 +254,32 @@ func addTargets(t *terminology.DrugTable, k *knowledge, vs terminology.ValueSets
 				d.Names = append(d.Names, n)
 			}
 		}
+		var codes []string
+		for _, pr := range p.Products {
+			codes = append(codes, pr.Codes...)
+		}
+		for _, id := range p.MemberOf {
+			if vs[id] == nil {
+				problems = append(problems, fmt.Errorf("%s: memberOf %q: no valuesets/*.json has that id", p.file, id))
+				continue
+			}
+			vs[id].Include(p.Names, codes)
+		}
+		if p.ValueSet == "" {
+			// A new drug needs no value set file: its names and product
+			// codes are its value set (allergies).
+			if vs[p.ID] == nil {
+				made, err := terminology.NamedValueSet(p.ID, p.Display, p.Names, codes)
+				if err != nil {
+					problems = append(problems, fmt.Errorf("%s: %w", p.file, err))
+					continue
+				}
+				vs[p.ID] = made
+			}
+			p.ValueSet = p.ID
+			p.raw["valueSet"] = p.ID
+		}
 		switch {
-		case p.ValueSet == "":
 		case vs[p.ValueSet] == nil:
 			problems = append(problems, fmt.Errorf("%s: valueSet %q: no valuesets/*.json has that id", p.file, p.ValueSet))
 		case d.ValueSet == "":

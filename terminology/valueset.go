@@ -241,6 +241,41 @@ func (all ValueSets) Membership(codes []string, text string) []string {
 	return out
 }
 
+// NamedValueSet is a value set of names and codes (system|code), made
+// for a target drug whose profile names no value set file: its ingredient
+// and brand names and its product codes.
+func NamedValueSet(id, title string, names, codes []string) (*ValueSet, error) {
+	vs := &ValueSet{
+		ID: id, Title: title,
+		Codes: map[string]bool{}, Prefixes: map[string][]string{}, Regexes: map[string][]string{},
+		ExcludeCodes: map[string]bool{}, ExcludePrefixes: map[string][]string{}, ExcludeRegexes: map[string][]string{},
+		Names: []string{},
+	}
+	vs.Include(names, codes)
+	if err := vs.compile(); err != nil {
+		return nil, fmt.Errorf("ValueSet %s: %w", id, err)
+	}
+	return vs, nil
+}
+
+// Include adds names and codes (system|code) to the value set: a target
+// drug's profile says which class value sets it belongs to (memberOf), so
+// that its names are stated once, in the profile.
+func (vs *ValueSet) Include(names, codes []string) {
+	for _, n := range names {
+		if n := NormalizeName(n); n != "" && !slices.Contains(vs.Names, n) {
+			vs.Names = append(vs.Names, n)
+		}
+	}
+	slices.Sort(vs.Names)
+	for _, c := range codes {
+		sys, code := SplitCode(c)
+		if k := NormalizeCode(sys, code); k != "" {
+			vs.Codes[k] = true
+		}
+	}
+}
+
 // ValueSets maps ValueSet.id to its index.
 type ValueSets map[string]*ValueSet
 
