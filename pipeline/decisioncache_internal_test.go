@@ -71,3 +71,38 @@ func TestDecisionKeyAndTime(t *testing.T) {
 		t.Error("a decision of 23:59:30 would answer a call at 00:00:30, the next UTC day")
 	}
 }
+
+// BenchmarkPerfDecisionKey is what the decision cache costs every call it
+// is on for: the key of the focused request's derived input (the input
+// encoded to JSON into SHA-256, times masked).
+func BenchmarkPerfDecisionKey(b *testing.B) {
+	ps, err := engine.Load(context.Background(), policies.FS, engine.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	body, err := os.ReadFile(filepath.Join("..", "api", "testdata", "requests", "upadacitinib-45mg-low-anc.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	req, err := cdshooks.DecodeRequest(bytes.NewReader(body), cdshooks.Limits{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	hc, err := cdshooks.DecodeContext(req.Hook, req.Context)
+	if err != nil {
+		b.Fatal(err)
+	}
+	svc, _ := ps.Service("jak-order-sign")
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	d, err := (&Pipeline{}).Derive(context.Background(), Call{Policies: ps, Service: svc, Request: req, Context: hc, Now: now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := NewDecisionCache(time.Minute, 1<<20)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.decisionKey(ps, svc, hc.Order.PatientID, &d.Input, now); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
