@@ -19,23 +19,7 @@ import (
 // UTC date: a decision made at 23:59:30 never answers a call at 00:00:30,
 // even when everything the rules read is otherwise the same.
 func TestDecisionKeyAndTime(t *testing.T) {
-	ps, err := engine.Load(context.Background(), policies.FS, engine.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, err := os.ReadFile(filepath.Join("..", "api", "testdata", "requests", "upadacitinib-45mg-low-anc.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, err := cdshooks.DecodeRequest(bytes.NewReader(body), cdshooks.Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hc, err := cdshooks.DecodeContext(req.Hook, req.Context)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, _ := ps.Service("jak-order-sign")
+	ps, svc, req, hc := lowANCCall(t)
 	c := NewDecisionCache(time.Minute, 1<<20)
 	key := func(now time.Time) ([32]byte, string) {
 		t.Helper()
@@ -76,23 +60,7 @@ func TestDecisionKeyAndTime(t *testing.T) {
 // is on for: the key of the focused request's derived input (the input
 // encoded to JSON into SHA-256, times masked).
 func BenchmarkPerfDecisionKey(b *testing.B) {
-	ps, err := engine.Load(context.Background(), policies.FS, engine.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	body, err := os.ReadFile(filepath.Join("..", "api", "testdata", "requests", "upadacitinib-45mg-low-anc.json"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	req, err := cdshooks.DecodeRequest(bytes.NewReader(body), cdshooks.Limits{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	hc, err := cdshooks.DecodeContext(req.Hook, req.Context)
-	if err != nil {
-		b.Fatal(err)
-	}
-	svc, _ := ps.Service("jak-order-sign")
+	ps, svc, req, hc := lowANCCall(b)
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	d, err := (&Pipeline{}).Derive(context.Background(), Call{Policies: ps, Service: svc, Request: req, Context: hc, Now: now})
 	if err != nil {
@@ -105,4 +73,28 @@ func BenchmarkPerfDecisionKey(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// lowANCCall is the committed order-sign request, decoded, with the
+// default policy set and its order-sign service.
+func lowANCCall(tb testing.TB) (*engine.PolicySet, engine.Service, *cdshooks.Request, *cdshooks.HookContext) {
+	tb.Helper()
+	ps, err := engine.Load(context.Background(), policies.FS, engine.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	body, err := os.ReadFile(filepath.Join("..", "api", "testdata", "requests", "upadacitinib-45mg-low-anc.json"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req, err := cdshooks.DecodeRequest(bytes.NewReader(body), cdshooks.Limits{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	hc, err := cdshooks.DecodeContext(req.Hook, req.Context)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	svc, _ := ps.Service("jak-order-sign")
+	return ps, svc, req, hc
 }
