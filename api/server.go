@@ -77,6 +77,10 @@ type Config struct {
 	// PrefetchCache, when set, reuses the decoding of prefetch values
 	// sent again unchanged; nil decodes every call.
 	PrefetchCache *fhir.PrefetchCache
+	// DecisionCache, when set, answers a call the rules would read as an
+	// earlier one with that call's decision (cards built for each call);
+	// nil evaluates every call.
+	DecisionCache *pipeline.DecisionCache
 	// StaleGuidanceID, when set, lists the order-select and the order-sign
 	// service in discovery under this one id, as CDS Hooks' "update stale
 	// guidance" describes: a client that replaces the cards of a service
@@ -201,6 +205,17 @@ func New(cfg Config, policies *engine.Active, log *slog.Logger) *Server {
 			m.Func("labelguard_prefetch_cache_misses_total", "Prefetch values decoded.", true,
 				func() float64 { _, miss := pc.Stats(); return float64(miss) })
 		}
+		// Present at zero with the cache off, so that a dashboard of hit
+		// rates works on every pod.
+		dc := cfg.DecisionCache
+		m.Func("labelguard_decision_cache_hits_total", "Hook calls answered with a cached decision (the same policy input within the decision cache TTL; cards built for the call).", true,
+			func() float64 { h, _ := dc.Stats(); return float64(h) })
+		m.Func("labelguard_decision_cache_misses_total", "Hook calls that looked in the decision cache and evaluated the policies.", true,
+			func() float64 { _, miss := dc.Stats(); return float64(miss) })
+		m.Func("labelguard_decision_cache_entries", "Decisions held by the decision cache.", false,
+			func() float64 { n, _ := dc.Size(); return float64(n) })
+		m.Func("labelguard_decision_cache_bytes", "Size of the decisions held (their JSON form plus a per-entry overhead), bounded by --decision-cache-bytes.", false,
+			func() float64 { _, b := dc.Size(); return float64(b) })
 		m.Func("labelguard_cors_refused_total", "Requests from a browser origin CORS does not allow (each distinct origin is logged once).", true,
 			func() float64 { return float64(s.corsPolicy.refused.Load()) })
 		m.Func("labelguard_conformance_calls_total", "Hook calls marked as a conformance tester's, answered and kept out of the decision audit.", true,

@@ -117,7 +117,7 @@ func (s *Server) service(c *gin.Context) {
 	case hc.PatientView != nil:
 		rec.patientID = hc.PatientView.PatientID
 	}
-	pl := pipeline.Pipeline{Fetcher: s.cfg.Fetcher, Cache: s.cfg.PrefetchCache}
+	pl := pipeline.Pipeline{Fetcher: s.cfg.Fetcher, Cache: s.cfg.PrefetchCache, Decisions: s.cfg.DecisionCache}
 	res, err := pl.Run(c.Request.Context(), pipeline.Call{
 		Policies: ps, Service: svc, Request: req, Context: hc, Now: rec.now,
 		AllowFHIRServer: s.allowFHIRServer(c),
@@ -136,6 +136,9 @@ func (s *Server) service(c *gin.Context) {
 	}
 	if res.NoOrderOfInterest {
 		addLogAttrs(c, slog.Bool("order_of_interest", false))
+	}
+	if res.DecisionCached {
+		addLogAttrs(c, slog.Bool("decision_cached", true))
 	}
 	if res.Input != nil {
 		if len(res.Input.Repairs) > 0 {

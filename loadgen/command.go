@@ -25,6 +25,10 @@ errors and this process's CPU.
 
   --mode cold   every request an order-sign for the next patient
   --mode warm   order-select then order-sign for the same patient
+  --mode storm  order sessions: four order-select calls while the order is
+                edited (details the rules read, a note they do not, a
+                repeat), then order-sign; each session a patient of its own
+  --mode both   cold then warm; --mode all: cold, warm, storm
   --rate 0      saturation: as fast as --workers senders allow
   --soak 5m     one cold attack of that length, sampling the server's RSS
                 (--server-pid, else its /metrics) and reporting growth
@@ -71,7 +75,7 @@ See docs/performance.md.`,
 	f.DurationVar(&cfg.Sample, "sample", 10*time.Second, "RSS sampling interval in soak mode")
 	f.StringVar(&cfg.Patients, "patients", "", "directory of Synthea bundles (default: policies/testdata/patients)")
 	f.IntVar(&cfg.N, "n", 100, "distinct patient variants to cycle through (at least 50)")
-	f.StringVar(&cfg.Mode, "mode", "both", "cold, warm or both")
+	f.StringVar(&cfg.Mode, "mode", "both", "cold, warm, storm, both (cold and warm) or all")
 	f.DurationVar(&cfg.Timeout, "timeout", 10*time.Second, "per-request timeout")
 	f.IntVar(&cfg.ServerPID, "server-pid", 0, "server process id, for its RSS and CPU from /proc")
 	f.IntVar(&cfg.OPAPID, "opa-pid", 0, "opa run --server's process id, for its CPU in the --opa-url run")

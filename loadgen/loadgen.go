@@ -13,6 +13,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -39,7 +40,7 @@ type Config struct {
 	Sample   time.Duration // RSS sampling interval in soak mode
 	Patients string        // Synthea bundle directory; empty: the repository's
 	N        int           // distinct patient variants
-	Mode     string        // cold, warm or both
+	Mode     string        // cold, warm, storm, both (cold and warm) or all
 	Timeout  time.Duration
 	// ServerPID, when set, is read for RSS (/proc/<pid>/status) and CPU
 	// (/proc/<pid>/stat); else RSS comes from URL/metrics.
@@ -79,24 +80,31 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	var modes []string
+	switch cfg.Mode {
+	case "", "both":
+		modes = []string{"cold", "warm"}
+	case "all":
+		modes = []string{"cold", "warm", "storm"}
+	case "cold", "warm", "storm":
+		modes = []string{cfg.Mode}
+	default:
+		return fmt.Errorf("--mode %q: want cold, warm, storm, both or all", cfg.Mode)
+	}
 	t0 := time.Now()
 	c, err := corpus.Generate(bases, cfg.N, time.Now())
 	if err != nil {
 		return err
 	}
+	if slices.Contains(modes, "storm") {
+		if c.Storm, err = corpus.Storm(bases, cfg.N, time.Now()); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintf(cfg.Out, "corpus: %d patient variants from %d Synthea bundles, %s (%d KB mean order-sign body), built in %s\n",
 		cfg.N, len(bases), cfg.Mode, meanSize(c.Sign)/1024, time.Since(t0).Round(time.Millisecond))
 	if cfg.Soak > 0 {
 		return soak(ctx, cfg, c)
-	}
-	var modes []string
-	switch cfg.Mode {
-	case "", "both":
-		modes = []string{"cold", "warm"}
-	case "cold", "warm":
-		modes = []string{cfg.Mode}
-	default:
-		return fmt.Errorf("--mode %q: want cold, warm or both", cfg.Mode)
 	}
 	if cfg.URL != "" {
 		if err := checkServer(cfg, c); err != nil {
@@ -158,9 +166,18 @@ func checkServer(cfg Config, c *corpus.Corpus) error {
 	return nil
 }
 
+// stormSessions is how many order sessions a storm interleaves: a
+// session's next call is sent this many calls after its previous one, as
+// an EHR's edits come seconds apart, so that the previous call has been
+// answered (at 500 calls/s, 32 ms later; at saturation more sessions than
+// senders are open).
+const stormSessions = 16
+
 // labelguardTargeter cycles through the corpus. cold: every request an
 // order-sign for the next patient. warm: order-select then order-sign for
-// the same patient. Every request has its own hookInstance (and JWT).
+// the same patient. storm: the calls of an order session (corpus.Storm),
+// stormSessions sessions interleaved, each session under a patient id of
+// its own. Every request has its own hookInstance (and JWT).
 func labelguardTargeter(cfg Config, c *corpus.Corpus, mode string) vegeta.Targeter {
 	base := strings.TrimRight(cfg.URL, "/")
 	var seq atomic.Uint64
@@ -168,19 +185,28 @@ func labelguardTargeter(cfg Config, c *corpus.Corpus, mode string) vegeta.Target
 	return func(t *vegeta.Target) error {
 		i := seq.Add(1) - 1
 		var r *corpus.Request
-		if mode == "warm" {
+		var body []byte
+		switch mode {
+		case "warm":
 			k := int(i/2) % len(c.Sign)
 			if i%2 == 0 {
 				r = c.Select[k]
 			} else {
 				r = c.Sign[k]
 			}
-		} else {
+		case "storm":
+			session, step := stormCall(i, len(c.Storm[0]))
+			r = c.Storm[int(session%uint64(len(c.Storm)))][step]
+			body = r.WithIDs(corpus.UUID(run, i), corpus.UUID(run^0x5e55, session))
+		default:
 			r = c.Sign[int(i)%len(c.Sign)]
+		}
+		if body == nil {
+			body = r.WithInstance(corpus.UUID(run, i))
 		}
 		t.Method = http.MethodPost
 		t.URL = base + "/cds-services/" + r.Service
-		t.Body = r.WithInstance(corpus.UUID(run, i))
+		t.Body = body
 		t.Header = http.Header{"Content-Type": []string{"application/json"}}
 		if cfg.Signer != nil {
 			tok, err := cfg.Signer.Token("/cds-services/" + r.Service)
@@ -191,6 +217,15 @@ func labelguardTargeter(cfg Config, c *corpus.Corpus, mode string) vegeta.Target
 		}
 		return nil
 	}
+}
+
+// stormCall is the session and step of the i-th call of a storm of
+// sessions of the given number of steps: stormSessions sessions take
+// their first step, then their second, and so on, then the next
+// stormSessions sessions begin.
+func stormCall(i uint64, steps int) (session uint64, step int) {
+	block, within := i/uint64(stormSessions*steps), i%uint64(stormSessions*steps)
+	return block*stormSessions + within%stormSessions, int(within / stormSessions)
 }
 
 // opaInputs derives, in this process, the policy input of each order-sign
@@ -314,7 +349,12 @@ func printStats(w io.Writer, title string, stats []*Stats, cpu0 time.Duration, p
 	fmt.Fprintf(w, "load generator CPU: %.2f cores (%.1f s over %.0f s)\n", (selfCPU()-cpu0).Seconds()/wall, (selfCPU() - cpu0).Seconds(), wall)
 	if pid > 0 {
 		d := procCPU(pid) - srv0
-		fmt.Fprintf(w, "server CPU: %.2f cores (%.1f s)\n", d.Seconds()/wall, d.Seconds())
+		var calls uint64
+		for _, s := range stats {
+			calls += s.Requests
+		}
+		fmt.Fprintf(w, "server CPU: %.2f cores (%.1f s), %.2f ms per call\n", d.Seconds()/wall, d.Seconds(),
+			float64(d.Microseconds())/1000/float64(max(1, calls)))
 	}
 }
 

@@ -28,10 +28,13 @@ echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d
 echo "== load before: $(cat /proc/loadavg)"
 
 # Authentication off.
-# The prefetch cache is off (--prefetch-cache-ttl 0) wherever parsing must
-# be measured: the corpus comes round again every second or so, and the
-# cache would otherwise serve every repeat. It gets its own warm run below.
-"$OUT/labelguard" serve --addr 127.0.0.1:18080 --log-level warn --data-dir "$OUT/data" --debug-addr 127.0.0.1:16060 --prefetch-cache-ttl 0 2>"$OUT/serve.log" &
+# The prefetch and decision caches are off (--prefetch-cache-ttl 0
+# --decision-cache-ttl 0) wherever parsing and evaluation must be
+# measured: the corpus comes round again every second or so, and the
+# caches would otherwise serve every repeat. They get their own runs below
+# (warm: the prefetch cache; storm: both, as serve runs by default).
+NOCACHE="--prefetch-cache-ttl 0 --decision-cache-ttl 0"
+"$OUT/labelguard" serve --addr 127.0.0.1:18080 --log-level warn --data-dir "$OUT/data" --debug-addr 127.0.0.1:16060 $NOCACHE 2>"$OUT/serve.log" &
 SPID=$!; PIDS+=("$SPID")
 wait_up http://127.0.0.1:18080/healthz
 "$B" --url http://127.0.0.1:18080 --rate "$RATE" --duration "$DURATION" --mode both --server-pid "$SPID"
@@ -70,8 +73,9 @@ if [ -x "$OPA" ]; then
 fi
 
 # Warm with the prefetch cache, its TTL shorter than the corpus cycle, so
-# that an order-sign reuses only its own order-select's decoding.
-"$OUT/labelguard" serve --addr 127.0.0.1:18083 --log-level warn --data-dir "$OUT/data-cache" --prefetch-cache-ttl 1s 2>"$OUT/serve-cache.log" &
+# that an order-sign reuses only its own order-select's decoding (the
+# decision cache off: the corpus's repeats would hit it).
+"$OUT/labelguard" serve --addr 127.0.0.1:18083 --log-level warn --data-dir "$OUT/data-cache" --prefetch-cache-ttl 1s --decision-cache-ttl 0 2>"$OUT/serve-cache.log" &
 CPID=$!; PIDS+=("$CPID")
 wait_up http://127.0.0.1:18083/healthz
 echo "(prefetch cache on, TTL 1s)"
@@ -79,13 +83,38 @@ echo "(prefetch cache on, TTL 1s)"
 curl -fsS http://127.0.0.1:18083/metrics | grep -E '^labelguard_prefetch_cache' || true
 kill "$CPID"
 
+# Storm: order sessions (four order-selects while the order is edited,
+# then order-sign; each session a patient of its own) against serve with
+# its default caches, at the rate and at saturation, the saturation runs
+# interleaved with cold ones on the cacheless server above; a CPU profile
+# of the second storm saturation, by stage.
+"$OUT/labelguard" serve --addr 127.0.0.1:18084 --log-level warn --data-dir "$OUT/data-storm" --debug-addr 127.0.0.1:16064 2>"$OUT/serve-storm.log" &
+TPID=$!; PIDS+=("$TPID")
+wait_up http://127.0.0.1:18084/healthz
+echo "(default caches: prefetch and decision, TTL 2m)"
+"$B" --url http://127.0.0.1:18084 --rate "$RATE" --duration "$DURATION" --mode storm --server-pid "$TPID"
+for round in 1 2; do
+  "$B" --url http://127.0.0.1:18080 --rate 0 --workers 4 --duration 20s --mode cold --server-pid "$SPID"
+  if [ "$round" = 2 ]; then
+    ( sleep 3; curl -fsS -o "$OUT/storm-cpu.prof" "http://127.0.0.1:16064/debug/pprof/profile?seconds=15" ) &
+    PROF=$!
+  fi
+  "$B" --url http://127.0.0.1:18084 --rate 0 --workers 4 --duration 20s --mode storm --server-pid "$TPID"
+done
+if wait "$PROF"; then
+  echo "== CPU profile of the storm at saturation ($OUT/storm-cpu.prof), by stage:"
+  go tool pprof -tags "$OUT/labelguard" "$OUT/storm-cpu.prof" 2>/dev/null | sed -n '/stage/,/^$/p'
+fi
+curl -fsS http://127.0.0.1:18084/metrics | grep -E '^labelguard_(prefetch|decision)_cache' || true
+kill "$TPID"
+
 # Memory soak (RSS from /proc).
 "$B" --url http://127.0.0.1:18080 --rate "$RATE" --soak "$SOAK" --sample 15s --server-pid "$SPID"
 kill "$SPID"
 
 # Authentication on: one JWT per request, ES256 then ES384.
 "$B" --write-issuer "$OUT/keys" --issuer https://bench.labelguard.test
-"$OUT/labelguard" serve --addr 127.0.0.1:18082 --log-level warn --auth required --prefetch-cache-ttl 0 --data-dir "$OUT/data-auth" \
+"$OUT/labelguard" serve --addr 127.0.0.1:18082 --log-level warn --auth required $NOCACHE --data-dir "$OUT/data-auth" \
   --trusted-issuers "$OUT/keys/trusted-issuers.json" --base-url http://127.0.0.1:18082 2>"$OUT/serve-auth.log" &
 APID=$!; PIDS+=("$APID")
 wait_up http://127.0.0.1:18082/healthz

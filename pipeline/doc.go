@@ -2,5 +2,8 @@
 // engine's result: screen the draft orders, derive the policy input from the
 // prefetch (fhir), evaluate the service's policies (engine). The HTTP
 // handlers, the CLI's eval, and the scenario tests share it, so that what an
-// informaticist tests is what the EHR gets.
+// informaticist tests is what the EHR gets. With a DecisionCache, a call
+// whose policy input the rules would read as an earlier call's is answered
+// with that call's decision and cards built for it (serve's order-select
+// storms); everything else evaluates every call.
 package pipeline

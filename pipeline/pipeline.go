@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"runtime/pprof"
@@ -27,6 +28,9 @@ type Outcome struct {
 	// EvalTimedOut is set when evaluation hit EvalTimeout and the result is
 	// the data.incomplete answer.
 	EvalTimedOut bool
+	// DecisionCached is set when the rules' decision came from the
+	// DecisionCache (the cards were built for this call).
+	DecisionCached bool
 }
 
 // ErrTooManyDraftOrders is returned for a request with more draft orders
@@ -42,6 +46,9 @@ type Pipeline struct {
 	// Cache, when set, reuses the decoding of prefetch values a client
 	// sends again unchanged (order-select, then order-sign).
 	Cache *fhir.PrefetchCache
+	// Decisions, when set, answers a call whose policy input the rules
+	// would read as an earlier call's with that call's decision.
+	Decisions *DecisionCache
 }
 
 // Call is one hook call to run.
@@ -80,15 +87,39 @@ func (p *Pipeline) Run(ctx context.Context, c Call) (*Outcome, error) {
 		return early, err
 	}
 	ps, svc := c.Policies, c.Service
+	req := engine.Request{Service: svc.ID, Input: &derived.Input, Orders: derived.OrderResources}
+	cache := p.Decisions
+	var key [sha256.Size]byte
+	if cache != nil {
+		pprof.Do(ctx, pprof.Labels("stage", "decision-key"), func(context.Context) {
+			key, err = cache.decisionKey(ps, svc, contextPatient(c.Context), &derived.Input, c.Now)
+		})
+		if err != nil {
+			cache = nil // not cacheable; evaluate
+		} else if d, ok := cache.get(key, ps, c.Now); ok {
+			var res *engine.Result
+			pprof.Do(ctx, pprof.Labels("stage", "evaluate"), func(context.Context) {
+				res, err = ps.Cards(req, d)
+			})
+			if err != nil {
+				return nil, fmt.Errorf("pipeline.Run: %w", err)
+			}
+			return &Outcome{Result: res, Input: derived, DecisionCached: true}, nil
+		}
+	}
 	ectx := ctx
 	if c.EvalTimeout > 0 {
 		var cancel context.CancelFunc
 		ectx, cancel = context.WithTimeout(ctx, c.EvalTimeout)
 		defer cancel()
 	}
+	var d *engine.Decision
 	var res *engine.Result
 	pprof.Do(ectx, pprof.Labels("stage", "evaluate"), func(ectx context.Context) {
-		res, err = ps.Evaluate(ectx, engine.Request{Service: svc.ID, Input: &derived.Input, Orders: derived.OrderResources})
+		d, err = ps.Decide(ectx, req)
+		if err == nil {
+			res, err = ps.Cards(req, d)
+		}
 	})
 	if err != nil {
 		if ectx.Err() != nil && ctx.Err() == nil {
@@ -99,7 +130,21 @@ func (p *Pipeline) Run(ctx context.Context, c Call) (*Outcome, error) {
 		}
 		return nil, fmt.Errorf("pipeline.Run: %w", err)
 	}
+	if cache != nil && len(d.Failures) == 0 {
+		cache.put(key, ps, d, c.Now)
+	}
 	return &Outcome{Result: res, Input: derived}, nil
+}
+
+// contextPatient is the patient a call's context names.
+func contextPatient(hc *cdshooks.HookContext) string {
+	switch {
+	case hc.Order != nil:
+		return hc.Order.PatientID
+	case hc.PatientView != nil:
+		return hc.PatientView.PatientID
+	}
+	return ""
 }
 
 // Derive runs a call up to the policy input, without evaluating: what the

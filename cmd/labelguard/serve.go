@@ -33,6 +33,7 @@ import (
 	"github.com/labelguard/labelguard/internal/logging"
 	"github.com/labelguard/labelguard/metrics"
 	"github.com/labelguard/labelguard/phi"
+	"github.com/labelguard/labelguard/pipeline"
 	"github.com/labelguard/labelguard/playground"
 	"github.com/labelguard/labelguard/policies"
 	"github.com/labelguard/labelguard/policyload"
@@ -81,6 +82,8 @@ type serveConfig struct {
 	queueWait         time.Duration
 	prefetchCacheTTL  time.Duration
 	prefetchCacheSize int
+	decisionCacheTTL  time.Duration
+	decisionCacheSize int
 	staleGuidanceID   string
 	drainDelay        time.Duration
 	strictEnv         bool
@@ -152,6 +155,8 @@ is not exposed; the Helm chart listens on :8080.`,
 	f.DurationVar(&cfg.queueWait, "queue-wait", api.DefaultQueueWait, "how long a call waits for each free slot it needs (a JWT check, then evaluation) before it is refused with 503 (0: refuse at once)")
 	f.DurationVar(&cfg.prefetchCacheTTL, "prefetch-cache-ttl", 2*time.Minute, "how long the decoding of a prefetch value is kept for a call that sends it again unchanged (order-select, then order-sign); 0 disables the cache")
 	f.IntVar(&cfg.prefetchCacheSize, "prefetch-cache-bytes", 64<<20, "most source JSON bytes whose decoding the prefetch cache keeps in memory")
+	f.DurationVar(&cfg.decisionCacheTTL, "decision-cache-ttl", 2*time.Minute, "how long the rules' decision on a call is reused for a call of the same service whose policy input is the same but for its hookInstance and time (order-select fired again by an edit the rules do not read, a repeated order-sign), on the same UTC date; cards are built for each call; 0 disables the cache")
+	f.IntVar(&cfg.decisionCacheSize, "decision-cache-bytes", 8<<20, "most bytes of decisions (their JSON form) the decision cache keeps in memory, oldest dropped first: a decision of six cards takes 6-7 KB, about 1.5 times that in heap (see docs/performance.md for sizing)")
 	f.StringVar(&cfg.adminAddr, "admin-addr", "", "serve /metrics and /status on this separate HOST:PORT instead of --addr (/healthz and /readyz answer on both); empty keeps everything on --addr")
 	f.StringVar(&cfg.debugAddr, "debug-addr", "", "serve Go's pprof profiles (/debug/pprof/) on this separate HOST:PORT; off when empty; never expose it beyond loopback")
 	f.StringSliceVar(&cfg.fhirAllow, "fhir-allow", nil, "FHIR base URLs the service may fetch missing prefetch from when authentication is disabled (issuers carry their own list)")
@@ -295,6 +300,7 @@ func runServe(ctx context.Context, cfg serveConfig, stderr io.Writer) (err error
 		MaxConcurrentCalls: cfg.maxConcurrent,
 		QueueWait:          queueWait(cfg.queueWait),
 		PrefetchCache:      fhir.NewPrefetchCache(cfg.prefetchCacheTTL, cfg.prefetchCacheSize),
+		DecisionCache:      pipeline.NewDecisionCache(cfg.decisionCacheTTL, cfg.decisionCacheSize),
 		StaleGuidanceID:    cfg.staleGuidanceID,
 		SeparateAdmin:      cfg.adminAddr != "",
 		Audit:              queue,

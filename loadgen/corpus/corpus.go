@@ -108,6 +108,11 @@ type Request struct {
 	// UUID), so that a sender can give every request its own instance
 	// without re-encoding the body.
 	InstanceAt int
+	// PatientAt are the byte offsets of every occurrence of PatientID in
+	// Body (context.patientId, the Patient's id, every reference to it),
+	// set when PatientID is a 36-byte UUID, so that a sender can make the
+	// request another patient's (WithIDs).
+	PatientAt []int
 }
 
 // WithInstance returns a copy of the body with hookInstance replaced by id,
@@ -116,6 +121,21 @@ func (r *Request) WithInstance(id string) []byte {
 	b := slices.Clone(r.Body)
 	if len(id) == 36 && r.InstanceAt >= 0 {
 		copy(b[r.InstanceAt:], id)
+	}
+	return b
+}
+
+// WithIDs returns a copy of the body with hookInstance replaced by
+// instance and the patient's id, everywhere it occurs, by patientID; both
+// must be 36 bytes long (UUIDs). The copy is the same record under another
+// patient: no cache keyed on the patient or the prefetch bytes sees it
+// again.
+func (r *Request) WithIDs(instance, patientID string) []byte {
+	b := r.WithInstance(instance)
+	if len(patientID) == 36 {
+		for _, at := range r.PatientAt {
+			copy(b[at:], patientID)
+		}
 	}
 	return b
 }
@@ -171,7 +191,18 @@ func render(p *record.Patient, hook, hookInstance string, pf map[string]any, dra
 	if hook == "order-select" {
 		svc = "jak-order-select"
 	}
-	return &Request{Service: svc, Hook: hook, HookInstance: hookInstance, PatientID: p.ID, Body: body, InstanceAt: at}, nil
+	var patientAt []int
+	if len(p.ID) == 36 {
+		for i := 0; ; {
+			j := bytes.Index(body[i:], []byte(p.ID))
+			if j < 0 {
+				break
+			}
+			patientAt = append(patientAt, i+j)
+			i += j + len(p.ID)
+		}
+	}
+	return &Request{Service: svc, Hook: hook, HookInstance: hookInstance, PatientID: p.ID, Body: body, InstanceAt: at, PatientAt: patientAt}, nil
 }
 
 // UUID returns a deterministic version-4-shaped UUID for (a, b).
@@ -270,6 +301,9 @@ type Corpus struct {
 	// Sign and Select hold, per patient variant, an order-sign and an
 	// order-select request for the same draft order.
 	Sign, Select []*Request
+	// Storm holds, per patient variant, the calls of an order session
+	// (Storm); empty unless asked for.
+	Storm [][]*Request
 }
 
 // Generate builds n patient variants cycling through the bases, with the
@@ -300,6 +334,72 @@ func Generate(bases []*record.Patient, n int, now time.Time) (*Corpus, error) {
 		c.Select = append(c.Select, sel)
 	}
 	return c, nil
+}
+
+// StormEdits names the calls of an order session (Storm), in order.
+var StormEdits = []string{
+	"order-select: the order as first selected (defaulted details)",
+	"order-select: a dispense quantity and supply entered (facts the rules read)",
+	"order-select: a note to the patient added (nothing the rules read)",
+	"order-select: fired again with nothing changed",
+	"order-sign: the order as last selected",
+}
+
+// Storm builds, per patient variant of Generate, the calls of one order
+// session as an EHR's ordering screen makes them: several order-select
+// calls while the clinician edits the order, then order-sign (StormEdits).
+// Senders give every session a patient id of its own (Request.WithIDs).
+func Storm(bases []*record.Patient, n int, now time.Time) ([][]*Request, error) {
+	codes, err := LabCodes()
+	if err != nil {
+		return nil, err
+	}
+	var out [][]*Request
+	for i := 0; i < n; i++ {
+		p, err := Variant(bases[i%len(bases)], i, now)
+		if err != nil {
+			return nil, err
+		}
+		o := Orders[i%len(Orders)]
+		draft := func(edit func(record.Resource)) []record.Resource {
+			d := o.Draft(fmt.Sprintf("order-%d", i), p.ID)
+			d["authoredOn"] = now.UTC().Format("2006-01-02")
+			if edit != nil {
+				edit(d)
+			}
+			return []record.Resource{d}
+		}
+		dispense := func(d record.Resource) {
+			d["dispenseRequest"] = map[string]any{
+				"quantity":               map[string]any{"value": 30, "unit": "tablet"},
+				"expectedSupplyDuration": map[string]any{"value": 30, "unit": "days", "system": "http://unitsofmeasure.org", "code": "d"},
+			}
+		}
+		noted := func(d record.Resource) {
+			dispense(d)
+			d["note"] = []any{map[string]any{"text": "Take with or without food; swallow whole."}}
+		}
+		steps := []struct {
+			hook   string
+			drafts []record.Resource
+		}{
+			{"order-select", draft(nil)},
+			{"order-select", draft(dispense)},
+			{"order-select", draft(noted)},
+			{"order-select", draft(noted)},
+			{"order-sign", draft(noted)},
+		}
+		var session []*Request
+		for k, st := range steps {
+			r, err := Build(p, st.hook, UUID(uint64(i), uint64(300+k)), codes, st.drafts, true)
+			if err != nil {
+				return nil, err
+			}
+			session = append(session, r)
+		}
+		out = append(out, session)
+	}
+	return out, nil
 }
 
 // ReadFile is a small helper for callers that take a request body from a

@@ -1,0 +1,84 @@
+package corpus_test
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/labelguard/labelguard/cdshooks"
+	"github.com/labelguard/labelguard/engine"
+	"github.com/labelguard/labelguard/fhir"
+	tp "github.com/labelguard/labelguard/internal/testpatient"
+	"github.com/labelguard/labelguard/loadgen/corpus"
+	"github.com/labelguard/labelguard/pipeline"
+	"github.com/labelguard/labelguard/policies"
+)
+
+// TestStormSessions: each order session is answered with cards at every
+// call, under the patient id the sender gives it (no trace of the
+// variant's own), and with the caches on it reuses what the storm means it
+// to: the edit the rules read is evaluated, the note they do not read and
+// the repeat are answered from the decision cache, the order-sign
+// (another hook) is evaluated, on the prefetch the session's first call
+// decoded.
+func TestStormSessions(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	bases, err := corpus.LoadPatients(filepath.Dir(tp.SamplePath("x.json")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(corpus.Orders)
+	sessions, err := corpus.Storm(bases, n, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := engine.Load(context.Background(), policies.FS, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCached := []bool{false, false, true, true, false}
+	if len(corpus.StormEdits) != len(wantCached) {
+		t.Fatalf("%d steps named, the test knows %d", len(corpus.StormEdits), len(wantCached))
+	}
+	for i, session := range sessions {
+		if len(session) != len(wantCached) {
+			t.Fatalf("session %d has %d calls, want %d", i, len(session), len(wantCached))
+		}
+		pl := &pipeline.Pipeline{Cache: fhir.NewPrefetchCache(time.Minute, 64<<20), Decisions: pipeline.NewDecisionCache(time.Minute, 16<<20)}
+		patient := corpus.UUID(uint64(i), 0xabc)
+		for k, r := range session {
+			body := r.WithIDs(corpus.UUID(uint64(i), uint64(k)), patient)
+			if bytes.Contains(body, []byte(r.PatientID)) || len(r.PatientAt) < 3 {
+				t.Fatalf("session %d call %d: the variant's patient id remains (%d occurrences replaced)", i, k, len(r.PatientAt))
+			}
+			req, err := cdshooks.DecodeRequest(bytes.NewReader(body), cdshooks.Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			hc, err := cdshooks.DecodeContext(req.Hook, req.Context)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if hc.Order.PatientID != patient {
+				t.Fatalf("session %d call %d: patient %s, want %s", i, k, hc.Order.PatientID, patient)
+			}
+			svc, _ := ps.Service(r.Service)
+			out, err := pl.Run(context.Background(), pipeline.Call{Policies: ps, Service: svc, Request: req, Context: hc, Now: now.Add(time.Duration(k) * time.Second)})
+			if err != nil {
+				t.Fatalf("session %d call %d (%s): %v", i, k, corpus.StormEdits[k], err)
+			}
+			if len(out.Cards) == 0 || out.Input == nil || out.Input.Input.Patient.Ref != "Patient/"+patient {
+				t.Fatalf("session %d call %d (%s): %d cards for %v; want cards for the session's patient", i, k, corpus.StormEdits[k], len(out.Cards), out.Input)
+			}
+			if out.DecisionCached != wantCached[k] {
+				t.Errorf("session %d call %d (%s): answered from the decision cache %v, want %v", i, k, corpus.StormEdits[k], out.DecisionCached, wantCached[k])
+			}
+		}
+		if hits, _ := pl.Cache.Stats(); hits == 0 {
+			t.Errorf("session %d: no prefetch value decoded once and reused", i)
+		}
+	}
+}

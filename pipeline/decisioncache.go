@@ -1,0 +1,263 @@
+package pipeline
+
+import (
+	"container/list"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"hash"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+	"weak"
+
+	"github.com/labelguard/labelguard/engine"
+	"github.com/labelguard/labelguard/facts"
+)
+
+// DecisionCache remembers, for a short while, what a call's rules decided
+// (engine.Decision: the findings and failed checks, before cards), so that a
+// call the rules would see exactly as an earlier one is answered without
+// evaluating the policies again: the order-select an EHR fires again on a
+// change the rules do not read (a note, a pharmacy, the same order
+// selected again), or a repeated order-sign.
+//
+// The key is a SHA-256 of everything a decision depends on: the service
+// and its hook, the patient, the policy set (its Revision, its site
+// parameters' digest, and the set itself: an entry is only served to the
+// very PolicySet that made it), the evaluation's UTC date, and the policy
+// input the call derived (facts.Input, which holds the draft orders and
+// the prefetch as the rules read them), without its hookInstance and with
+// the evaluation time masked. So two calls share a decision exactly when
+// the rules would read the same input, apart from the time of the call;
+// a different patient, draft order, prefetch value the rules read, policy
+// revision or site parameter changes the key.
+//
+// Time. Rules read input.now and the facts derived from it (a result's
+// age in days, "started N days ago", due dates). The key leaves out what
+// varies continuously with the time (input.now, each result's ageDays, an
+// initiation order's start) and keeps what changes in steps (the
+// patient's age in years, whether a condition has abated, which results
+// are not after now, as each call derived them). A cached decision is
+// served only on the UTC date it was made (due dates and card dates are
+// UTC dates) and at most ttl after it was made (counted from then, not
+// from its last use), so it is the answer the call would have had up to
+// ttl earlier: at the edge of a window (a result 90 days old to the
+// minute) the card can be that late.
+//
+// Cards are not cached: each call's cards, their UUIDs (from its own
+// hookInstance) and suggestions (from its own draft orders) are built
+// afresh by engine.PolicySet.Cards, so feedback and the audit join as
+// without the cache. A decision with failed checks is not stored, so that
+// a failing rule is evaluated (and logged) on every call. Entries are
+// dropped after ttl, or oldest first when the decisions held exceed
+// maxBytes of their JSON form. The cache holds findings (references,
+// values and text about the patient's resources) in memory only, keyed by
+// hashes; nothing of it is logged or exported beyond counts.
+type DecisionCache struct {
+	ttl      time.Duration
+	maxBytes int
+
+	mu      sync.Mutex
+	entries map[[sha256.Size]byte]*list.Element
+	fifo    *list.List // of *cachedDecision, newest first
+	bytes   int
+
+	// set is the digest of the last policy set seen (most calls see the
+	// same set: it is computed once per set, not per call).
+	set atomic.Pointer[setDigest]
+
+	hits, misses atomic.Int64
+}
+
+type cachedDecision struct {
+	key  [sha256.Size]byte
+	set  weak.Pointer[engine.PolicySet]
+	at   time.Time
+	size int
+	d    *engine.Decision
+}
+
+type setDigest struct {
+	ps     *engine.PolicySet
+	digest string
+}
+
+// entryOverhead approximates what an entry costs beyond its decision's
+// JSON: the key, the list element, the map slot and the structs.
+const entryOverhead = 256
+
+// NewDecisionCache returns a cache keeping decisions for ttl, up to
+// maxBytes of their JSON form. A ttl or maxBytes of zero or less returns
+// nil, which caches nothing.
+func NewDecisionCache(ttl time.Duration, maxBytes int) *DecisionCache {
+	if ttl <= 0 || maxBytes <= 0 {
+		return nil
+	}
+	return &DecisionCache{ttl: ttl, maxBytes: maxBytes,
+		entries: map[[sha256.Size]byte]*list.Element{}, fifo: list.New()}
+}
+
+// Stats reports the calls answered from the cache and those that looked in
+// it and evaluated, since the start.
+func (c *DecisionCache) Stats() (hits, misses int64) {
+	if c == nil {
+		return 0, 0
+	}
+	return c.hits.Load(), c.misses.Load()
+}
+
+// Size reports the decisions held and their size (JSON bytes plus a
+// per-entry overhead), the quantity maxBytes bounds.
+func (c *DecisionCache) Size() (entries, bytes int) {
+	if c == nil {
+		return 0, 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.entries), c.bytes
+}
+
+// get returns the decision stored under key by the policy set ps within
+// ttl of now, counting a hit or a miss.
+func (c *DecisionCache) get(key [sha256.Size]byte, ps *engine.PolicySet, now time.Time) (*engine.Decision, bool) {
+	c.mu.Lock()
+	c.expire(now)
+	var d *engine.Decision
+	if el, ok := c.entries[key]; ok {
+		e := el.Value.(*cachedDecision)
+		if e.set == weak.Make(ps) && fresh(e.at, now, c.ttl) {
+			d = e.d
+		}
+	}
+	c.mu.Unlock()
+	if d == nil {
+		c.misses.Add(1)
+		return nil, false
+	}
+	c.hits.Add(1)
+	return d, true
+}
+
+// fresh reports whether a decision made at "at" may answer a call at now:
+// within ttl either way (concurrent calls finish out of order).
+func fresh(at, now time.Time, ttl time.Duration) bool {
+	d := now.Sub(at)
+	return d <= ttl && -d <= ttl
+}
+
+// put stores a decision of ps made at now; the cache keeps it read-only
+// from here on.
+func (c *DecisionCache) put(key [sha256.Size]byte, ps *engine.PolicySet, d *engine.Decision, now time.Time) {
+	data, err := json.Marshal(d)
+	if err != nil {
+		return // not cached; the call is answered all the same
+	}
+	size := len(data) + entryOverhead
+	if size > c.maxBytes {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.entries[key]; ok {
+		c.remove(el) // a concurrent twin, or one made by another set
+	}
+	c.entries[key] = c.fifo.PushFront(&cachedDecision{key: key, set: weak.Make(ps), at: now, size: size, d: d})
+	c.bytes += size
+	for c.bytes > c.maxBytes {
+		c.remove(c.fifo.Back())
+	}
+}
+
+// expire drops the entries older than ttl, from the oldest. Entries are
+// stored in about the order of their calls' clocks; one stored out of
+// order leaves a little later, and get checks each entry's age anyway.
+func (c *DecisionCache) expire(now time.Time) {
+	for el := c.fifo.Back(); el != nil && now.Sub(el.Value.(*cachedDecision).at) > c.ttl; el = c.fifo.Back() {
+		c.remove(el)
+	}
+}
+
+func (c *DecisionCache) remove(el *list.Element) {
+	e := c.fifo.Remove(el).(*cachedDecision)
+	delete(c.entries, e.key)
+	c.bytes -= e.size
+}
+
+// setKey is what identifies the policy set in a key: its revision and the
+// digest of its site parameters, computed once per set.
+func (c *DecisionCache) setKey(ps *engine.PolicySet) (string, error) {
+	if s := c.set.Load(); s != nil && s.ps == ps {
+		return s.digest, nil
+	}
+	params, err := ps.ParamsDigest()
+	if err != nil {
+		return "", err
+	}
+	s := &setDigest{ps: ps, digest: ps.Revision + "\x00" + params}
+	c.set.Store(s)
+	return s.digest, nil
+}
+
+// decisionKey is the key of a call's decision: see DecisionCache.
+func (c *DecisionCache) decisionKey(ps *engine.PolicySet, svc engine.Service, patientID string, in *facts.Input, now time.Time) ([sha256.Size]byte, error) {
+	var key [sha256.Size]byte
+	set, err := c.setKey(ps)
+	if err != nil {
+		return key, err
+	}
+	h := sha256.New()
+	for _, s := range []string{"labelguard decision v1", set, svc.ID, svc.Hook, patientID, now.UTC().Format(time.DateOnly)} {
+		writeField(h, s)
+	}
+	if err := json.NewEncoder(h).Encode(timeless(in)); err != nil {
+		return key, fmt.Errorf("pipeline: decision key: %w", err)
+	}
+	h.Sum(key[:0])
+	return key, nil
+}
+
+// writeField writes s length-prefixed, so that no two field lists hash
+// the same by moving a boundary.
+func writeField(h hash.Hash, s string) {
+	var n [binary.MaxVarintLen64]byte
+	h.Write(n[:binary.PutUvarint(n[:], uint64(len(s)))])
+	h.Write([]byte(s))
+}
+
+// nowMark stands for the evaluation time in a key's input.
+const nowMark = "now"
+
+// timeless is the input as the key sees it: without the call's
+// hookInstance (cards take it from the call), and without what varies
+// continuously with the evaluation time: input.now, an initiation order's
+// start (which is now) and each result's ageDays (now minus its time,
+// which stays in the key). What the facts layer derives from the time in
+// steps (the patient's age in years, whether a condition has abated,
+// which results are not after now) stays in the key as each call derived
+// it. The orders and labs are copied when changed; everything else is
+// shared, not modified.
+func timeless(in *facts.Input) *facts.Input {
+	out := *in
+	out.HookInstance = ""
+	out.Now = nowMark
+	copied := false
+	for i, o := range in.Orders {
+		if o.Started != "" && o.Started == in.Now {
+			if !copied {
+				out.Orders, copied = slices.Clone(in.Orders), true
+			}
+			out.Orders[i].Started = nowMark
+		}
+	}
+	if in.Labs != nil {
+		out.Labs = make(map[string]facts.Lab, len(in.Labs))
+		for k, l := range in.Labs {
+			l.AgeDays = 0
+			out.Labs[k] = l
+		}
+	}
+	return &out
+}
