@@ -33,7 +33,7 @@ const reviewFile = "data/review.json"
 
 // The sections of the review, in the order the document lists them.
 var reviewSections = []struct{ id, title, intro string }{
-	{"documents", "Label documents", "Each document a card cites, with the revision the rules follow (`revised`). No file records a sign-off for a revision yet, so each awaits review."},
+	{"documents", "Label documents", "Each document a card cites, with the revision the rules follow (`revised`); a document's `status: verified` and `seen` record that the revision was checked against the publisher's current document."},
 	{"sections", "Label sections", "Per drug and topic, the section of its own label a shared rule cites (the profile's `sources`): verified when the sentence was read in a copy of the document (`seen`)."},
 	{"valueset-codes", "Value set codes", "The codes and code filters of each value set (`valuesets/*.json`), excluded ones marked."},
 	{"lab-codes", "Lab codes", "The codes of each analyte of the lab table (the services' observations prefetch asks for them too), then each panel a suggestion orders whose code is not already a result's."},
@@ -131,6 +131,8 @@ type reviewDocument struct {
 	Title   string `json:"title"`
 	URL     string `json:"url"`
 	Revised string `json:"revised"`
+	Status  string `json:"status"`
+	Seen    string `json:"seen"`
 }
 
 type reviewProduct struct {
@@ -314,7 +316,11 @@ func (r *reviewer) documents(src *reviewSources) {
 		if v == "" {
 			v = "not stated"
 		}
-		r.rows = append(r.rows, reviewRow{Section: "documents", What: d.Title, Value: v, Source: file, URL: d.URL, Status: statusAwaiting})
+		status, how := statusAwaiting, ""
+		if d.Status == "verified" {
+			status, how = "verified", "revision checked in "+d.Seen
+		}
+		r.rows = append(r.rows, reviewRow{Section: "documents", What: d.Title, Value: v, Source: file, URL: d.URL, Status: status, How: how})
 	}
 	for _, p := range src.profiles {
 		for _, k := range slices.Sorted(maps.Keys(p.Documents)) {

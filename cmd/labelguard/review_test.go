@@ -129,6 +129,8 @@ func TestReviewFollowsTheData(t *testing.T) {
 		t.Fatal("the upadacitinib profile has no hypersensitivity source")
 	}
 	hyp["status"], hyp["seen"] = "verified", "https://copy.example/rinvoq"
+	doc := p["documents"].(map[string]any)["us-pi"].(map[string]any)
+	doc["status"], doc["seen"] = "verified", "https://copy.example/rinvoq-current"
 	if data, err = json.Marshal(p); err != nil {
 		t.Fatal(err)
 	}
@@ -156,6 +158,7 @@ func TestReviewFollowsTheData(t *testing.T) {
 		{"product-codes", "NDC " + ndc, reviewRow{Source: "profiles/upadacitinib.json", Status: statusAwaiting}},
 		{"lab-codes", "LOINC " + loinc, reviewRow{What: "Absolute neutrophil count (anc)", Source: "data/labs.json", Status: statusAwaiting}},
 		{"valueset-codes", "SNOMED CT 56717001", reviewRow{Source: "valuesets/tb-active.json", Status: statusVerified, How: "read in the SNOMED CT browser"}},
+		{"documents", "2025-04", reviewRow{What: "Rinvoq (upadacitinib) US Prescribing Information", Source: "profiles/upadacitinib.json", Status: statusVerified, How: "revision checked in https://copy.example/rinvoq-current"}},
 		{"sections", "4 (contraindications)", reviewRow{What: "upadacitinib: hypersensitivity", Source: "profiles/upadacitinib.json", Status: statusVerified, How: "https://copy.example/rinvoq"}},
 	} {
 		r, ok := rowFor(rows, tc.section, tc.value)
