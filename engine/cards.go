@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -84,9 +83,14 @@ func (b cardBuilder) card(f Finding) (cdshooks.Card, error) {
 			URL:   src.URL,
 			Topic: &cdshooks.Coding{System: TopicSystem, Code: f.Rule, Display: meta.TitleFor(drug)},
 		},
-		// A copy: the finding may be reused (a cached decision) while
-		// this card is written.
-		Links: slices.Clone(f.Links),
+	}
+	// The source is cited once, in source: a link to the same page is
+	// left out. A copy: the finding may be reused (a cached decision)
+	// while this card is written.
+	for _, l := range f.Links {
+		if l.URL != src.URL {
+			c.Links = append(c.Links, l)
+		}
 	}
 	for i := range c.Links {
 		if c.Links[i].Type == "" {

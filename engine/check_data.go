@@ -19,6 +19,7 @@ type checkedData struct {
 	// paramValues are the default site parameters (METADATA text may
 	// show them).
 	paramValues map[string]any
+	labs        *terminology.LabTable
 	knowledge   *knowledge
 	servicesOK  bool
 }
@@ -35,11 +36,11 @@ func (d *checkedData) targets() map[string]bool {
 // the informaticists edit (site parameters, profiles).
 func checkData(fsys fs.FS, add addFunc) *checkedData {
 	d := &checkedData{}
-	labs, err := terminology.LoadLabTable(fsys, labsFile)
-	if err != nil {
+	var err error
+	if d.labs, err = terminology.LoadLabTable(fsys, labsFile); err != nil {
 		add(CheckData, labsFile, 0, "%v", err)
 	}
-	if d.services, err = loadServices(fsys, labs); err != nil {
+	if d.services, err = loadServices(fsys, d.labs); err != nil {
 		add(CheckData, servicesFile, 0, "%v", err)
 	} else {
 		d.servicesOK = true

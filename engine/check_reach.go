@@ -34,7 +34,7 @@ func checkReach(f *flow, modules map[string]*ast.Module, d *checkedData, add, wa
 	for _, p := range problems {
 		addProblem(p)
 	}
-	for _, p := range applyProfiles(catalog, pkgs, d.knowledge, d.paramValues) {
+	for _, p := range applyProfiles(catalog, pkgs, d.knowledge, d.paramValues, d.labs) {
 		addProblem(p)
 	}
 	for _, p := range resolveTopics(catalog, d.knowledge) {

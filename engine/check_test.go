@@ -169,7 +169,7 @@ findings contains f if {
 		"rule": "jak.shared-check",
 		"indicator": "info",
 		"summary": my_sections[order.target],
-		"detail": concat(" ", [lib.cite_topic(order.target, "lab"), lib.cite_topic("abrocitinib", "labs")]),
+		"detail": concat(" ", [lib.see_also_topic(order.target, "lab"), lib.see_also_topic("abrocitinib", "labs")]),
 		"order": order.ref,
 	}
 }

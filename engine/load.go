@@ -105,7 +105,7 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*PolicySet, error) {
 	if err := problemsErr(problems); err != nil {
 		return nil, fmt.Errorf("engine.Load: %w", err)
 	}
-	if err := problemsErr(applyProfiles(catalog, pkgs, tbl.knowledge, tbl.params)); err != nil {
+	if err := problemsErr(applyProfiles(catalog, pkgs, tbl.knowledge, tbl.params, tbl.labs)); err != nil {
 		return nil, fmt.Errorf("engine.Load: %w", err)
 	}
 	if err := problemsErr(resolveTopics(catalog, tbl.knowledge)); err != nil {

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/labelguard/labelguard/terminology"
 )
 
 // Rules as templates over the drug profiles.
@@ -50,6 +52,7 @@ var idTemplatePattern = regexp.MustCompile(`^\{drug\}(\.[a-z0-9]+(-[a-z0-9]+)*)*
 const (
 	paramsRoot = "params"
 	itemRoot   = "item"
+	unitsRoot  = "units"
 )
 
 // isTemplateID reports whether a rule ID is a template.
@@ -123,6 +126,9 @@ type templateScope struct {
 	profile map[string]any
 	params  map[string]any
 	item    map[string]any
+	// units is how card text writes each analyte's unit ({{units.anc}}:
+	// "×10⁹/L"), from data/labs.json's one table of display units.
+	units map[string]any
 }
 
 func (s templateScope) resolve(p string) (string, error) {
@@ -147,6 +153,11 @@ func (s templateScope) lookup(p string) (any, error) {
 		v, ok = lookupPath(s.params, rest)
 		if !ok {
 			return nil, fmt.Errorf("no site parameter %s", rest)
+		}
+	case unitsRoot:
+		v, ok = lookupPath(s.units, rest)
+		if !ok {
+			return nil, fmt.Errorf("no analyte %s with a unit in %s", rest, labsFile)
 		}
 	case itemRoot:
 		if s.item == nil {
@@ -219,7 +230,8 @@ type DrugText struct {
 // drug of a group lacking one drops out of the rule), and template IDs
 // become one rule per drug (and entry). It rewrites catalog in place and
 // the packages' rule lists.
-func applyProfiles(catalog map[string]*Rule, pkgs map[string]*RulePackage, k *knowledge, params map[string]any) []Problem {
+func applyProfiles(catalog map[string]*Rule, pkgs map[string]*RulePackage, k *knowledge, params map[string]any, labs *terminology.LabTable) []Problem {
+	units := analyteUnits(labs)
 	var problems []Problem
 	bad := func(v *Variant, format string, args ...any) {
 		problems = append(problems, locatedProblem(CheckMetadata, v.Locations[0], fmt.Sprintf(format, args...)))
@@ -248,7 +260,7 @@ func applyProfiles(catalog map[string]*Rule, pkgs map[string]*RulePackage, k *kn
 			v.entries = map[string]map[string]DrugText{}
 			var kept, lacking []string
 			for _, d := range v.Drugs {
-				texts, err := renderFor(v, id, k.profiles[d], params)
+				texts, err := renderFor(v, id, k.profiles[d], templateScope{params: params, units: units})
 				if err != nil {
 					if explicit[d] || k.profiles[d] == nil {
 						bad(v, "rule %s, drug %s: %v", id, d, err)
@@ -286,11 +298,12 @@ func applyProfiles(catalog map[string]*Rule, pkgs map[string]*RulePackage, k *kn
 
 // renderFor renders a variant's texts for one drug: under "" for a rule
 // per drug, under each entry key for a rule per entry.
-func renderFor(v *Variant, id string, p *Profile, params map[string]any) (map[string]DrugText, error) {
+func renderFor(v *Variant, id string, p *Profile, base templateScope) (map[string]DrugText, error) {
 	if p == nil {
 		return nil, fmt.Errorf("no profile (%s/<drug>.json)", profilesDir)
 	}
-	scopes := map[string]templateScope{"": {profile: p.raw, params: params}}
+	base.profile = p.raw
+	scopes := map[string]templateScope{"": base}
 	if m := templateMap(id); m != "" {
 		entries, ok := p.raw[m].(map[string]any)
 		if !ok || len(entries) == 0 {
@@ -305,7 +318,9 @@ func renderFor(v *Variant, id string, p *Profile, params map[string]any) (map[st
 			if !ruleIDPattern.MatchString("x." + key) {
 				return nil, fmt.Errorf("%s.%s in %s: a key that makes a rule ID is lower case words joined by hyphens", m, key, p.file)
 			}
-			scopes[key] = templateScope{profile: p.raw, params: params, item: item}
+			s := base
+			s.item = item
+			scopes[key] = s
 		}
 	}
 	out := map[string]DrugText{}
@@ -466,6 +481,20 @@ func taggedRules(catalog map[string]*Rule) map[string]map[string][]taggedRule {
 					}
 				}
 			}
+		}
+	}
+	return out
+}
+
+// analyteUnits is each quantity analyte's display unit.
+func analyteUnits(labs *terminology.LabTable) map[string]any {
+	out := map[string]any{}
+	if labs == nil {
+		return out
+	}
+	for id, a := range labs.Analytes {
+		if a.Unit != "" {
+			out[id] = labs.DisplayUnit(a.Unit)
 		}
 	}
 	return out

@@ -48,10 +48,10 @@ func TestTemplateTextsPerDrug(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, v := range ps.Catalog["jak.lab-anc-low"].Variants {
-		if got := v.TitleFor("abrocitinib"); !strings.HasPrefix(got, "ANC below 0.75 ×10^9/L") {
+		if got := v.TitleFor("abrocitinib"); !strings.HasPrefix(got, "ANC below 0.75 ×10⁹/L") {
 			t.Errorf("abrocitinib title %q", got)
 		}
-		if got := v.TitleFor("upadacitinib"); !strings.HasPrefix(got, "ANC below 1 ×10^9/L") {
+		if got := v.TitleFor("upadacitinib"); !strings.HasPrefix(got, "ANC below 1 ×10⁹/L") {
 			t.Errorf("upadacitinib title %q", got)
 		}
 		// The variant's own title lists the values that differ.

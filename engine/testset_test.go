@@ -24,7 +24,7 @@ func mustRead(p string) string {
 const (
 	tsServices = `{"services": [{"id": "svc", "hook": "order-sign", "title": "T", "description": "D",
 	  "prefetch": {"patient": "Patient/{{context.patientId}}"}}]}`
-	tsLabs = `{"analytes": {"anc": {"display": "ANC", "kind": "quantity", "codes": ["http://loinc.org|751-8"], "unit": "10*9/L", "units": {"10*9/L": 1, "/uL": 0.001}, "panel": {"code": "http://loinc.org|57021-8", "display": "CBC with differential"}},
+	tsLabs = `{"displayUnits": {"10*9/L": "×10⁹/L", "U/L": "U/L"}, "analytes": {"anc": {"display": "ANC", "kind": "quantity", "codes": ["http://loinc.org|751-8"], "unit": "10*9/L", "units": {"10*9/L": 1, "/uL": 0.001}, "panel": {"code": "http://loinc.org|57021-8", "display": "CBC with differential"}},
 	  "alt": {"display": "ALT", "kind": "quantity", "codes": ["http://loinc.org|1742-6"], "unit": "U/L", "units": {"U/L": 1}, "panel": {"code": "http://loinc.org|24325-3", "display": "Hepatic function panel"}}}}`
 	tsDrugs = `{"drugs": {"upadacitinib": {"display": "Upadacitinib", "target": "upadacitinib", "valueSet": "upadacitinib", "names": ["upadacitinib", "rinvoq"],
 	  "products": [{"display": "upadacitinib 15 MG Extended Release Oral Tablet", "strengthMg": 15, "codes": ["http://example.org/rx|15"]}, {"display": "upadacitinib 30 MG Extended Release Oral Tablet", "strengthMg": 30}]}}, "interacting": []}`

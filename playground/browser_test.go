@@ -486,7 +486,7 @@ func checkEvidence(t *testing.T, ctx context.Context) {
 	t.Helper()
 	anc := `#cards article[data-rule="jak.lab-anc-low"] .evidence-item`
 	item := eval[string](t, ctx, `document.querySelector('`+anc+`').textContent`)
-	for _, want := range []string{"0.8 10*9/L", "2026-11-16", "Observation/anc-1"} {
+	for _, want := range []string{"0.8 ×10⁹/L", "2026-11-16", "Observation/anc-1"} {
 		if !strings.Contains(item, want) {
 			t.Errorf("ANC evidence lacks %q: %q", want, item)
 		}

@@ -229,15 +229,18 @@ func indexResources(req *cdshooks.Request) map[string]json.RawMessage {
 // active policy set. The page reads it before every run, so a hot reload
 // shows its revision without restarting anything.
 type Info struct {
-	Revision    string         `json:"revision"`
-	Services    []InfoService  `json:"services"`
-	Drugs       []InfoDrug     `json:"drugs"`
-	Rules       []InfoRule     `json:"rules"`
-	Units       []string       `json:"units"`
-	Frequencies []InfoFreq     `json:"frequencies"`
-	Hooks       []string       `json:"hooks"`
-	Samples     int            `json:"samples"`
-	Limits      map[string]int `json:"limits"`
+	Revision string        `json:"revision"`
+	Services []InfoService `json:"services"`
+	Drugs    []InfoDrug    `json:"drugs"`
+	Rules    []InfoRule    `json:"rules"`
+	Units    []string      `json:"units"`
+	// DisplayUnits is how cards write each canonical unit (data/labs.json),
+	// so that the page shows evidence units as the cards do.
+	DisplayUnits map[string]string `json:"displayUnits"`
+	Frequencies  []InfoFreq        `json:"frequencies"`
+	Hooks        []string          `json:"hooks"`
+	Samples      int               `json:"samples"`
+	Limits       map[string]int    `json:"limits"`
 }
 
 // InfoService is a service of the active set.
@@ -294,7 +297,10 @@ func (p *Playground) info(c *gin.Context) {
 	for _, s := range ps.Services {
 		in.Services = append(in.Services, InfoService{ID: s.ID, Hook: s.Hook, Title: s.Title})
 	}
-	_, _, drugs := ps.Tables()
+	_, labs, drugs := ps.Tables()
+	if labs != nil {
+		in.DisplayUnits = labs.DisplayUnits
+	}
 	if drugs != nil {
 		for id, d := range drugs.Drugs {
 			t := d.Target

@@ -14,8 +14,9 @@ import (
 	"github.com/labelguard/labelguard/scenario"
 )
 
-// sourceLine matches a detail's "Source: [title](url)" citation.
-var sourceLine = regexp.MustCompile(`Source: \[([^\]]+)\]\(([^)]+)\)`)
+// sourceLine matches a detail's "See also: [title](url)" citation (the
+// card's own source is not repeated in its detail).
+var sourceLine = regexp.MustCompile(`(?:Source|See also): \[([^\]]+)\]\(([^)]+)\)`)
 
 // documentsOf reads each drug's document titles and URLs from its profile,
 // and the shared documents (guidelines every drug may cite).

@@ -17,7 +17,10 @@ const (
 
 // LabTable is data/labs.json: the analytes the rules read.
 type LabTable struct {
-	Analytes map[string]*Analyte `json:"analytes"`
+	// DisplayUnits is how card text writes each canonical (UCUM) unit
+	// ("10*9/L" as "×10⁹/L"): the one table every unit shown reads.
+	DisplayUnits map[string]string   `json:"displayUnits"`
+	Analytes     map[string]*Analyte `json:"analytes"`
 
 	byCode map[string]string
 	ids    []string // sorted analyte IDs, so that text matching is deterministic
@@ -27,13 +30,10 @@ type LabTable struct {
 type Analyte struct {
 	Display string `json:"display"`
 	// Short is how card text names the analyte ("ANC").
-	Short string   `json:"short,omitempty"`
-	Kind  string   `json:"kind"`
-	Codes []string `json:"codes"`
-	Unit  string   `json:"unit,omitempty"`
-	// DisplayUnit is how card text writes the unit ("×10^9/L" for UCUM
-	// 10*9/L).
-	DisplayUnit  string             `json:"displayUnit,omitempty"`
+	Short        string             `json:"short,omitempty"`
+	Kind         string             `json:"kind"`
+	Codes        []string           `json:"codes"`
+	Unit         string             `json:"unit,omitempty"`
 	Units        map[string]float64 `json:"units,omitempty"`
 	TextMatch    []string           `json:"textMatch,omitempty"`
 	TextMatchAll [][]string         `json:"textMatchAll,omitempty"`
@@ -98,9 +98,21 @@ func ParseLabTable(data []byte) (*LabTable, error) {
 			if _, ok := a.units[normalizeUnit(a.Unit)]; !ok {
 				return nil, fmt.Errorf("lab table %s: canonical unit %q missing from units", id, a.Unit)
 			}
+			if t.DisplayUnits[a.Unit] == "" {
+				return nil, fmt.Errorf("lab table %s: canonical unit %q has no displayUnits entry (how cards write it)", id, a.Unit)
+			}
 		}
 	}
 	return &t, nil
+}
+
+// DisplayUnit is how card text writes a canonical unit; the unit itself
+// when the table has none.
+func (t *LabTable) DisplayUnit(ucum string) string {
+	if d := t.DisplayUnits[ucum]; d != "" {
+		return d
+	}
+	return ucum
 }
 
 // Codes returns every analyte's codes, normalized: the analytes by ID, each

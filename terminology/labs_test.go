@@ -32,6 +32,8 @@ func TestParseLabTableRefuses(t *testing.T) {
 		{"null analyte", `{"analytes": {"anc": null}}`, "lab table anc: want an object, not null"},
 		{"no codes", `{"analytes": {"anc": {"display": "A", "kind": "result"}}}`, "lab table anc: no codes and no text match"},
 		{"not json", `{"analytes": `, "decode lab table"},
+		{"a unit cards cannot write", `{"analytes": {"anc": {"display": "A", "kind": "quantity", "codes": ["http://loinc.org|751-8"], "unit": "10*9/L", "units": {"10*9/L": 1}}}}`,
+			`lab table anc: canonical unit "10*9/L" has no displayUnits entry`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

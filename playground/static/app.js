@@ -492,15 +492,16 @@
     box.appendChild(wrap);
   }
 
-  // splitSources takes the "Source: [label](url), section." paragraphs out
-  // of a card's detail: the page cites the card's source once, in the
-  // source position, and keeps only the other works a detail cites.
+  // splitSources takes the "See also: [label](url), section." paragraphs
+  // (and the "Source: " lines of older policy sets) out of a card's detail:
+  // the page cites the card's source once, in the source position, and
+  // the other works a detail cites after it.
   function splitSources(detail, sourceURL) {
     var keep = [], others = [];
     String(detail || '').split(/\n\s*\n/).forEach(function (para) {
       var t = para.trim();
-      if (!/^Source: \[/.test(t)) { keep.push(para); return; }
-      var re = /Source: \[([^\]]+)\]\(([^)\s]+)\)([\s\S]*?)(?=\s*Source: \[|$)/g, m;
+      if (!/^(Source|See also): \[/.test(t)) { keep.push(para); return; }
+      var re = /(?:Source|See also): \[([^\]]+)\]\(([^)\s]+)\)([\s\S]*?)(?=\s*(?:Source|See also): \[|$)/g, m;
       while ((m = re.exec(t)) !== null) {
         if (m[2] !== sourceURL) { others.push({ label: m[1], url: m[2], rest: m[3].replace(/^,\s*/, '').replace(/\.\s*$/, '') }); }
       }
@@ -551,6 +552,12 @@
     return String(parseFloat(v.toPrecision(3)));
   }
 
+  // displayUnit writes a unit as the cards do (data/labs.json's table).
+  function displayUnit(u) {
+    var t = state.info && state.info.displayUnits;
+    return (t && t[u]) || u;
+  }
+
   // evidenceList renders evidence items, each with its value and unit, its
   // date and the resource it came from (the resource's JSON folded).
   function evidenceList(items, idx, idPrefix) {
@@ -562,7 +569,7 @@
       var time = e.time || f.time;
       var li = el('li', { class: 'evidence-item' },
         el('span', { class: 'ev-display', text: e.display || f.display || e.reference }),
-        value !== undefined && value !== '' ? el('span', { class: 'ev-value', text: number(value) + (unit ? ' ' + unit : '') }) : null,
+        value !== undefined && value !== '' ? el('span', { class: 'ev-value', text: number(value) + (unit ? ' ' + displayUnit(unit) : '') }) : null,
         time ? el('span', { class: 'ev-date', text: String(time).slice(0, 10) }) : null,
         e.factors && e.factors.length ? el('span', { class: 'ev-factor muted', text: 'for ' + e.factors.join(', ') }) : null);
       if (r) {

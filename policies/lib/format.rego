@@ -1,9 +1,16 @@
 # Card text and evidence helpers.
 package labelguard.lib
 
-# format_num: a number with at most two decimals, without trailing zeros
-# (0.8 -> "0.8", 15 -> "15").
-format_num(x) := sprintf("%v", [round(x * 100) / 100])
+# format_num: a number as card text shows it: at most three significant
+# digits below 100 (0.8, 25.4, 7.63, 0.123), whole numbers from 100 (149,
+# 1250), no trailing zeros and no float noise.
+format_num(x) := sprintf("%v", [round(x)]) if {
+	abs(x) >= 100
+} else := sprintf("%v", [round(x * 10) / 10]) if {
+	abs(x) >= 10
+} else := sprintf("%v", [round(x * 100) / 100]) if {
+	abs(x) >= 1
+} else := sprintf("%v", [round(x * 1000) / 1000])
 
 truncate(s, n) := s if {
 	count(s) <= n
@@ -39,22 +46,22 @@ evidence_immunization(i) := compact({
 	"time": object.get(i, "date", null),
 })
 
-# lab_text: "0.8 10*9/L on 2026-05-01", or "positive on 2026-05-01".
-lab_text(lab) := sprintf("%s %s on %s", [format_num(lab.value), object.get(lab, "unit", ""), date_of(lab.time)]) if {
+# lab_text: "0.8 ×10⁹/L on 2026-05-01", or "positive on 2026-05-01".
+lab_text(lab) := sprintf("%s %s on %s", [format_num(lab.value), display_unit(object.get(lab, "unit", "")), date_of(lab.time)]) if {
 	is_number(lab.value)
 } else := sprintf("%s on %s", [object.get(lab, "result", object.get(lab, "valueText", "recorded")), date_of(lab.time)])
 
-# source_line: the Markdown source line of a card detail.
-source_line(label, section, url) := sprintf("Source: [%s](%s), %s.", [label, url, section])
+# paragraphs: card detail paragraphs, the empty ones left out.
+paragraphs(ps) := concat("\n\n", [p | some p in ps; p != ""])
 
 # number_field: obj[key] is a number. Use `not number_field(x, "k")`
 # rather than `not is_number(x.k)`, which is undefined when x.k is.
 number_field(obj, key) if is_number(object.get(obj, key, null))
 
-# evidence_text: evidence for card text, "eGFR 25 mL/min/{1.73_m2} (2026-06-01)".
+# evidence_text: evidence for card text, "eGFR 25 mL/min/1.73 m² (2026-06-01)".
 evidence_text(evidence) := concat("; ", sort({evidence_line(e) | some e in evidence}))
 
-evidence_line(e) := sprintf("%s %s %s (%s)", [e.display, format_num(e.value), object.get(e, "unit", ""), date_of(e.time)]) if {
+evidence_line(e) := sprintf("%s %s %s (%s)", [e.display, format_num(e.value), display_unit(object.get(e, "unit", "")), date_of(e.time)]) if {
 	is_number(e.value)
 } else := e.display
 

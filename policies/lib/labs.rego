@@ -64,8 +64,15 @@ lab_display(analyte) := object.get(data.labelguard.labs, ["analytes", analyte, "
 # lab_short: how card text names an analyte ("ANC"), else its display.
 lab_short(analyte) := object.get(data.labelguard.labs, ["analytes", analyte, "short"], lab_display(analyte))
 
-# lab_display_unit: how card text writes an analyte's unit ("×10^9/L").
-lab_display_unit(analyte) := object.get(data.labelguard.labs, ["analytes", analyte, "displayUnit"], object.get(data.labelguard.labs, ["analytes", analyte, "unit"], ""))
+# display_unit: how card text writes a canonical unit ("10*9/L" as
+# "×10⁹/L"), from the one table of data/labs.json.
+display_unit(unit) := object.get(data.labelguard.labs, ["displayUnits", unit], unit)
+
+# lab_display_unit: how card text writes an analyte's unit.
+lab_display_unit(analyte) := display_unit(object.get(data.labelguard.labs, ["analytes", analyte, "unit"], ""))
+
+# egfr_text: an eGFR value with its unit ("30 mL/min/1.73 m²").
+egfr_text(x) := sprintf("%s %s", [format_num(x), lab_display_unit("egfr")])
 
 # lab_limit: a drug's threshold for an analyte at a phase (its profile's
 # labs): below it, do not initiate or interrupt. A threshold of its own at

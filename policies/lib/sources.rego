@@ -25,16 +25,19 @@ labels[drug] := {"label": d.title, "url": d.url} if {
 # (the section as card text writes it: "§2.1, 5.8").
 topic_source(drug, topic) := data.labelguard.citations[drug][topic]
 
-# cite: "Source: [label](url), section." for the drug's default label.
-cite(drug, section) := source_line(labels[drug].label, section, labels[drug].url)
+# A card cites its source once: the card's source (the rule's METADATA,
+# for a topic the drug's own label) is not repeated in its detail. A card
+# that also rests on another document says so in its detail:
 
-# cite_topic: the source line of a drug's own label for a topic.
-cite_topic(drug, topic) := source_line(s.label, s.section, s.url) if {
+# see_also: "See also: [document](url), section." for a shared document
+# (the IEC consensus).
+see_also(key, section) := sprintf("See also: [%s](%s), %s.", [documents[key].title, documents[key].url, section])
+
+# see_also_topic: the same for another drug's label on a topic (a
+# patient-view card about several drugs cites the first in its source).
+see_also_topic(drug, topic) := sprintf("See also: [%s](%s), %s.", [s.label, s.url, s.section]) if {
 	s := topic_source(drug, topic)
 }
-
-# cite_document: the source line of a shared document (the IEC consensus).
-cite_document(key, section) := source_line(documents[key].title, section, documents[key].url)
 
 # label_links: the card link to the drug's default label.
 label_links(drug) := [{"label": labels[drug].label, "url": labels[drug].url}]

@@ -61,7 +61,6 @@ findings contains f if {
 		"summary": sprintf("Abrocitinib (%s) with eGFR %s: use %s mg once daily (may increase to %s mg)", [lib.dose_phrase(order), lib.format_num(lab.value), reduced_text.start, reduced_text.max]),
 		"detail": concat("\n\n", [
 			sprintf("Moderate renal impairment: eGFR **%s**. Ordered: %s (%s). Recommended: %s mg once daily, increasing to %s mg once daily if needed.", [lib.lab_text(lab), lib.dose_phrase(order), lib.therapy_phase(order), reduced_text.start, reduced_text.max]),
-			lib.cite_topic("abrocitinib", "renal-impairment"),
 		]),
 		"order": order.ref,
 		"evidence": [lib.evidence_lab(lab, "eGFR")],
@@ -112,7 +111,6 @@ findings contains f if {
 			sprintf("CYP2C19 result: **%s** (%s). Ordered: %s (%s). In CYP2C19 poor metabolizers the recommended dose is %s mg once daily, increasing to %s mg if needed.", [
 				object.get(lab, "valueText", "poor metabolizer"), lib.date_of(lab.time), lib.dose_phrase(order), lib.therapy_phase(order), reduced_text.start, reduced_text.max,
 			]),
-			lib.cite_topic("abrocitinib", "poor-metabolizers"),
 		]),
 		"order": order.ref,
 		"evidence": [lib.evidence_lab(lab, "CYP2C19")],
@@ -157,7 +155,6 @@ findings contains f if {
 		"summary": lib.truncate(sprintf("Abrocitinib (%s) with %s (strong CYP2C19 inhibitor): use %s mg once daily", [doses, names, reduced_text.start]), 140),
 		"detail": concat("\n\n", [
 			sprintf("Strong CYP2C19 inhibitors raise abrocitinib exposure. With %s the recommended dose is %s mg once daily, increasing to %s mg if needed. Abrocitinib ordered or active: %s.", [names, reduced_text.start, reduced_text.max, doses]),
-			lib.cite_topic("abrocitinib", "dose-interactions"),
 		]),
 		"order": order.ref,
 		"evidence": [lib.evidence_med(m) | some m in (inhibitors | (targets - {order}))],

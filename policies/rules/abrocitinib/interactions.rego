@@ -73,7 +73,6 @@ findings contains f if {
 		"detail": concat("\n\n", [
 			sprintf("Antiplatelet therapy other than low-dose aspirin (≤ %s mg/day) is **contraindicated during the first %d months** of abrocitinib treatment (risk of thrombocytopenia and bleeding).", [lib.format_num(low_dose_aspirin_mg), window_months]),
 			sprintf("Abrocitinib: %s. Interacting: %s.", [started_text(started), names]),
-			lib.cite_topic("abrocitinib", "contraindications"),
 		]),
 		"order": order.ref,
 		"evidence": [lib.evidence_med(m) | some m in ({d.med | some d in drugs} | (targets - {order}))],

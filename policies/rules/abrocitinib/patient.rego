@@ -35,8 +35,7 @@ findings contains f if {
 		"indicator": "critical",
 		"summary": sprintf("Abrocitinib not recommended in severe renal impairment or ESRD (eGFR < %s)", [lib.format_num(severe_renal_egfr_below)]),
 		"detail": concat("\n\n", [
-			sprintf("Severe renal impairment: %s. Abrocitinib is not recommended with eGFR < %s mL/min/1.73 m² or in end-stage renal disease, including dialysis.", [lib.evidence_text(severe_renal_evidence), lib.format_num(severe_renal_egfr_below)]),
-			lib.cite_topic("abrocitinib", "renal-impairment"),
+			sprintf("Severe renal impairment: %s. Abrocitinib is not recommended with eGFR < %s or in end-stage renal disease, including dialysis.", [lib.evidence_text(severe_renal_evidence), lib.egfr_text(severe_renal_egfr_below)]),
 		]),
 		"order": order.ref,
 		"evidence": [e | some e in severe_renal_evidence],

@@ -48,7 +48,6 @@ findings contains f if {
 		"summary": "Baricitinib is not FDA-approved for atopic dermatitis (approved in the EU and Japan)",
 		"detail": concat("\n\n", [
 			"In the US, baricitinib is approved for rheumatoid arthritis, alopecia areata and COVID-19, not for atopic dermatitis; the atopic dermatitis checks here follow the EU Summary of Product Characteristics.",
-			lib.cite_topic("baricitinib", "approval"),
 		]),
 		"order": order.ref,
 		"evidence": [],
@@ -91,7 +90,6 @@ findings contains f if {
 		"detail": concat("\n\n", [
 			sprintf("Ordered: %s. A dose of %s mg once daily is recommended for patients %d and older and for patients with a history of VTE, malignancy or major cardiovascular events, and current or past long-time smokers:", [lib.dose_phrase(order), reduced_text, elderly_age]),
 			concat("\n", [sprintf("- %s", [x.display]) | some x in risks]),
-			lib.cite_topic("baricitinib", "risk-dose"),
 		]),
 		"order": order.ref,
 		"evidence": [e | some x in risks; some e in x.evidence],
@@ -126,8 +124,7 @@ findings contains f if {
 		"indicator": "warning",
 		"summary": sprintf("Baricitinib (%s) with eGFR %s: use %s mg once daily", [lib.dose_phrase(order), lib.format_num(lab.value), reduced_text]),
 		"detail": concat("\n\n", [
-			sprintf("eGFR **%s** (%s to %s mL/min/1.73 m²). Ordered: %s. Recommended: %s mg once daily.", [lib.lab_text(lab), lib.format_num(limits.renalModerate.egfrFrom), lib.format_num(limits.renalModerate.egfrBelow), lib.dose_phrase(order), reduced_text]),
-			lib.cite_topic("baricitinib", "renal-impairment"),
+			sprintf("eGFR **%s** (%s to < %s). Ordered: %s. Recommended: %s mg once daily.", [lib.lab_text(lab), lib.format_num(limits.renalModerate.egfrFrom), lib.egfr_text(limits.renalModerate.egfrBelow), lib.dose_phrase(order), reduced_text]),
 		]),
 		"order": order.ref,
 		"evidence": [lib.evidence_lab(lab, "eGFR")],
@@ -160,10 +157,9 @@ findings contains f if {
 	f := {
 		"rule": "baricitinib.renal-severe",
 		"indicator": "critical",
-		"summary": sprintf("Baricitinib not recommended with eGFR < %s mL/min/1.73 m² or dialysis", [lib.format_num(severe_renal_egfr_below)]),
+		"summary": sprintf("Baricitinib not recommended with eGFR < %s or dialysis", [lib.egfr_text(severe_renal_egfr_below)]),
 		"detail": concat("\n\n", [
-			sprintf("Severe renal impairment: %s. Baricitinib is not recommended with eGFR < %s mL/min/1.73 m².", [lib.evidence_text(severe_renal_evidence), lib.format_num(severe_renal_egfr_below)]),
-			lib.cite_topic("baricitinib", "renal-impairment"),
+			sprintf("Severe renal impairment: %s. Baricitinib is not recommended with eGFR < %s.", [lib.evidence_text(severe_renal_evidence), lib.egfr_text(severe_renal_egfr_below)]),
 		]),
 		"order": order.ref,
 		"evidence": lib.evidence_list(severe_renal_evidence),
@@ -202,7 +198,6 @@ findings contains f if {
 		"summary": sprintf("Baricitinib (%s) with probenecid (OAT3 inhibitor): use %s mg once daily", [doses, reduced_text]),
 		"detail": concat("\n\n", [
 			sprintf("Probenecid, a strong OAT3 inhibitor, doubles baricitinib exposure; the recommended dose with probenecid is %s mg once daily. Baricitinib ordered or active: %s.", [reduced_text, doses]),
-			lib.cite_topic("baricitinib", "dose-interactions"),
 		]),
 		"order": order.ref,
 		"evidence": [lib.evidence_med(m) | some m in (meds | (targets - {order}))],

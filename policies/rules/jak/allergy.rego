@@ -29,7 +29,6 @@ findings contains f if {
 		"summary": sprintf("%s: recorded allergy to this drug — hypersensitivity is a contraindication", [drug]),
 		"detail": concat("\n\n", [
 			sprintf("Recorded allergy or intolerance: %s. Known hypersensitivity to %s or its excipients is a contraindication.", [lib.evidence_text(evidence), lower(drug)]),
-			lib.cite_topic(order.target, "hypersensitivity"),
 		]),
 		"order": order.ref,
 		"evidence": evidence,

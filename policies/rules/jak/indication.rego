@@ -24,7 +24,6 @@ findings contains f if {
 		"summary": sprintf("%s not approved for atopic dermatitis under %d years (patient is %d)", [drug, indication.minAgeYears, lib.age]),
 		"detail": concat("\n\n", [
 			sprintf("Patient age **%d**. %s is indicated for atopic dermatitis from %d years of age%s.", [lib.age, drug, indication.minAgeYears, age_note(indication)]),
-			lib.cite_topic(order.target, "indication"),
 		]),
 		"order": order.ref,
 		"evidence": [lib.evidence_age],

@@ -32,7 +32,6 @@ infection_finding(rule_id, indicator, order, evidence, summary, text, topic) := 
 	"summary": lib.truncate(sprintf("%s: %s", [lib.drug_display[order.target], summary]), 140),
 	"detail": concat("\n\n", [
 		sprintf("%s. %s", [lib.evidence_text(evidence), text]),
-		lib.cite_topic(order.target, topic),
 	]),
 	"order": order.ref,
 	"evidence": lib.evidence_list(evidence),

@@ -11,7 +11,6 @@ interaction_finding(rule_id, order, meds, vs_ids, text, topic) := {
 	"summary": lib.truncate(sprintf("%s with %s: %s", [drug_of(order), names, text]), 140),
 	"detail": concat("\n\n", [
 		sprintf("%s with %s: %s.", [drug_of(order), names, text]),
-		lib.cite_topic(label_drug(order), topic),
 	]),
 	"order": order.ref,
 	"drug": label_drug(order),
@@ -100,7 +99,6 @@ findings contains f if {
 			sprintf("Live vaccine: %s. Avoid live vaccines during treatment and immediately before it (window: %d days before initiation); complete age-appropriate immunizations before starting.", [
 				lib.evidence_text(evidence), lib.param("liveVaccineWindowDays"),
 			]),
-			lib.cite_topic(label_drug(order), "vaccinations"),
 		]),
 		"order": order.ref,
 		"drug": label_drug(order),
@@ -121,28 +119,34 @@ findings contains f if {
 #     topic: interactions
 findings contains f if {
 	some order in input.orders
-	some drug, profile in lib.profiles
-	some key, ix in object.get(profile, "interactions", {})
-	meds := {m | some m in lib.interacting(order, drug, ix.valueSet); lib.systemic(m)}
+	some ix in avoid_entries
+	meds := {m | some m in lib.interacting(order, ix.drug, ix.valueSet); lib.systemic(m)}
 	count(meds) > 0
 	names := concat(", ", sort({lib.med_name(m, ix.valueSet) | some m in meds}))
-	targets := lib.context_targets(order, drug)
+	targets := lib.context_targets(order, ix.drug)
 	f := {
 		"rule": "{drug}.{interactions}",
-		"entry": key,
+		"entry": ix.key,
 		"indicator": "warning",
-		"summary": lib.truncate(sprintf("%s with %s (%s): %s", [profile.display, names, ix.role, ix.advice]), 140),
+		"summary": lib.truncate(sprintf("%s with %s (%s): %s", [ix.display, names, ix.role, ix.advice]), 140),
 		"detail": concat("\n\n", array.concat(
 			[n | n := object.get(ix, "statement", ""); n != ""],
-			[
-				sprintf("%s with %s (%s): %s.", [profile.display, names, ix.role, ix.advice]),
-				lib.cite_topic(drug, "interactions"),
-			],
+			[sprintf("%s with %s (%s): %s.", [ix.display, names, ix.role, ix.advice])],
 		)),
 		"order": order.ref,
-		"drug": drug,
+		"drug": ix.drug,
 		"evidence": [lib.evidence_med(m) | some m in (meds | (targets - {order}))],
 		"suggestions": [],
-		"links": lib.topic_links(drug, "interactions"),
+		"links": lib.topic_links(ix.drug, "interactions"),
 	}
+}
+
+# avoid_entries: each drug's interactions (its profile), with the drug and
+# the entry's key. Built from data alone, so that OPA's partial evaluation
+# (issue 28) folds it into a constant.
+avoid_entries contains object.union(ix, {"drug": drug, "key": key, "display": profile.display}) if {
+	some drug
+	profile := lib.profiles[drug]
+	some key
+	ix := profile.interactions[key]
 }

@@ -19,7 +19,6 @@ lab_finding(rule_id, analyte, order, lab) := {
 			limit, unit,
 		]),
 		sprintf(lab_action_long[lib.phase(order)], [lower(lib.drug_display[order.target]), name, limit, unit]),
-		lib.cite_topic(order.target, "labs"),
 	]),
 	"order": order.ref,
 	"evidence": [lib.evidence_lab(lab, name)],
@@ -39,8 +38,8 @@ lab_action_long := {
 }
 
 # METADATA
-# title: "ANC below {{labs.anc.below}} ×10^9/L"
-# description: "Absolute neutrophil count below {{labs.anc.below}} ×10^9/L within the lab window; do not initiate or interrupt."
+# title: "ANC below {{labs.anc.below}} {{units.anc}}"
+# description: "Absolute neutrophil count below {{labs.anc.below}} {{units.anc}} within the lab window; do not initiate or interrupt."
 # custom:
 #   id: jak.lab-anc-low
 #   indicator: critical
@@ -54,8 +53,8 @@ findings contains lab_finding("jak.lab-anc-low", "anc", order, lab) if {
 }
 
 # METADATA
-# title: "ALC below {{labs.alc.below}} ×10^9/L"
-# description: "Absolute lymphocyte count below {{labs.alc.below}} ×10^9/L within the lab window; do not initiate or interrupt."
+# title: "ALC below {{labs.alc.below}} {{units.alc}}"
+# description: "Absolute lymphocyte count below {{labs.alc.below}} {{units.alc}} within the lab window; do not initiate or interrupt."
 # custom:
 #   id: jak.lab-alc-low
 #   indicator: critical
@@ -69,8 +68,8 @@ findings contains lab_finding("jak.lab-alc-low", "alc", order, lab) if {
 }
 
 # METADATA
-# title: "Hemoglobin below {{labs.hgb.below}} g/dL"
-# description: "Hemoglobin below {{labs.hgb.below}} g/dL within the lab window; do not initiate or interrupt."
+# title: "Hemoglobin below {{labs.hgb.below}} {{units.hgb}}"
+# description: "Hemoglobin below {{labs.hgb.below}} {{units.hgb}} within the lab window; do not initiate or interrupt."
 # custom:
 #   id: jak.lab-hgb-low
 #   indicator: critical
@@ -84,13 +83,13 @@ findings contains lab_finding("jak.lab-hgb-low", "hgb", order, lab) if {
 }
 
 platelet_action := {
-	"initiation": "Do not initiate %s with a platelet count below %s ×10^9/L.",
-	"continuation": "Discontinue %s when the platelet count is below %s ×10^9/L; do not restart until it is above %s ×10^9/L.",
+	"initiation": "Do not initiate %s with a platelet count below %s %s.",
+	"continuation": "Discontinue %s when the platelet count is below %s %s; do not restart until it is above %s %s.",
 }
 
 # METADATA
 # title: "{{display}} with a low platelet count"
-# description: "Platelets below {{labs.platelets.below}} ×10^9/L during treatment, or below the label's threshold at initiation, within the lab window."
+# description: "Platelets below {{labs.platelets.below}} {{units.platelets}} during treatment, or below the label's threshold at initiation, within the lab window."
 # custom:
 #   id: "{drug}.lab-platelets-low"
 #   reads: [labs.platelets]
@@ -105,15 +104,15 @@ findings contains f if {
 	lab := lib.lab_below(order.target, "platelets", phase)
 	limits := lib.profiles[order.target].labs.platelets
 	limit := lib.format_num(lib.lab_limit(order.target, "platelets", phase))
+	unit := lib.lab_display_unit("platelets")
 	drug := lib.drug_display[order.target]
 	f := {
 		"rule": "{drug}.lab-platelets-low",
 		"indicator": "critical",
-		"summary": sprintf("%s: platelets %s ×10^9/L below %s — %s", [drug, lib.format_num(lab.value), limit, {"initiation": "do not initiate", "continuation": "discontinue"}[phase]]),
+		"summary": sprintf("%s: platelets %s %s below %s — %s", [drug, lib.format_num(lab.value), unit, limit, {"initiation": "do not initiate", "continuation": "discontinue"}[phase]]),
 		"detail": concat("\n\n", [
-			sprintf("Platelet count **%s** (threshold %s ×10^9/L at %s).", [lib.lab_text(lab), limit, phase]),
-			sprintf(platelet_action[phase], [lower(drug), limit, lib.format_num(object.get(limits, "restartAbove", limits.below))]),
-			lib.cite_topic(order.target, "labs"),
+			sprintf("Platelet count **%s** (threshold %s %s at %s).", [lib.lab_text(lab), limit, unit, phase]),
+			sprintf(platelet_action[phase], array.concat([lower(drug), limit, unit], [lib.format_num(object.get(limits, "restartAbove", limits.below)), unit])),
 		]),
 		"order": order.ref,
 		"evidence": [lib.evidence_lab(lab, "Platelet count")],

@@ -31,7 +31,6 @@ findings contains f if {
 		"detail": concat("\n\n", [
 			sprintf("Follow-up after starting %s:", [lower(drug)]),
 			concat("\n", [sprintf("- %s (due %s)", [p.label, lib.add_days(input.now, p.days)]) | some p in plan]),
-			lib.cite_topic(order.target, "monitoring"),
 		]),
 		"order": order.ref,
 		"evidence": [],

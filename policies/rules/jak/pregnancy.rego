@@ -45,7 +45,6 @@ pregnancy_finding(order, indicator) := {
 	"detail": concat("\n\n", [
 		sprintf("Pregnancy: %s.", [lib.evidence_text(pregnancy_evidence)]),
 		lib.profiles[order.target].pregnancy.statement,
-		lib.cite_topic(order.target, "pregnancy"),
 	]),
 	"order": order.ref,
 	"evidence": lib.evidence_list(pregnancy_evidence),
@@ -104,7 +103,6 @@ findings contains f if {
 		"detail": concat("\n\n", [
 			sprintf("Breastfeeding: %s.", [lib.evidence_text(lactation_evidence)]),
 			lib.profiles[order.target].lactation.statement,
-			lib.cite_topic(order.target, "lactation"),
 		]),
 		"order": order.ref,
 		"evidence": lib.evidence_list(lactation_evidence),

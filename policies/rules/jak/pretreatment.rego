@@ -75,7 +75,7 @@ findings contains f if {
 				lower(drug), lib.param("labWindowDays"), lib.param("screeningWindowDays"), lib.param("pregnancyWindowDays"),
 			]),
 			concat("\n", [sprintf("- %s%s", [m.display, stale_note(m)]) | some m in missing]),
-			concat(" ", [lib.cite_topic(order.target, "pretreatment"), lib.cite_document("iec-2024", "baseline evaluation")]),
+			lib.see_also("iec-2024", "baseline evaluation"),
 		]),
 		"order": order.ref,
 		"evidence": [e | some m in missing; some e in m.evidence],
@@ -123,7 +123,7 @@ findings contains f if {
 		"summary": sprintf("%s: no recombinant zoster vaccine on record — complete zoster vaccination before starting", [drug]),
 		"detail": concat("\n\n", [
 			sprintf("Patient age %d; no recombinant zoster vaccine (Shingrix, CVX 187) on record. Herpes zoster is more frequent with JAK inhibitors; complete age-appropriate immunizations, including zoster vaccination, before starting.", [lib.age]),
-			concat(" ", [lib.cite_topic(order.target, "vaccinations"), lib.cite_document("iec-2024", "vaccination")]),
+			lib.see_also("iec-2024", "vaccination"),
 		]),
 		"order": order.ref,
 		"evidence": [],

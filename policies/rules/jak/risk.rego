@@ -72,7 +72,7 @@ findings contains f if {
 		"detail": concat("\n\n", [
 			"JAK inhibitors carry a boxed warning for mortality, malignancy, major adverse cardiovascular events and thrombosis, with higher rates in patients 50 and older with cardiovascular risk factors, current or past smokers, and patients 65 and older. Weigh benefits and risks before starting or continuing, and use the lowest effective dose.",
 			concat("\n", [sprintf("- %s%s", [x.display, factor_evidence_text(x)]) | some x in factors]),
-			concat(" ", [lib.cite_topic(order.target, "risk-factors"), lib.cite_document("iec-2024", "baseline risk factors")]),
+			lib.see_also("iec-2024", "baseline risk factors"),
 		]),
 		"order": order.ref,
 		"evidence": [e | some x in factors; some e in x.evidence],
@@ -115,7 +115,6 @@ findings contains f if {
 		"summary": sprintf("%s not recommended in severe hepatic impairment (Child-Pugh C)", [drug]),
 		"detail": concat("\n\n", [
 			sprintf("Severe hepatic impairment: %s. %s is not recommended in patients with severe hepatic impairment (Child-Pugh C).", [lib.evidence_text(evidence), drug]),
-			lib.cite_topic(order.target, "hepatic-impairment"),
 		]),
 		"order": order.ref,
 		"evidence": evidence,

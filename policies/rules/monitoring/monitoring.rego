@@ -26,8 +26,9 @@ lipid_due_days(drug) := min({p.days | some p in lib.profiles[drug].monitoring.pl
 
 earliest_start(drug) := lib.started({"target": drug, "active": true})
 
-# cite_each: a statement the class shares cites each drug's own label.
-cite_each(ds, topic) := concat(" ", [lib.cite_topic(d, topic) | some d in sort(ds)])
+# also_cite: a card about several drugs cites the first one's label in its
+# source (its drug); the others' labels follow in the detail.
+also_cite(ds, topic) := concat(" ", [lib.see_also_topic(d, topic) | some d in sort(ds); d != min(ds)])
 
 # below: the drugs on treatment whose threshold for the analyte the
 # latest result is below (each drug's profile labs).
@@ -40,9 +41,9 @@ lab_finding(rule_id, analyte) := {
 	"rule": rule_id,
 	"indicator": "critical",
 	"summary": lib.truncate(sprintf("%s: %s %s below %s — interrupt treatment until %s is at least %s", [names, name, lib.format_num(lab.value), threshold, name, limits]), 140),
-	"detail": concat("\n\n", [
+	"detail": lib.paragraphs([
 		sprintf("**%s %s**, below %s. Interrupt treatment until %s is at least %s.", [lib.lab_display(analyte), lib.lab_text(lab), threshold, name, limits]),
-		cite_each(ds, "labs"),
+		also_cite(ds, "labs"),
 	]),
 	"drug": min(ds),
 	"evidence": [lib.evidence_lab(lab, lib.lab_display(analyte))],
@@ -58,8 +59,8 @@ lab_finding(rule_id, analyte) := {
 }
 
 # METADATA
-# title: "ANC below {{labs.anc.below}} ×10^9/L on treatment"
-# description: "Absolute neutrophil count below {{labs.anc.below}} ×10^9/L within the lab window in a patient on an oral JAK inhibitor."
+# title: "ANC below {{labs.anc.below}} {{units.anc}} on treatment"
+# description: "Absolute neutrophil count below {{labs.anc.below}} {{units.anc}} within the lab window in a patient on an oral JAK inhibitor."
 # custom:
 #   id: jak.lab-anc-low
 #   indicator: critical
@@ -70,8 +71,8 @@ lab_finding(rule_id, analyte) := {
 findings contains lab_finding("jak.lab-anc-low", "anc")
 
 # METADATA
-# title: "ALC below {{labs.alc.below}} ×10^9/L on treatment"
-# description: "Absolute lymphocyte count below {{labs.alc.below}} ×10^9/L within the lab window in a patient on an oral JAK inhibitor."
+# title: "ALC below {{labs.alc.below}} {{units.alc}} on treatment"
+# description: "Absolute lymphocyte count below {{labs.alc.below}} {{units.alc}} within the lab window in a patient on an oral JAK inhibitor."
 # custom:
 #   id: jak.lab-alc-low
 #   indicator: critical
@@ -82,8 +83,8 @@ findings contains lab_finding("jak.lab-anc-low", "anc")
 findings contains lab_finding("jak.lab-alc-low", "alc")
 
 # METADATA
-# title: "Hemoglobin below {{labs.hgb.below}} g/dL on treatment"
-# description: "Hemoglobin below {{labs.hgb.below}} g/dL within the lab window in a patient on an oral JAK inhibitor."
+# title: "Hemoglobin below {{labs.hgb.below}} {{units.hgb}} on treatment"
+# description: "Hemoglobin below {{labs.hgb.below}} {{units.hgb}} within the lab window in a patient on an oral JAK inhibitor."
 # custom:
 #   id: jak.lab-hgb-low
 #   indicator: critical
@@ -94,8 +95,8 @@ findings contains lab_finding("jak.lab-alc-low", "alc")
 findings contains lab_finding("jak.lab-hgb-low", "hgb")
 
 # METADATA
-# title: "{{display}}: platelets below {{labs.platelets.below}} ×10^9/L on treatment"
-# description: "Platelet count below {{labs.platelets.below}} ×10^9/L within the lab window in a patient on {{display}}."
+# title: "{{display}}: platelets below {{labs.platelets.below}} {{units.platelets}} on treatment"
+# description: "Platelet count below {{labs.platelets.below}} {{units.platelets}} within the lab window in a patient on {{display}}."
 # custom:
 #   id: "{drug}.lab-platelets-low"
 #   reads: [labs.platelets]
@@ -108,16 +109,16 @@ findings contains f if {
 	some drug in below("platelets")
 	lab := lib.latest_lab("platelets")
 	limits := lib.profiles[drug].labs.platelets
+	unit := lib.lab_display_unit("platelets")
 	display := lib.drug_display[drug]
 	f := {
 		"rule": "{drug}.lab-platelets-low",
 		"indicator": "critical",
-		"summary": sprintf("%s: platelets %s ×10^9/L below %s — discontinue", [display, lib.format_num(lab.value), lib.format_num(limits.below)]),
-		"detail": concat("\n\n", [
-			sprintf("Platelet count **%s**. Discontinue %s when the platelet count is below %s ×10^9/L; do not restart until it is above %s ×10^9/L.", [
-				lib.lab_text(lab), lower(display), lib.format_num(limits.below), lib.format_num(object.get(limits, "restartAbove", limits.below)),
+		"summary": sprintf("%s: platelets %s %s below %s — discontinue", [display, lib.format_num(lab.value), unit, lib.format_num(limits.below)]),
+		"detail": lib.paragraphs([
+			sprintf("Platelet count **%s**. Discontinue %s when the platelet count is below %s %s; do not restart until it is above %s %s.", [
+				lib.lab_text(lab), lower(display), lib.format_num(limits.below), unit, lib.format_num(object.get(limits, "restartAbove", limits.below)), unit,
 			]),
-			lib.cite_topic(drug, "labs"),
 		]),
 		"drug": drug,
 		"evidence": [lib.evidence_lab(lab, "Platelet count")],
@@ -156,10 +157,10 @@ findings contains f if {
 		"rule": "monitoring.lipids-due",
 		"indicator": "info",
 		"summary": sprintf("%s: lipid panel due (none since the start of treatment)", [names]),
-		"detail": concat("\n\n", [
+		"detail": lib.paragraphs([
 			concat("\n", [sprintf("- %s started %s: lipids due %d weeks after initiation", [lib.drug_display[d], lib.date_of(earliest_start(d)), lipid_due_days(d) / 7]) | some d in lipids_due]),
 			"No lipid result dated on or after the start of treatment.",
-			cite_each(lipids_due, "monitoring"),
+			also_cite(lipids_due, "monitoring"),
 		]),
 		"drug": min(lipids_due),
 		"evidence": [],
@@ -187,9 +188,10 @@ findings contains f if {
 		"rule": "monitoring.cbc-due",
 		"indicator": "info",
 		"summary": sprintf("%s: CBC due (no ANC or hemoglobin in the last %d days)", [drug_names, lib.param("labWindowDays")]),
-		"detail": concat("\n\n", [
+		"detail": lib.paragraphs([
 			sprintf("No ANC and no hemoglobin within %d days. Monitor blood counts during treatment with %s.", [lib.param("labWindowDays"), drug_names]),
-			concat(" ", [cite_each(drugs, "monitoring"), lib.cite_document("iec-2024", "monitoring")]),
+			also_cite(drugs, "monitoring"),
+			lib.see_also("iec-2024", "monitoring"),
 		]),
 		"drug": min(drugs),
 		"evidence": [],
@@ -199,7 +201,7 @@ findings contains f if {
 
 # cbc_analytes: the blood counts the drugs on treatment have thresholds
 # for (their profiles' labs).
-cbc_analytes := sort({a | some d in drugs; some a, _ in object.get(lib.profiles[d], "labs", {})})
+cbc_analytes := sort({a | some d in drugs; some a; lib.profiles[d].labs[a]})
 
 # METADATA
 # title: TB screening due
@@ -218,9 +220,10 @@ findings contains f if {
 		"rule": "monitoring.tb-due",
 		"indicator": "info",
 		"summary": sprintf("%s: annual TB screening due (none in the last %d days)", [drug_names, lib.param("screeningWindowDays")]),
-		"detail": concat("\n\n", [
+		"detail": lib.paragraphs([
 			sprintf("No TB screen (IGRA or tuberculin skin test) within %d days. Monitor for tuberculosis during treatment, including patients who tested negative before starting.", [lib.param("screeningWindowDays")]),
-			concat(" ", [cite_each(drugs, "tb-monitoring"), lib.cite_document("iec-2024", "monitoring")]),
+			also_cite(drugs, "tb-monitoring"),
+			lib.see_also("iec-2024", "monitoring"),
 		]),
 		"drug": min(drugs),
 		"evidence": [],

@@ -64,7 +64,6 @@ findings contains f if {
 		"summary": lib.truncate(sprintf("Ruxolitinib cream: %s exceeds %s g/week", [excess, lib.format_num(max_grams_per_week)]), 140),
 		"detail": concat("\n\n", [
 			sprintf("Ordered: **%s**. Do not use more than %s g per week (one %s g tube per week or one %s g tube per 2 weeks).", [excess, lib.format_num(max_grams_per_week), lib.format_num(max_grams_per_week), lib.format_num(max_grams_single_dispense)]),
-			lib.cite_topic("ruxolitinib-cream", "dose"),
 		]),
 		"order": order.ref,
 		"evidence": [lib.evidence_dispense(order)],
@@ -92,7 +91,6 @@ findings contains f if {
 		"summary": sprintf("Ruxolitinib cream: affected BSA %s %% exceeds the %s %% limit", [lib.format_num(lab.value), lib.format_num(max_bsa_percent)]),
 		"detail": concat("\n\n", [
 			sprintf("Affected body surface area **%s**. Apply ruxolitinib cream to at most %s %% of body surface area.", [lib.lab_text(lab), lib.format_num(max_bsa_percent)]),
-			lib.cite_topic("ruxolitinib-cream", "dose"),
 		]),
 		"order": order.ref,
 		"evidence": [lib.evidence_lab(lab, "Affected body surface area")],
@@ -130,7 +128,6 @@ findings contains f if {
 		"summary": "Ruxolitinib cream is indicated for non-immunocompromised patients only",
 		"detail": concat("\n\n", [
 			sprintf("Immunocompromise: %s. Ruxolitinib cream is indicated for non-immunocompromised patients.", [lib.evidence_text(evidence)]),
-			lib.cite_topic("ruxolitinib-cream", "indication"),
 		]),
 		"order": order.ref,
 		"evidence": evidence,
@@ -159,7 +156,6 @@ findings contains f if {
 		"summary": sprintf("Ruxolitinib cream used for %d weeks: re-examine if no improvement; stop when signs resolve", [floor(days / 7)]),
 		"detail": concat("\n\n", [
 			sprintf("Topical ruxolitinib active since %s (%d days). Stop when signs and symptoms resolve; re-examine the patient if they do not improve within %d weeks.", [lib.date_of(lib.started(order)), floor(days), application.reassessAfterWeeks]),
-			lib.cite_topic("ruxolitinib-cream", "dose"),
 		]),
 		"order": order.ref,
 		"evidence": [lib.evidence_med(m) | some m in input.medications; m.active; lib.target(m) == "ruxolitinib-cream"],

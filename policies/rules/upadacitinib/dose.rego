@@ -93,7 +93,6 @@ findings contains f if {
 		"summary": sprintf("Upadacitinib: start atopic dermatitis at %s mg once daily (ordered %s mg/day)", [lib.format_num(dose.recommendedMgPerDay), lib.format_num(order.dailyDoseMg)]),
 		"detail": concat("\n\n", [
 			sprintf("Ordered: **%s mg/day** at initiation. The US label starts atopic dermatitis at %s mg once daily and increases to %s mg only after an inadequate response.", [lib.format_num(order.dailyDoseMg), lib.format_num(dose.recommendedMgPerDay), lib.format_num(dose.maxMgPerDay)]),
-			lib.cite_topic("upadacitinib", "dose"),
 		]),
 		"order": order.ref,
 		"evidence": [lib.evidence_dose(order)],
@@ -122,7 +121,6 @@ findings contains f if {
 		"summary": sprintf("Upadacitinib (%s): use %s mg once daily at age %d and older", [lib.dose_phrase(order), lib.format_num(older.maxMgPerDay), older.fromAge]),
 		"detail": concat("\n\n", [
 			sprintf("Patient age **%d**. Ordered: %s. In atopic dermatitis the recommended dose at %d years and older is %s mg once daily.", [lib.age, lib.dose_phrase(order), older.fromAge, lib.format_num(older.maxMgPerDay)]),
-			lib.cite_topic("upadacitinib", "dose"),
 		]),
 		"order": order.ref,
 		"evidence": [lib.evidence_dose(order), lib.evidence_age],
@@ -150,10 +148,9 @@ findings contains f if {
 		"indicator": "warning",
 		"summary": sprintf("Upadacitinib (%s): use %s mg once daily in severe renal impairment", [lib.dose_phrase(order), lib.format_num(renal.maxMgPerDay)]),
 		"detail": concat("\n\n", [
-			sprintf("Severe renal impairment (eGFR %s to < %s mL/min/1.73 m², or CKD stage 4): %s. Ordered: %s. Recommended: %s mg once daily.", [
-				lib.format_num(renal.egfrFrom), lib.format_num(renal.egfrBelow), lib.evidence_text(severe_renal_evidence), lib.dose_phrase(order), lib.format_num(renal.maxMgPerDay),
+			sprintf("Severe renal impairment (eGFR %s to < %s, or CKD stage 4): %s. Ordered: %s. Recommended: %s mg once daily.", [
+				lib.format_num(renal.egfrFrom), lib.egfr_text(renal.egfrBelow), lib.evidence_text(severe_renal_evidence), lib.dose_phrase(order), lib.format_num(renal.maxMgPerDay),
 			]),
-			lib.cite_topic("upadacitinib", "renal-impairment"),
 		]),
 		"order": order.ref,
 		"evidence": lib.evidence_list(severe_renal_evidence),
@@ -186,7 +183,6 @@ findings contains f if {
 		"summary": lib.truncate(sprintf("Upadacitinib (%s) with %s (strong CYP3A4 inhibitor): use %s mg once daily", [doses, names, mg]), 140),
 		"detail": concat("\n\n", [
 			sprintf("Strong CYP3A4 inhibitors raise upadacitinib exposure. With %s the atopic dermatitis dose is %s mg once daily. Upadacitinib ordered or active: %s.", [names, mg, doses]),
-			lib.cite_topic("upadacitinib", "dose-interactions"),
 		]),
 		"order": order.ref,
 		"evidence": [lib.evidence_med(m) | some m in (inhibitors | (targets - {order}))],

@@ -41,7 +41,6 @@ findings contains f if {
 		"summary": sprintf("Upadacitinib in a %d-year-old: %s (dosing studied at ≥ %s kg)", [lib.age, problem, lib.format_num(adolescents.minWeightKg)]),
 		"detail": concat("\n\n", [
 			sprintf("Patient age **%d**, %s. In adolescents the atopic dermatitis dose applies to patients weighing at least %s kg.", [lib.age, problem, lib.format_num(adolescents.minWeightKg)]),
-			lib.cite_topic("upadacitinib", "dose"),
 		]),
 		"order": order.ref,
 		"evidence": array.concat([lib.evidence_age], [lib.evidence_lab(w, "Body weight") | w := lib.latest_lab("weight")]),
@@ -76,8 +75,7 @@ findings contains f if {
 		"indicator": "critical",
 		"summary": sprintf("Upadacitinib not recommended in end-stage renal disease (eGFR < %s or dialysis)", [lib.format_num(esrd_egfr_below)]),
 		"detail": concat("\n\n", [
-			sprintf("End-stage renal disease: %s. Upadacitinib has not been studied and is not recommended in patients with ESRD (eGFR < %s mL/min/1.73 m²).", [lib.evidence_text(esrd_evidence), lib.format_num(esrd_egfr_below)]),
-			lib.cite_topic("upadacitinib", "renal-impairment"),
+			sprintf("End-stage renal disease: %s. Upadacitinib has not been studied and is not recommended in patients with ESRD (eGFR < %s).", [lib.evidence_text(esrd_evidence), lib.egfr_text(esrd_egfr_below)]),
 		]),
 		"order": order.ref,
 		"evidence": lib.evidence_list(esrd_evidence),
