@@ -109,18 +109,7 @@ func discoverPackages(modules map[string]*ast.Module, catalog map[string]*Rule) 
 	if len(problems) > 0 {
 		return nil, problems
 	}
-	for _, r := range catalog {
-		for _, v := range r.Variants {
-			for _, pkg := range v.packages {
-				if p := pkgs[pkg]; p != nil && !slices.Contains(p.Rules, r.ID) {
-					p.Rules = append(p.Rules, r.ID)
-				}
-			}
-		}
-	}
-	for _, p := range pkgs {
-		slices.Sort(p.Rules)
-	}
+	packageRules(pkgs, catalog)
 	return pkgs, nil
 }
 

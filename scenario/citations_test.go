@@ -18,21 +18,31 @@ import (
 // card's own source is not repeated in its detail).
 var sourceLine = regexp.MustCompile(`(?:Source|See also): \[([^\]]+)\]\(([^)]+)\)`)
 
+// profileFiles reads the default set's drug profiles.
+func profileFiles(t *testing.T) [][]byte {
+	t.Helper()
+	entries, err := fs.ReadDir(policies.FS, "profiles")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]byte
+	for _, e := range entries {
+		data, err := fs.ReadFile(policies.FS, "profiles/"+e.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, data)
+	}
+	return out
+}
+
 // documentsOf reads each drug's document titles and URLs from its profile,
 // and the shared documents (guidelines every drug may cite).
 func documentsOf(t *testing.T) (map[string]map[string]bool, map[string]bool) {
 	t.Helper()
 	type doc struct{ Title, URL string }
 	perDrug := map[string]map[string]bool{}
-	entries, err := fs.ReadDir(policies.FS, "profiles")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		data, err := fs.ReadFile(policies.FS, "profiles/"+e.Name())
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, data := range profileFiles(t) {
 		var p struct {
 			ID        string         `json:"id"`
 			Documents map[string]doc `json:"documents"`

@@ -2,14 +2,12 @@ package scenario_test
 
 import (
 	"encoding/json"
-	"io/fs"
 	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/labelguard/labelguard/pipeline"
-	"github.com/labelguard/labelguard/policies"
 	"github.com/labelguard/labelguard/scenario"
 )
 
@@ -27,15 +25,7 @@ var (
 func profileDisplays(t *testing.T) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	entries, err := fs.ReadDir(policies.FS, "profiles")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		data, err := fs.ReadFile(policies.FS, "profiles/"+e.Name())
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, data := range profileFiles(t) {
 		var p struct{ ID, Display string }
 		if err := json.Unmarshal(data, &p); err != nil {
 			t.Fatal(err)
