@@ -208,6 +208,7 @@ func (c *literalCheck) checkDrugLookups(b *ast.Rule, e metaEntry, drugs []string
 		}
 		return false
 	})
+	c.checkProfileReads(b, e, drugs)
 	for _, l := range c.f.literals(b, c.drugPos, nil) {
 		if len(drugs) > 1 && c.targets[l.value] {
 			c.once(c.warn, CheckLookup, l.loc, "rule %s applies to %s but looks up %q by name: every drug's card would read or cite %s's entry", e.id, strings.Join(drugs, ", "), l.value, l.value)
@@ -218,4 +219,49 @@ func (c *literalCheck) checkDrugLookups(b *ast.Rule, e metaEntry, drugs []string
 // shortName is a rule path without data.labelguard. ("rules.jak.lab_sections").
 func shortName(path string) string {
 	return strings.TrimPrefix(path, "data.labelguard.")
+}
+
+// checkProfileReads: a rule that reads a profile member by path
+// (lib.profiles[drug].dose.maxMgPerDay, or a drug's own package reading
+// lib.profiles.abrocitinib.dose.limits) needs it in the profile of every
+// drug it reads it for, or it is undefined there and the rule never fires
+// for that drug. Reads through object.get are optional by design and not
+// followed, nor are members read through a local variable.
+func (c *literalCheck) checkProfileReads(b *ast.Rule, e metaEntry, drugs []string) {
+	if c.knowledge == nil {
+		return
+	}
+	n := len(profilesRef)
+	ast.WalkRefs(b, func(ref ast.Ref) bool {
+		r := c.f.resolve(ref)
+		if len(r) <= n+1 || !r.HasPrefix(profilesRef) {
+			return false
+		}
+		var path []string
+		for _, t := range r[n+1:] {
+			s, ok := t.Value.(ast.String)
+			if !ok {
+				break
+			}
+			path = append(path, string(s))
+		}
+		if len(path) == 0 {
+			return false
+		}
+		ds := drugs
+		if s, ok := r[n].Value.(ast.String); ok {
+			ds = []string{string(s)}
+		}
+		for _, d := range ds {
+			p := c.knowledge.profiles[d]
+			if p == nil {
+				continue // a drug without a profile is reported by the data check
+			}
+			if _, ok := lookupPath(p.raw, strings.Join(path, ".")); !ok {
+				c.once(c.add, CheckLookup, ref[0].Location, "rule %s (METADATA at %s:%d) reads %s from the profile of %s, which %s lacks: the read is undefined and the rule would never fire for it (add it to the profile, or name it in custom.reads so that the rule leaves the drug out)",
+					e.id, e.file, e.row, strings.Join(path, "."), d, p.file)
+			}
+		}
+		return false
+	})
 }

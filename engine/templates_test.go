@@ -250,3 +250,39 @@ func TestOmitWhenTag(t *testing.T) {
 		}
 	}
 }
+
+// A rule that reads a profile member a drug's profile lacks would never
+// fire for it: refused at load, naming the rule, the member and the file.
+func TestProfileReadsAreChecked(t *testing.T) {
+	t.Parallel()
+	rule := `package labelguard.rules.jak
+
+import data.labelguard.lib
+
+# METADATA
+# title: Young
+# custom:
+#   id: jak.young
+#   indicator: info
+#   drugs: [oral]
+#   source:
+#     topic: dose
+findings contains {"rule": "jak.young", "indicator": "info", "summary": "young", "order": order.ref} if {
+	some order in lib.oral_jaki_orders
+	lib.age < lib.profiles[order.target].indication.minAgeYears
+}
+`
+	_, err := loadDefaultWith(t, map[string]string{"rules/jak/young.rego": rule})
+	if err == nil || !strings.Contains(err.Error(), "rules/jak/young.rego:15: [lookup] rule jak.young") ||
+		!strings.Contains(err.Error(), "reads indication.minAgeYears from the profile of baricitinib, which profiles/baricitinib.json lacks") {
+		t.Fatalf("Load: %v", err)
+	}
+	// Naming it in custom.reads leaves baricitinib out instead.
+	ps, err := loadDefaultWith(t, map[string]string{"rules/jak/young.rego": strings.Replace(rule, "#   drugs: [oral]\n", "#   drugs: [oral]\n#   reads: [indication.minAgeYears]\n", 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := ps.Catalog["jak.young"].Drugs(); slices.Contains(d, "baricitinib") || !slices.Contains(d, "upadacitinib") {
+		t.Errorf("drugs %v", d)
+	}
+}
