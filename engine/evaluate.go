@@ -221,9 +221,13 @@ func InputValue(in *facts.Input) (ast.Value, error) {
 		return ast.NullValue, nil
 	}
 	if v, ok := toValue(reflect.ValueOf(in).Elem()); ok {
-		return v, nil
+		return withValueSetIndex(v), nil
 	}
-	return inputValueJSON(in)
+	v, err := inputValueJSON(in)
+	if err != nil {
+		return nil, err
+	}
+	return withValueSetIndex(v), nil
 }
 
 // inputValueJSON is the reference conversion: encode, then parse.

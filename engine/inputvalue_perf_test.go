@@ -53,6 +53,7 @@ func TestInputValueMatchesJSON(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		want = withValueSetIndex(want)
 		got, err := InputValue(in)
 		if err != nil {
 			t.Fatal(err)

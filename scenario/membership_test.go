@@ -3,9 +3,14 @@ package scenario_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
+	"strconv"
 	"testing"
 
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/labelguard/labelguard/engine"
 	"github.com/labelguard/labelguard/pipeline"
 	"github.com/labelguard/labelguard/scenario"
 )
@@ -90,4 +95,49 @@ func TestValueSetMembershipAgreesWithRego(t *testing.T) {
 		t.Errorf("only %d resources checked; the scenarios should give hundreds", checked)
 	}
 	t.Logf("%d resources agree, %d of them coded lab results", checked, codedLabs)
+}
+
+// indexQuery lists the kinds whose index the engine added to the input
+// (input.byValueSet; a missing one differs) differs from the Rego inversion of the facts'
+// valueSets (lib.by_valueset) that inputs without it get, and counts the
+// value sets indexed.
+const indexQuery = `{"differ": [k | some k in ["conditions", "immunizations", "medications"]
+	data.labelguard.lib.by_valueset(object.get(input, k, [])) != object.get(input, ["byValueSet", k], null)
+], "sets": sum([count(input.byValueSet[k]) | some k in ["conditions", "immunizations", "medications"]])}`
+
+// TestValueSetIndexAgreesWithRego checks, over every scenario's real
+// input as the engine evaluates it, that the value set index the engine
+// builds in Go is exactly the index the policies would build, so that
+// building it in Go changes no card.
+func TestValueSetIndexAgreesWithRego(t *testing.T) {
+	var inputs []ast.Value
+	var names []string
+	ps, _ := eachOutcome(t, func(s scenario.Scenario, out *pipeline.Outcome) {
+		v, err := engine.InputValue(&out.Input.Input)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, v)
+		names = append(names, s.Name)
+	})
+	sets := 0
+	for i, v := range inputs {
+		got, err := ps.Query(context.Background(), indexQuery, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := got.(map[string]any)
+		if d := r["differ"].([]any); len(d) > 0 {
+			t.Errorf("%s: input.byValueSet differs from lib.by_valueset for %v", names[i], d)
+		}
+		n, err := strconv.Atoi(fmt.Sprint(r["sets"]))
+		if err != nil {
+			t.Fatalf("%s: sets = %v: %v", names[i], r["sets"], err)
+		}
+		sets += n
+	}
+	if sets < 100 {
+		t.Errorf("only %d value set entries indexed over %d scenarios; the scenarios should give hundreds", sets, len(inputs))
+	}
+	t.Logf("%d scenarios, %d value set entries agree", len(inputs), sets)
 }

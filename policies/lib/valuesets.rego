@@ -25,16 +25,25 @@ memberships(resource) := object.get(resource, "valueSets", null) if {
 
 # by_valueset indexes facts by value set, {vs_id: [fact, ...]}, so that a
 # rule asking for the facts in one value set reads one entry instead of
-# testing every fact (the indexes below are computed once per evaluation).
+# testing every fact. The engine builds the three indexes below in Go and
+# passes them as input.byValueSet (docs/policy-contract.md); inputs
+# without it (Rego unit tests, hand-written inputs) are indexed here, once
+# per evaluation.
 by_valueset(facts) := {vs_id: [f | some [v, f] in pairs; v == vs_id] | some [vs_id, _] in pairs} if {
 	pairs := [[vs_id, f] | some f in facts; some vs_id in memberships(f)]
 }
 
-conditions_by_valueset := by_valueset(input.conditions)
+conditions_by_valueset := input.byValueSet.conditions if {
+	input.byValueSet
+} else := by_valueset(input.conditions)
 
-immunizations_by_valueset := by_valueset(input.immunizations)
+immunizations_by_valueset := input.byValueSet.immunizations if {
+	input.byValueSet
+} else := by_valueset(input.immunizations)
 
-medications_by_valueset := by_valueset(input.medications)
+medications_by_valueset := input.byValueSet.medications if {
+	input.byValueSet
+} else := by_valueset(input.medications)
 
 # facts_in: the facts of an index that are in a value set (none for an
 # unknown value set ID, which the policy check reports).
