@@ -33,6 +33,19 @@ func TestPrefetchCacheReusesOnlyWhatIsUnchanged(t *testing.T) {
 	if got := scrape(t, h); strings.Contains(got, "labelguard_prefetch_cache_hits_total 0") || !strings.Contains(got, "labelguard_prefetch_cache_hits_total") {
 		t.Errorf("no cache hit recorded:\n%s", grepLines(got, "prefetch_cache"))
 	}
+	if got := scrape(t, h); !strings.Contains(got, "labelguard_prefetch_cache_order_hits_total 1\n") {
+		t.Errorf("the order's typed parse was not reused once:\n%s", grepLines(got, "prefetch_cache_order"))
+	}
+	// The same order at 15 mg: the order is parsed afresh and the 45 mg
+	// dose card is gone.
+	lower := bytes.Replace(body, []byte("upadacitinib 45 MG"), []byte("upadacitinib 15 MG"), 1)
+	if bytes.Equal(lower, body) {
+		t.Fatal("the test request no longer orders upadacitinib 45 MG")
+	}
+	if rec := confPost(t, h, "/cds-services/jak-order-sign", lower); rec.Code != http.StatusOK || strings.Contains(rec.Body.String(), "upadacitinib.dose-max") ||
+		!strings.Contains(first.Body.String(), "upadacitinib.dose-max") {
+		t.Errorf("15 mg after 45 mg: %d, dose card still there or never there (stale order parse?): %.300s", rec.Code, rec.Body)
+	}
 	changed := bytes.ReplaceAll(body, []byte(`"value": 0.8`), []byte(`"value": 1.5`))
 	if bytes.Equal(changed, body) {
 		t.Fatal("the test request no longer has ANC 0.8")

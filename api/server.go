@@ -204,6 +204,10 @@ func New(cfg Config, policies *engine.Active, log *slog.Logger) *Server {
 				func() float64 { h, _ := pc.Stats(); return float64(h) })
 			m.Func("labelguard_prefetch_cache_misses_total", "Prefetch values decoded.", true,
 				func() float64 { _, miss := pc.Stats(); return float64(miss) })
+			m.Func("labelguard_prefetch_cache_order_hits_total", "Draft orders whose typed R4 parse was reused (the same order sent again within the cache TTL).", true,
+				func() float64 { h, _ := pc.OrderStats(); return float64(h) })
+			m.Func("labelguard_prefetch_cache_order_misses_total", "Draft orders of interest parsed as typed R4.", true,
+				func() float64 { _, miss := pc.OrderStats(); return float64(miss) })
 		}
 		// Present at zero with the cache off, so that a dashboard of hit
 		// rates works on every pod.

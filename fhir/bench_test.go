@@ -92,7 +92,7 @@ func BenchmarkTypedParse(b *testing.B) {
 	b.Run("typedView", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, _, err := d.Orders[0].typedView(); err != nil {
+			if _, _, err := d.Orders[0].typedView(nil); err != nil {
 				b.Fatal(err)
 			}
 		}

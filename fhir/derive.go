@@ -222,7 +222,7 @@ func deriveOrders(t Tables, req Request, now time.Time, active []facts.Med, reso
 		if interest {
 			// The orders the service checks are read from the typed
 			// R4 parse.
-			v, n, err := dr.o.typedView()
+			v, n, err := dr.o.typedView(req.Cache)
 			if err != nil {
 				return nil, nil, nil, err
 			}

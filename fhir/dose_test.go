@@ -22,7 +22,7 @@ func medFromDraft(t *testing.T, res string) facts.Med {
 	d := parseDrafts(t, drafts(res))
 	o := d.Orders[0]
 	light := buildMed(tables(t), o.view, d.medication)
-	v, notes, err := o.typedView()
+	v, notes, err := o.typedView(nil)
 	if err != nil {
 		t.Fatalf("typed parse: %v", err)
 	}
@@ -123,7 +123,7 @@ func TestDailyDose(t *testing.T) {
 			var m facts.Med
 			if tc.name == "STU3 dose on the dosage (repaired)" {
 				d := parseDrafts(t, drafts(tc.res))
-				v, _, err := d.Orders[0].typedView()
+				v, _, err := d.Orders[0].typedView(nil)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -19,6 +19,11 @@ import (
 // dropped by the next call after it (oldest first), or earlier when the
 // cached values exceed maxBytes of source JSON. It holds patient data in
 // memory only, never on disk.
+//
+// It also keeps the typed R4 parse of the draft orders of interest (the
+// elements the service reads, see typedView) under the same bounds: the
+// order session's later calls send the same order again, and order-sign
+// follows order-select, so that parse is made once per order version.
 type PrefetchCache struct {
 	ttl      time.Duration
 	maxBytes int
@@ -29,15 +34,26 @@ type PrefetchCache struct {
 	fifo    *list.List // of *cachedPart, newest first: the back expires first
 	bytes   int
 
-	hits, misses atomic.Int64
+	hits, misses           atomic.Int64
+	orderHits, orderMisses atomic.Int64
 }
 
+// cachedPart is one entry: a decoded prefetch value (part) or the typed
+// parse of a draft order (typed). The two are told apart in the key (a
+// leading domain byte), never by content.
 type cachedPart struct {
-	sum  [sha256.Size]byte
-	size int
-	at   time.Time
-	part *store
+	sum   [sha256.Size]byte
+	size  int
+	at    time.Time
+	part  *store
+	typed *typedParse
 }
+
+// Key domains of the cache's entries.
+const (
+	domainPrefetch byte = 'p'
+	domainOrder    byte = 'o'
+)
 
 // NewPrefetchCache returns a cache keeping values for ttl, up to maxBytes
 // of source JSON. A ttl or maxBytes of zero or less returns nil, which
@@ -50,12 +66,22 @@ func NewPrefetchCache(ttl time.Duration, maxBytes int) *PrefetchCache {
 		entries: map[[sha256.Size]byte]*list.Element{}, fifo: list.New()}
 }
 
-// Stats reports cache hits and misses since the start.
+// Stats reports the prefetch values reused (hits) and decoded (misses)
+// since the start.
 func (c *PrefetchCache) Stats() (hits, misses int64) {
 	if c == nil {
 		return 0, 0
 	}
 	return c.hits.Load(), c.misses.Load()
+}
+
+// OrderStats reports the draft orders whose typed parse was reused (hits)
+// and made (misses) since the start.
+func (c *PrefetchCache) OrderStats() (hits, misses int64) {
+	if c == nil {
+		return 0, 0
+	}
+	return c.orderHits.Load(), c.orderMisses.Load()
 }
 
 // part returns the decoded contribution of one prefetch value, from the
@@ -65,12 +91,41 @@ func (c *PrefetchCache) part(key string, raw json.RawMessage) *store {
 	if c == nil {
 		return decodePart(key, raw)
 	}
+	e := c.get(c.sum(domainPrefetch, key, raw), len(raw), &c.hits, &c.misses, func() *cachedPart {
+		return &cachedPart{part: decodePart(key, raw)}
+	})
+	return e.part
+}
+
+// typed returns the typed parse of a reduced order (raw, its JSON), from
+// the cache when the same bytes were parsed within the TTL. A nil cache
+// parses every time.
+func (c *PrefetchCache) typed(raw []byte, parse func() *typedParse) *typedParse {
+	if c == nil {
+		return parse()
+	}
+	e := c.get(c.sum(domainOrder, "", raw), len(raw), &c.orderHits, &c.orderMisses, func() *cachedPart {
+		return &cachedPart{typed: parse()}
+	})
+	return e.typed
+}
+
+func (c *PrefetchCache) sum(domain byte, key string, raw []byte) [sha256.Size]byte {
 	h := sha256.New()
+	h.Write([]byte{domain})
 	h.Write([]byte(key))
 	h.Write([]byte{0})
 	h.Write(raw)
 	var sum [sha256.Size]byte
 	h.Sum(sum[:0])
+	return sum
+}
+
+// get returns the entry under sum, made by build and kept (size bytes of
+// source JSON) when it is not there or has expired. build runs outside
+// the lock: concurrent first calls for the same value both make it, and
+// the first to finish is kept.
+func (c *PrefetchCache) get(sum [sha256.Size]byte, size int, hits, misses *atomic.Int64, build func() *cachedPart) *cachedPart {
 	now := c.now()
 	c.mu.Lock()
 	for c.expired(c.fifo.Back(), now) {
@@ -79,25 +134,26 @@ func (c *PrefetchCache) part(key string, raw json.RawMessage) *store {
 	if el, ok := c.entries[sum]; ok {
 		e := el.Value.(*cachedPart)
 		c.mu.Unlock()
-		c.hits.Add(1)
-		return e.part
+		hits.Add(1)
+		return e
 	}
 	c.mu.Unlock()
-	c.misses.Add(1)
-	p := decodePart(key, raw)
-	if len(raw) > c.maxBytes {
-		return p
+	misses.Add(1)
+	e := build()
+	if size > c.maxBytes {
+		return e
 	}
+	e.sum, e.size, e.at = sum, size, now
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.entries[sum]; !ok {
-		c.entries[sum] = c.fifo.PushFront(&cachedPart{sum: sum, size: len(raw), at: now, part: p})
-		c.bytes += len(raw)
+		c.entries[sum] = c.fifo.PushFront(e)
+		c.bytes += size
 	}
 	for c.bytes > c.maxBytes {
 		c.remove(c.fifo.Back())
 	}
-	return p
+	return e
 }
 
 func (c *PrefetchCache) expired(el *list.Element, now time.Time) bool {

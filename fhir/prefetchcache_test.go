@@ -2,7 +2,11 @@ package fhir
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"reflect"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -57,6 +61,9 @@ func TestPrefetchCacheDerivesTheSame(t *testing.T) {
 		if hits, _ := cache.Stats(); hits == 0 {
 			t.Errorf("request %d: no cache hit in 9 calls", i)
 		}
+		if hits, _ := cache.OrderStats(); i == 0 && hits == 0 {
+			t.Errorf("request %d: no order parse reused in 9 calls", i)
+		}
 	}
 }
 
@@ -101,5 +108,76 @@ func TestPrefetchCacheBounds(t *testing.T) {
 	var off *PrefetchCache
 	if off.part("patient", small) == nil {
 		t.Error("a nil cache must still decode")
+	}
+}
+
+// TestTypedParseCache: a draft order sent again with the same elements the
+// service reads (the next order-select of the session, order-sign) reuses
+// its typed R4 parse, with the facts, repair notes and rejection a fresh
+// parse gives, the notes naming this call's entry; a change to an element
+// read is parsed afresh, a change to one not read is not.
+func TestTypedParseCache(t *testing.T) {
+	t.Parallel()
+	const abro = "abrocitinib 100 MG Oral Tablet"
+	dose := func(n int) string {
+		return fmt.Sprintf(`"dosageInstruction":[{"timing":{"repeat":{"frequency":1,"period":1,"periodUnit":"d"}},"doseAndRate":[{"doseQuantity":{"value":%d,"unit":"tablet"}}]}]`, n)
+	}
+	repaired := medRequest("a1", "draft", abro, `"authoredOn":"2026-13-45"`, dose(1))
+	noted := medRequest("a1", "draft", abro, `"authoredOn":"2026-13-45"`, dose(1), `"note":[{"text":"take with food"}]`)
+	twoTablets := medRequest("a1", "draft", abro, `"authoredOn":"2026-13-45"`, dose(2))
+	other := medRequest("p1", "draft", "paracetamol 500 MG Oral Tablet") // not an order of interest: no typed parse
+	rejected := medRequest("a2", "draft", abro, `"contained":[{"resourceType":"Medication","id":"x","code":{"text":"a","madeUp":1}}]`)
+	patient := map[string]json.RawMessage{"patient": json.RawMessage(testPatient)}
+
+	c := NewPrefetchCache(time.Minute, 1<<20)
+	steps := []struct {
+		name       string
+		orders     []string
+		hits, miss int64
+		note       string // a repair note the call must carry
+	}{
+		{"first selection", []string{repaired}, 0, 1, "draftOrders.entry[0] MedicationRequest: MedicationRequest.authoredOn removed"},
+		{"same order at another entry", []string{other, repaired}, 1, 1, "draftOrders.entry[1] MedicationRequest: MedicationRequest.authoredOn removed"},
+		{"a note added (not read)", []string{noted}, 2, 1, "draftOrders.entry[0] MedicationRequest: MedicationRequest.authoredOn removed"},
+		{"two tablets (read)", []string{twoTablets}, 2, 2, "draftOrders.entry[0] MedicationRequest: MedicationRequest.authoredOn removed"},
+	}
+	for _, s := range steps {
+		req := Request{Drafts: parseDrafts(t, drafts(s.orders...)), Prefetch: patient}
+		want := mustDerive(t, req)
+		req.Cache = c
+		got := mustDerive(t, req)
+		if !reflect.DeepEqual(want, got) {
+			t.Errorf("%s: derived facts differ with the cache", s.name)
+		}
+		if h, m := c.OrderStats(); h != s.hits || m != s.miss {
+			t.Errorf("%s: order parse hits %d misses %d, want %d %d", s.name, h, m, s.hits, s.miss)
+		}
+		if !slices.ContainsFunc(got.Repairs, func(r string) bool { return strings.HasPrefix(r, s.note) }) {
+			t.Errorf("%s: repairs %q lack %q", s.name, got.Repairs, s.note)
+		}
+	}
+	if h, _ := c.Stats(); h != 3 {
+		t.Errorf("prefetch hits %d, want 3: order parses are counted apart", h)
+	}
+	for i := range 2 {
+		_, err := Derive(tables(t), Request{Hook: "order-sign", Now: testNow, PatientID: "p1", Prefetch: patient,
+			Drafts: parseDrafts(t, drafts(rejected)), Cache: c})
+		var oe *OrderError
+		if !errors.As(err, &oe) || oe.Ref != "MedicationRequest/a2" || oe.Field != "MedicationRequest.contained[0].Medication.code.madeUp" {
+			t.Fatalf("rejected order, call %d: err = %v", i, err)
+		}
+	}
+	if h, m := c.OrderStats(); h != 3 || m != 3 {
+		t.Errorf("rejected order twice: hits %d misses %d, want 3 3 (the rejection is reused)", h, m)
+	}
+	// A prefetch value with an order's bytes is another entry.
+	before, _ := c.Stats()
+	c.part("", json.RawMessage(`{}`))
+	c.typed([]byte(`{}`), func() *typedParse { return &typedParse{field: "x", message: "y"} })
+	if h, _ := c.Stats(); h != before {
+		t.Error("a prefetch value was served from an order's entry")
+	}
+	if h, _ := c.OrderStats(); h != 3 {
+		t.Error("an order parse was served from a prefetch value's entry")
 	}
 }

@@ -46,7 +46,13 @@ var typedKeys = map[string][]string{
 // (an unknown code, an impossible date, an element R4 does not have) are
 // removed and noted, and the parse is retried once: the order is still
 // checked with what is valid. If it still fails, the order is rejected.
-func (o *DraftOrder) typedView() (*medView, []string, error) {
+//
+// The parse is a function of the order's elements the service reads, so
+// with a cache it is made once for an order sent again unchanged in those
+// elements (order-select on each edit, then order-sign: typed parsing is
+// about half of what deriving the facts costs once the prefetch is
+// decoded). The notes and the error name this call's entry and reference.
+func (o *DraftOrder) typedView(c *PrefetchCache) (*medView, []string, error) {
 	u, err := typedUnmarshaller()
 	if err != nil {
 		return nil, nil, err
@@ -65,30 +71,56 @@ func (o *DraftOrder) typedView() (*medView, []string, error) {
 	if dr, ok := reduced["dispenseRequest"].(map[string]any); ok {
 		reduced["dispenseRequest"] = pick(dr, "quantity", "expectedSupplyDuration")
 	}
+	raw := mustJSON(reduced)
+	p := c.typed(raw, func() *typedParse { return parseTyped(u, o.ResourceType, reduced, raw) })
+	if p.view == nil {
+		return nil, nil, &OrderError{Ref: o.Ref, Field: p.field, Message: p.message}
+	}
 	var notes []string
+	for _, r := range p.removed {
+		notes = append(notes, fmt.Sprintf("draftOrders.entry[%d] %s: %s removed (%s)", o.entry, safeType(o.ResourceType), r.path, r.details))
+	}
+	return p.view, notes, nil
+}
+
+// typedParse is the outcome of the typed parse of one reduced order: its
+// view and the elements removed to make it valid, or, when it is rejected,
+// the field and message of the *OrderError. It holds no reference to the
+// call it came from, and is only read once made.
+type typedParse struct {
+	view           *medView
+	removed        []typedProblem
+	field, message string
+}
+
+// parseTyped parses raw, the JSON of reduced, as a typed R4 resource of
+// type rt, removing what R4 rejects from reduced and retrying once.
+func parseTyped(u *jsonformat.Unmarshaller, rt string, reduced map[string]any, raw []byte) *typedParse {
+	var removed []typedProblem
 	for attempt := 0; ; attempt++ {
-		msg, err := u.Unmarshal(mustJSON(reduced))
+		msg, err := u.Unmarshal(raw)
 		if err == nil {
 			v, err := viewFromTyped(msg)
 			if err != nil {
-				return nil, nil, &OrderError{Ref: o.Ref, Field: o.ResourceType, Message: "cannot be read as R4"}
+				return &typedParse{field: rt, message: "cannot be read as R4"}
 			}
-			return v, notes, nil
+			return &typedParse{view: v, removed: removed}
 		}
 		problems := typedProblems(err)
 		if attempt > 0 || len(problems) == 0 {
-			field, detail := o.ResourceType, "is not valid FHIR R4"
+			field, detail := rt, "is not valid FHIR R4"
 			if len(problems) > 0 {
 				field, detail = problems[0].path, "is not valid FHIR R4 ("+problems[0].details+")"
 			}
-			return nil, nil, &OrderError{Ref: o.Ref, Field: field, Message: detail}
+			return &typedParse{field: field, message: detail}
 		}
 		for _, p := range problems {
 			if !removePath(reduced, p.path) {
-				return nil, nil, &OrderError{Ref: o.Ref, Field: p.path, Message: "is not valid FHIR R4 (" + p.details + ")"}
+				return &typedParse{field: p.path, message: "is not valid FHIR R4 (" + p.details + ")"}
 			}
-			notes = append(notes, fmt.Sprintf("draftOrders.entry[%d] %s: %s removed (%s)", o.entry, safeType(o.ResourceType), p.path, p.details))
+			removed = append(removed, p)
 		}
+		raw = mustJSON(reduced)
 	}
 }
 
