@@ -40,9 +40,11 @@ func BenchmarkPerfCache(b *testing.B) {
 				b.ReportAllocs()
 				var tick atomic.Int64
 				cfg := api.Config{Now: func() time.Time {
-					// A second later each call: the decision expired
-					// at a 1 ns TTL, the same UTC day for a million calls.
-					return perfNow.Add(time.Duration(tick.Add(1)) * time.Second)
+					// A millisecond later each call: the decision expired
+					// at a 1 ns TTL, within the hour's TTL and the same
+					// UTC day for 3.6 million calls (a second per call
+					// expired the hit case's decision after 3,600 calls).
+					return perfNow.Add(time.Duration(tick.Add(1)) * time.Millisecond)
 				}}
 				if v.prefetch {
 					cfg.PrefetchCache = fhir.NewPrefetchCache(time.Hour, 1<<30)
