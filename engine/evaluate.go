@@ -123,24 +123,65 @@ func (ps *PolicySet) Evaluate(ctx context.Context, req Request) (*Result, error)
 	return ps.Cards(req, d)
 }
 
+// RuleResults is what the rule packages a call reaches yielded for its
+// input: the findings that can become cards, before the site's settings
+// and the call's hook are applied, and the checks that failed. It depends
+// only on the policy set, the call's EvaluationScope and its
+// EvaluationInput, so on a cross-hook set the order-sign after an
+// order-select with the same input gets the same results.
+type RuleResults struct {
+	Findings []Finding
+	Failures []RuleFailure
+	Packages []string
+}
+
 // Decide evaluates the rule packages the call reaches and keeps the
-// findings that can become cards.
+// findings that can become cards (EvaluateRules, then DecideFrom).
 func (ps *PolicySet) Decide(ctx context.Context, req Request) (*Decision, error) {
+	r, err := ps.EvaluateRules(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return ps.DecideFrom(req, r)
+}
+
+// EvaluateRules evaluates the rule packages the call reaches over its
+// EvaluationInput and keeps the findings that can become cards.
+func (ps *PolicySet) EvaluateRules(ctx context.Context, req Request) (*RuleResults, error) {
 	svc, ok := ps.Service(req.Service)
 	if !ok {
-		return nil, fmt.Errorf("engine.Decide: unknown service %q", req.Service)
+		return nil, fmt.Errorf("engine.EvaluateRules: unknown service %q", req.Service)
 	}
-	value, err := InputValue(req.Input)
+	value, err := InputValue(ps.EvaluationInput(req.Input))
 	if err != nil {
-		return nil, fmt.Errorf("engine.Decide: %w", err)
+		return nil, fmt.Errorf("engine.EvaluateRules: %w", err)
 	}
 	b := cardBuilder{ps: ps, in: req.Input, orders: req.Orders}
 	findings, failures, set, err := ps.evalFindings(ctx, b, svc.Hook, value)
 	if err != nil {
-		return nil, fmt.Errorf("engine.Decide: service %s: %w", req.Service, err)
+		return nil, fmt.Errorf("engine.EvaluateRules: service %s: %w", req.Service, err)
 	}
-	d := &Decision{Packages: ps.packageNamesOf(set), Failures: failures}
-	d.Findings, d.Notes = ps.adjustFindings(findings)
+	return &RuleResults{Findings: findings, Failures: failures, Packages: ps.packageNamesOf(set)}, nil
+}
+
+// DecideFrom applies to a call's rule results what depends on the call
+// and the site: only the findings of rules that apply on the call's hook
+// (their METADATA hooks), the rules a site switched off or lowered, one
+// finding per rule and order, omitWhen. r is not modified.
+func (ps *PolicySet) DecideFrom(req Request, r *RuleResults) (*Decision, error) {
+	svc, ok := ps.Service(req.Service)
+	if !ok {
+		return nil, fmt.Errorf("engine.DecideFrom: unknown service %q", req.Service)
+	}
+	b := cardBuilder{ps: ps, in: req.Input, orders: req.Orders}
+	onHook := make([]Finding, 0, len(r.Findings))
+	for _, f := range r.Findings {
+		if ps.Catalog[f.Rule].appliesOn(svc.Hook) {
+			onHook = append(onHook, f)
+		}
+	}
+	d := &Decision{Packages: r.Packages, Failures: slices.Clone(r.Failures)}
+	d.Findings, d.Notes = ps.adjustFindings(onHook)
 	d.Findings = ps.omitBeside(b, d.Findings)
 	return d, nil
 }

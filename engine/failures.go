@@ -156,7 +156,7 @@ func (ps *PolicySet) findingProblem(b cardBuilder, pkg *RulePackage, f Finding) 
 		return fmt.Sprintf("rule %s: finding without summary", f.Rule)
 	}
 	drug := b.drugOf(f)
-	v := r.VariantFor(b.in.Hook, drug)
+	v := r.VariantFor(r.checkedOn(b.in.Hook), drug)
 	if !slices.Contains(v.Indicators, f.Indicator) {
 		return fmt.Sprintf("rule %s: indicator %q is not what its METADATA at %s allows (%s)", f.Rule, f.Indicator, v.Locations[0], strings.Join(v.Indicators, ", "))
 	}

@@ -52,6 +52,12 @@ type PolicySet struct {
 	// reaches (all packages' findings in one evaluation, so that shared
 	// helper rules are evaluated once); a set is prepared on first use.
 	queries sync.Map // packageSet -> *packageQuery
+	// hookBoundAt says where the rules read which call is asking; "" for
+	// a cross-hook set (crosshook.go).
+	hookBoundAt string
+	// hookGroup maps each served hook to the first hook whose findings
+	// every rule checks and words alike (crosshook.go).
+	hookGroup map[string]string
 }
 
 // deniedBuiltins are the builtins a policy must not call: network access,
@@ -152,6 +158,8 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*PolicySet, error) {
 		modules:      src.modules,
 		compiler:     compiler,
 		store:        inmem.NewFromObjectWithOpts(doc, inmem.OptReturnASTValuesOnRead(true)),
+		hookBoundAt:  hookBound(src.modules),
+		hookGroup:    hookGroups(services, catalog),
 	}
 	if opts.Revision != "" {
 		ps.Revision = opts.Revision

@@ -17,23 +17,32 @@ import (
 	"github.com/labelguard/labelguard/facts"
 )
 
-// DecisionCache remembers, for a short while, what a call's rules decided
-// (engine.Decision: the findings and failed checks, before cards), so that a
-// call the rules would see exactly as an earlier one is answered without
-// evaluating the policies again: the order-select an EHR fires again on a
-// change the rules do not read (a note, a pharmacy, the same order
-// selected again), or a repeated order-sign.
+// DecisionCache remembers, for a short while, what a call's rules yielded
+// (engine.RuleResults: the findings and failed checks, before the call's
+// hook, the site's settings and the cards are applied), so that a call the
+// rules would see exactly as an earlier one is answered without evaluating
+// the policies again: the order-select an EHR fires again on a change the
+// rules do not read (a note, a pharmacy, the same order selected again), a
+// repeated order-sign, and, when the policy set is cross-hook
+// (engine.PolicySet.CrossHook: no rule reads which hook or service asks),
+// the order-sign that follows an order-select of the same orders.
 //
-// The key is a SHA-256 of everything a decision depends on: the service
-// and its hook, the patient, the policy set (its Revision, its site
-// parameters' digest, and the set itself: an entry is only served to the
-// very PolicySet that made it), the evaluation's UTC date, and the policy
-// input the call derived (facts.Input, which holds the draft orders and
-// the prefetch as the rules read them), without its hookInstance and with
-// the evaluation time masked. So two calls share a decision exactly when
-// the rules would read the same input, apart from the time of the call;
-// a different patient, draft order, prefetch value the rules read, policy
-// revision or site parameter changes the key.
+// The key is a SHA-256 of everything the results depend on: the call's
+// engine.PolicySet.EvaluationScope (the rule packages it reaches, and on a
+// hook-bound policy set its service and hook), the patient, the policy set
+// (its Revision, its site parameters' digest, and the set itself: an entry
+// is only served to the very PolicySet that made it), the evaluation's UTC
+// date, and the input the rules are evaluated on
+// (engine.PolicySet.EvaluationInput of the facts.Input the call derived,
+// which holds the draft orders and the prefetch as the rules read them),
+// without its hookInstance and with the evaluation time masked. So two
+// calls share results exactly when the rules would read the same input,
+// apart from the time of the call; a different patient, draft order,
+// order-select's selection of the drafts, prefetch value the rules read,
+// policy revision or site parameter changes the key. What depends on the
+// call's hook (which rules' findings become cards on it, omitWhen) and on
+// the site (rules switched off or lowered) is applied to the results on
+// every call, hit or miss (engine.PolicySet.DecideFrom).
 //
 // Time. Rules read input.now and the facts derived from it (a result's
 // age in days, "started N days ago", due dates). The key leaves out what
@@ -77,7 +86,7 @@ type cachedDecision struct {
 	set  weak.Pointer[engine.PolicySet]
 	at   time.Time
 	size int
-	d    *engine.Decision
+	d    *engine.RuleResults
 }
 
 type setDigest struct {
@@ -122,10 +131,10 @@ func (c *DecisionCache) Size() (entries, bytes int) {
 
 // get returns the decision stored under key by the policy set ps within
 // ttl of now, counting a hit or a miss.
-func (c *DecisionCache) get(key [sha256.Size]byte, ps *engine.PolicySet, now time.Time) (*engine.Decision, bool) {
+func (c *DecisionCache) get(key [sha256.Size]byte, ps *engine.PolicySet, now time.Time) (*engine.RuleResults, bool) {
 	c.mu.Lock()
 	c.expire(now)
-	var d *engine.Decision
+	var d *engine.RuleResults
 	if el, ok := c.entries[key]; ok {
 		e := el.Value.(*cachedDecision)
 		if e.set == weak.Make(ps) && fresh(e.at, now, c.ttl) {
@@ -150,7 +159,7 @@ func fresh(at, now time.Time, ttl time.Duration) bool {
 
 // put stores a decision of ps made at now; the cache keeps it read-only
 // from here on.
-func (c *DecisionCache) put(key [sha256.Size]byte, ps *engine.PolicySet, d *engine.Decision, now time.Time) {
+func (c *DecisionCache) put(key [sha256.Size]byte, ps *engine.PolicySet, d *engine.RuleResults, now time.Time) {
 	data, err := json.Marshal(d)
 	if err != nil {
 		return // not cached; the call is answered all the same
@@ -209,10 +218,10 @@ func (c *DecisionCache) decisionKey(ps *engine.PolicySet, svc engine.Service, pa
 		return key, err
 	}
 	h := sha256.New()
-	for _, s := range []string{"labelguard decision v1", set, svc.ID, svc.Hook, patientID, now.UTC().Format(time.DateOnly)} {
+	for _, s := range []string{"labelguard decision v2", set, ps.EvaluationScope(svc, in), patientID, now.UTC().Format(time.DateOnly)} {
 		writeField(h, s)
 	}
-	if err := json.NewEncoder(h).Encode(timeless(in)); err != nil {
+	if err := json.NewEncoder(h).Encode(timeless(ps.EvaluationInput(in))); err != nil {
 		return key, fmt.Errorf("pipeline: decision key: %w", err)
 	}
 	h.Sum(key[:0])

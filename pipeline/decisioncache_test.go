@@ -414,3 +414,73 @@ func TestDecisionCacheUnderConcurrency(t *testing.T) {
 		t.Error("no call was answered from the cache")
 	}
 }
+
+// asSelect makes an order-sign body the order-select of its first draft
+// order, as the EHR sends it while the order is built.
+func asSelect(req map[string]any) {
+	req["hook"] = "order-select"
+	req["context"].(map[string]any)["selections"] = []any{"MedicationRequest/" + draft(req)["id"].(string)}
+}
+
+// TestDecisionCacheAcrossHooks: on the served (cross-hook) policy set the
+// order-sign that follows an order-select of the same orders is answered
+// from what the order-select evaluated, with the cards an evaluation of
+// the order-sign gives (an order-sign-only card included); a selection of
+// some of the drafts, or a policy set whose rules read the hook, is
+// evaluated again.
+func TestDecisionCacheAcrossHooks(t *testing.T) {
+	t.Parallel()
+	ps := defaultSet(t)
+	if ok, where := ps.CrossHook(); !ok {
+		t.Fatalf("the served policy set is hook-bound (%s): the case this test is for is gone", where)
+	}
+	hookBound := loadSet(t, map[string]string{"lib/zz_probe.rego": "package labelguard.lib\n\nprobe := input.hook\n"}, "")
+	sign := lowANC(t)
+	noDose := edit(t, sign, func(req map[string]any) { delete(draft(req), "dosageInstruction") })
+	twoDrafts := edit(t, sign, func(req map[string]any) {
+		entries := req["context"].(map[string]any)["draftOrders"].(map[string]any)["entry"].([]any)
+		second := map[string]any{}
+		for k, v := range draft(req) {
+			second[k] = v
+		}
+		second["id"] = "upa-2"
+		second["medicationCodeableConcept"] = map[string]any{"text": "upadacitinib 15 MG Extended Release Oral Tablet"}
+		req["context"].(map[string]any)["draftOrders"].(map[string]any)["entry"] = append(entries, map[string]any{"resource": second})
+	})
+	tests := []struct {
+		name string
+		ps   *engine.PolicySet
+		sign []byte
+		hit  bool
+		card string // a card order-sign must have (from the cache too)
+	}{
+		{name: "the same order", ps: ps, sign: sign, hit: true, card: "upadacitinib.dose-max"},
+		{name: "an order without a dose: order-sign's own card", ps: ps, sign: noDose, hit: true, card: "jak.dose-unverifiable"},
+		{name: "one of two drafts selected", ps: ps, sign: twoDrafts},
+		{name: "rules that read the hook", ps: hookBound, sign: sign},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			pl := &pipeline.Pipeline{Decisions: pipeline.NewDecisionCache(2*time.Minute, 1<<20)}
+			sel := run(t, pl, tc.ps, edit(t, tc.sign, asSelect), t0)
+			if sel.DecisionCached {
+				t.Fatal("the first call was answered from an empty cache")
+			}
+			if tc.card == "jak.dose-unverifiable" && strings.Contains(rules(sel), tc.card) {
+				t.Errorf("order-select got the order-sign-only card %s: %s", tc.card, rules(sel))
+			}
+			got := run(t, pl, tc.ps, edit(t, tc.sign, instance("2c4c1c52-9d1f-4a4e-8d52-6a3f9f7e2b10")), t0.Add(20*time.Second))
+			if got.DecisionCached != tc.hit {
+				t.Fatalf("order-sign answered from order-select's evaluation: %v, want %v", got.DecisionCached, tc.hit)
+			}
+			want := run(t, &pipeline.Pipeline{}, tc.ps, edit(t, tc.sign, instance("2c4c1c52-9d1f-4a4e-8d52-6a3f9f7e2b10")), t0.Add(20*time.Second))
+			if a, b := answer(t, got), answer(t, want); a != b {
+				t.Errorf("order-sign's answer differs from an evaluation:\ngot:  %s\nwant: %s", rules(got), rules(want))
+			}
+			if tc.card != "" && !strings.Contains(rules(got), tc.card) {
+				t.Errorf("order-sign lacks %s: %s", tc.card, rules(got))
+			}
+		})
+	}
+}

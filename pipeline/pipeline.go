@@ -96,10 +96,13 @@ func (p *Pipeline) Run(ctx context.Context, c Call) (*Outcome, error) {
 		})
 		if err != nil {
 			cache = nil // not cacheable; evaluate
-		} else if d, ok := cache.get(key, ps, c.Now); ok {
+		} else if r, ok := cache.get(key, ps, c.Now); ok {
 			var res *engine.Result
 			pprof.Do(ctx, pprof.Labels("stage", "evaluate"), func(context.Context) {
-				res, err = ps.Cards(req, d)
+				var d *engine.Decision
+				if d, err = ps.DecideFrom(req, r); err == nil {
+					res, err = ps.Cards(req, d)
+				}
 			})
 			if err != nil {
 				return nil, fmt.Errorf("pipeline.Run: %w", err)
@@ -113,10 +116,14 @@ func (p *Pipeline) Run(ctx context.Context, c Call) (*Outcome, error) {
 		ectx, cancel = context.WithTimeout(ctx, c.EvalTimeout)
 		defer cancel()
 	}
-	var d *engine.Decision
+	var r *engine.RuleResults
 	var res *engine.Result
 	pprof.Do(ectx, pprof.Labels("stage", "evaluate"), func(ectx context.Context) {
-		d, err = ps.Decide(ectx, req)
+		r, err = ps.EvaluateRules(ectx, req)
+		var d *engine.Decision
+		if err == nil {
+			d, err = ps.DecideFrom(req, r)
+		}
 		if err == nil {
 			res, err = ps.Cards(req, d)
 		}
@@ -130,8 +137,8 @@ func (p *Pipeline) Run(ctx context.Context, c Call) (*Outcome, error) {
 		}
 		return nil, fmt.Errorf("pipeline.Run: %w", err)
 	}
-	if cache != nil && len(d.Failures) == 0 {
-		cache.put(key, ps, d, c.Now)
+	if cache != nil && len(r.Failures) == 0 {
+		cache.put(key, ps, r, c.Now)
 	}
 	return &Outcome{Result: res, Input: derived}, nil
 }

@@ -51,7 +51,6 @@ findings contains f if {
 #   source:
 #     topic: dose
 findings contains f if {
-	input.hook == "order-sign"
 	some order in lib.oral_jaki_orders
 	not lib.dose_known(order)
 	drug := lib.drug_display[order.target]

@@ -162,9 +162,13 @@ test_dose_unverifiable_on_sign if {
 	f.indicator == "info"
 }
 
-test_dose_unverifiable_not_on_select if {
+# The rule does not read the hook: its METADATA (hooks: [order-sign]) is
+# what keeps its card off order-select, applied by the engine (scenario
+# 020, engine TestFindingsOnlyOnTheirHooks), so that the policy set stays
+# cross-hook (engine/crosshook.go).
+test_dose_unverifiable_does_not_read_the_hook if {
 	o := object.remove(upa15, ["dailyDoseMg"])
-	not "jak.dose-unverifiable" in ids([o], {"hook": "order-select"})
+	finding("jak.dose-unverifiable", [o], {"hook": "order-select"}) == finding("jak.dose-unverifiable", [o], {})
 }
 
 # Left out beside a dose rule's card on the same order by the engine
