@@ -168,15 +168,14 @@ func derive(t Tables, req Request) (*Derived, error) {
 // otherPatient reports whether a resource names a different patient as its
 // subject: such a resource must never inform this patient's checks.
 func otherPatient(st *store, r *resource, pid string) bool {
-	for _, ref := range []*looseRef{r.Subject, r.Patient} {
+	other := func(ref *looseRef) bool {
 		if ref == nil {
-			continue
+			return false
 		}
-		if got := st.resolve(ref.Reference); strings.HasPrefix(got, "Patient/") && got != "Patient/"+pid {
-			return true
-		}
+		got, ok := strings.CutPrefix(st.resolve(ref.Reference), "Patient/")
+		return ok && got != pid
 	}
-	return false
+	return other(r.Subject) || other(r.Patient)
 }
 
 type order struct {

@@ -412,15 +412,18 @@ func (s *store) resolve(ref string) string {
 	if i := strings.Index(ref, "/_history/"); i >= 0 {
 		ref = ref[:i]
 	}
-	parts := strings.Split(ref, "/")
-	if len(parts) < 2 {
+	// The last two segments, "Type/id", are a substring of ref: slicing
+	// it allocates nothing (this runs for every resource of a call).
+	i := strings.LastIndexByte(ref, '/')
+	if i < 0 {
 		return ""
 	}
-	typ, id := parts[len(parts)-2], parts[len(parts)-1]
+	j := strings.LastIndexByte(ref[:i], '/')
+	typ, id := ref[j+1:i], ref[i+1:]
 	if typ == "" || id == "" || typ[0] < 'A' || typ[0] > 'Z' {
 		return ""
 	}
-	return typ + "/" + id
+	return ref[j+1:]
 }
 
 // medication resolves a Medication reference in the prefetch.

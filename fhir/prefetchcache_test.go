@@ -181,3 +181,32 @@ func TestTypedParseCache(t *testing.T) {
 		t.Error("an order parse was served from a prefetch value's entry")
 	}
 }
+
+// TestResolveReference: a reference resolves to "Type/id" from its last
+// two segments (absolute URLs and versions too), through a Bundle's
+// fullUrl, or to nothing.
+func TestResolveReference(t *testing.T) {
+	t.Parallel()
+	st := newStore()
+	st.fullURL["urn:uuid:5a1"] = "Patient/p1"
+	for ref, want := range map[string]string{
+		"Patient/p1":                                     "Patient/p1",
+		" Patient/p1 ":                                   "Patient/p1",
+		"https://ehr.example/fhir/Patient/p1":            "Patient/p1",
+		"Patient/p1/_history/3":                          "Patient/p1",
+		"https://ehr.example/fhir/Patient/p1/_history/3": "Patient/p1",
+		"urn:uuid:5a1":                                   "Patient/p1",
+		"urn:uuid:other":                                 "",
+		"#med":                                           "",
+		"":                                               "",
+		"p1":                                             "",
+		"/p1":                                            "",
+		"Patient/":                                       "",
+		"patient/p1":                                     "",
+		"a/b/Condition/c1":                               "Condition/c1",
+	} {
+		if got := st.resolve(ref); got != want {
+			t.Errorf("resolve(%q) = %q, want %q", ref, got, want)
+		}
+	}
+}
