@@ -59,7 +59,7 @@ func checkData(fsys fs.FS, add addFunc) *checkedData {
 	if s, err := ParamsSchema(fsys); err == nil {
 		d.params = schemaParamNames(s)
 	}
-	if d.knowledge, err = loadKnowledge(fsys); err != nil {
+	if d.knowledge, err = loadKnowledge(fsys, jurisdictionOf(d.paramValues)); err != nil {
 		addFileProblems(add, CheckData, profilesDir, err)
 		d.knowledge = nil
 	} else if d.drugs != nil {

@@ -31,8 +31,8 @@ dose_risk_factor_ids := {"vte", "malignancy", "cv-event", "smoker"}
 orders := lib.orders_of("baricitinib")
 
 # METADATA
-# title: Baricitinib not FDA-approved for atopic dermatitis
-# description: In the US baricitinib is approved for other indications only; atopic dermatitis is an off-label use.
+# title: Baricitinib not approved for atopic dermatitis in this jurisdiction
+# description: "The profile of the jurisdiction in force says baricitinib is not approved for atopic dermatitis there (approval.approved false: the US); an off-label use."
 # custom:
 #   id: baricitinib.jurisdiction
 #   indicator: info
@@ -41,14 +41,13 @@ orders := lib.orders_of("baricitinib")
 #     topic: approval
 findings contains f if {
 	some order in orders
-	lib.jurisdiction == "US"
+	approval := object.get(lib.profiles.baricitinib, "approval", {"approved": true})
+	approval.approved == false
 	f := {
 		"rule": "baricitinib.jurisdiction",
 		"indicator": "info",
-		"summary": "Baricitinib is not FDA-approved for atopic dermatitis (approved in the EU and Japan)",
-		"detail": concat("\n\n", [
-			"In the US, baricitinib is approved for rheumatoid arthritis, alopecia areata and COVID-19, not for atopic dermatitis; the atopic dermatitis checks here follow the EU Summary of Product Characteristics.",
-		]),
+		"summary": approval.summary,
+		"detail": approval.statement,
 		"order": order.ref,
 		"evidence": [],
 		"suggestions": [],

@@ -17,8 +17,8 @@ test_jurisdiction_us_info if {
 	ids([bari(2)], {}) == {"baricitinib.jurisdiction"}
 }
 
-test_jurisdiction_silent_in_eu if {
-	ids([bari(2)], {}) == set() with data.labelguard.params.jurisdiction as "EU"
+test_jurisdiction_silent_where_approved if {
+	ids([bari(2)], {}) == set() with data.labelguard.profiles.baricitinib.approval.approved as true
 }
 
 test_8_mg_above_maximum_suggests_the_recommended_4 if {
