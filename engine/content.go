@@ -30,6 +30,9 @@ type ContentDocument struct {
 	Title        string `json:"title"`
 	Jurisdiction string `json:"jurisdiction"`
 	Revised      string `json:"revised,omitempty"`
+	// Newer is a newer revision known but not yet reviewed: the content
+	// may not be current with the label.
+	Newer *NewerRevision `json:"newer,omitempty"`
 }
 
 // ContentReviews lists, per drug in ID order, its content's revisions and
@@ -51,7 +54,7 @@ func (ps *PolicySet) ContentReviews(now time.Time) []ContentReview {
 		}
 		for _, key := range slices.Sorted(maps.Keys(cited)) {
 			if d, ok := p.Documents[key]; ok {
-				cr.Documents = append(cr.Documents, ContentDocument{Key: key, Title: d.Title, Jurisdiction: d.Jurisdiction, Revised: d.Revised})
+				cr.Documents = append(cr.Documents, ContentDocument{Key: key, Title: d.Title, Jurisdiction: d.Jurisdiction, Revised: d.Revised, Newer: d.Newer})
 			}
 		}
 		reviewed, err := time.Parse(time.DateOnly, p.Reviewed.Date)

@@ -70,6 +70,16 @@ type Document struct {
 	URL          string `json:"url"`
 	Jurisdiction string `json:"jurisdiction"`
 	Revised      string `json:"revised,omitempty"`
+	// Newer is a newer revision known but not yet reviewed.
+	Newer *NewerRevision `json:"newer,omitempty"`
+}
+
+// NewerRevision is a revision of a document newer than the one the rules
+// follow, known but not yet reviewed.
+type NewerRevision struct {
+	Revised string `json:"revised"`
+	What    string `json:"what"`
+	Seen    string `json:"seen"`
 }
 
 // Review is when (YYYY-MM-DD) and by whom a profile's content was last
@@ -262,6 +272,11 @@ func mergeProfile(file string, lines map[string]int, base, variants map[string]a
 	}
 	if _, ok := p.Documents[p.Label]; !ok {
 		bad("/label", "no document %q in documents (%s)", p.Label, strings.Join(slices.Sorted(maps.Keys(p.Documents)), ", "))
+	}
+	for _, key := range slices.Sorted(maps.Keys(p.Documents)) {
+		if d := p.Documents[key]; d.Newer != nil && d.Newer.Revised <= d.Revised {
+			bad("/documents/"+key+"/newer/revised", "%s is not newer than the revision the rules follow (revised %s)", d.Newer.Revised, d.Revised)
+		}
 	}
 	for _, topic := range slices.Sorted(maps.Keys(p.Sources)) {
 		if _, ok := p.Documents[p.Sources[topic].Document]; !ok {
