@@ -143,3 +143,31 @@ func TestContentReviewsOverdue(t *testing.T) {
 		}
 	}
 }
+
+// check reports what would make the set fail at load in another
+// jurisdiction than the default's: here the EU variant drops a member a
+// rule reads.
+func TestCheckFindsAnotherJurisdictionsProblem(t *testing.T) {
+	t.Parallel()
+	profile := editProfile(t, "abrocitinib", func(p map[string]any) {
+		eu := p["jurisdictions"].(map[string]any)["EU"].(map[string]any)
+		eu["antiplatelets"] = nil
+	})
+	fsys := defaultWith(t, map[string]string{"profiles/abrocitinib.json": profile})
+	rep, err := engine.Check(context.Background(), fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, p := range rep.Problems {
+		if strings.Contains(p.String(), "(with jurisdiction EU)") && strings.Contains(p.String(), "antiplatelets") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("check found no problem with jurisdiction EU: %v", rep.Problems)
+	}
+	if _, err := engine.Load(context.Background(), fsys, engine.Options{SiteParams: []byte(`{"jurisdiction": "EU"}`)}); err == nil {
+		t.Error("Load with jurisdiction EU accepted a profile its rules cannot read")
+	}
+}
