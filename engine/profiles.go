@@ -48,11 +48,6 @@ type Profile struct {
 	// Reviewed is when and by whom the content was last reviewed
 	// against the documents' revisions.
 	Reviewed Review `json:"reviewed"`
-	// Jurisdiction is the one the profile was merged for (the site
-	// parameter), and Variants the jurisdictions its file states
-	// members for.
-	Jurisdiction string   `json:"-"`
-	Variants     []string `json:"-"`
 
 	file string
 	// raw is the whole profile as decoded JSON: what the rules read
@@ -164,7 +159,6 @@ func loadKnowledge(fsys fs.FS, jurisdiction string) (*knowledge, error) {
 		if p == nil {
 			continue
 		}
-		p.Variants = slices.Sorted(maps.Keys(variants))
 		if want := strings.TrimSuffix(e.Name(), ".json"); p.ID != want {
 			problems = append(problems, jsonfile.Problem{File: file, Line: lines["/id"], Path: "id", Message: fmt.Sprintf("the profile of %q must be named profiles/%s.json (the file name is the drug's ID)", p.ID, p.ID)})
 		}
@@ -261,7 +255,7 @@ func mergeProfile(file string, lines map[string]int, base, variants map[string]a
 		bad("", "%v", err)
 		return nil, problems
 	}
-	p := &Profile{file: file, Jurisdiction: j}
+	p := &Profile{file: file}
 	if err := json.Unmarshal(data, p); err != nil {
 		bad("", "%v", err)
 		return nil, problems
