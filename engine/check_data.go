@@ -21,7 +21,10 @@ type checkedData struct {
 	paramValues map[string]any
 	labs        *terminology.LabTable
 	knowledge   *knowledge
-	servicesOK  bool
+	// others are the profiles merged for each other jurisdiction than the
+	// default's, so that check finds what would fail at a site there.
+	others     map[string]*knowledge
+	servicesOK bool
 }
 
 func (d *checkedData) targets() map[string]bool {
@@ -59,7 +62,7 @@ func checkData(fsys fs.FS, add addFunc) *checkedData {
 	if s, err := ParamsSchema(fsys); err == nil {
 		d.params = schemaParamNames(s)
 	}
-	if d.knowledge, err = loadKnowledge(fsys); err != nil {
+	if d.knowledge, err = loadKnowledge(fsys, jurisdictionOf(d.paramValues)); err != nil {
 		addFileProblems(add, CheckData, profilesDir, err)
 		d.knowledge = nil
 	} else if d.drugs != nil {
@@ -68,6 +71,22 @@ func checkData(fsys fs.FS, add addFunc) *checkedData {
 		}
 		if err := checkProfilesMatchTargets(d.knowledge, d.targets()); err != nil {
 			addFileProblems(add, CheckData, profilesDir, err)
+		}
+		d.others = map[string]*knowledge{}
+		for _, j := range Jurisdictions {
+			if j == jurisdictionOf(d.paramValues) {
+				continue
+			}
+			// loadKnowledge validated every jurisdiction's merge above;
+			// the value sets addTargets gave the profiles are the same.
+			if k, err := loadKnowledge(fsys, j); err == nil {
+				for id, p := range k.profiles {
+					if q := d.knowledge.profiles[id]; q != nil {
+						p.ValueSet, p.raw["valueSet"] = q.ValueSet, q.ValueSet
+					}
+				}
+				d.others[j] = k
+			}
 		}
 	}
 	return d

@@ -52,8 +52,34 @@ func checkReach(f *flow, modules map[string]*ast.Module, d *checkedData, add, wa
 				strings.TrimPrefix(m.Package.Path.String(), "data."))
 		}
 	}
+	seen := map[string]bool{}
 	for _, p := range runTimeProblems(f, catalog, pkgs, d.knowledge, d.targets()) {
 		addProblem(p)
+		seen[p.Message] = true
+	}
+	// The profiles of another jurisdiction may lack a member or a topic a
+	// rule reads: a site there would have the set refused at load.
+	for _, j := range slices.Sorted(maps.Keys(d.others)) {
+		k := d.others[j]
+		catalog, err := buildCatalog(modules)
+		if err != nil {
+			return
+		}
+		if err := addBuiltinRules(catalog); err != nil {
+			return
+		}
+		pkgs, _ := discoverPackages(modules, catalog)
+		ps := applyProfiles(catalog, pkgs, k, d.paramValues, d.labs)
+		ps = append(ps, resolveTopics(catalog, k)...)
+		ps = append(ps, runTimeProblems(f, catalog, pkgs, k, d.targets())...)
+		for _, p := range ps {
+			if seen[p.Message] {
+				continue
+			}
+			seen[p.Message] = true
+			p.Message += " (with jurisdiction " + j + ")"
+			addProblem(p)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -44,10 +45,14 @@ type PolicySet struct {
 	Packages map[string]*RulePackage
 
 	packageNames []string // sorted
-	tables       *tables
-	modules      map[string]*ast.Module
-	compiler     *ast.Compiler
-	store        storage.Store
+	// fsys and opts are what the set was loaded from, so that the same
+	// set can be loaded for another jurisdiction (InJurisdiction).
+	fsys     fs.FS
+	opts     Options
+	tables   *tables
+	modules  map[string]*ast.Module
+	compiler *ast.Compiler
+	store    storage.Store
 	// queries holds one prepared query per set of packages a call
 	// reaches (all packages' findings in one evaluation, so that shared
 	// helper rules are evaluated once); a set is prepared on first use.
@@ -155,6 +160,8 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*PolicySet, error) {
 		Packages:     pkgs,
 		packageNames: slices.Sorted(maps.Keys(pkgs)),
 		tables:       tbl,
+		fsys:         fsys,
+		opts:         opts,
 		modules:      src.modules,
 		compiler:     compiler,
 		store:        inmem.NewFromObjectWithOpts(doc, inmem.OptReturnASTValuesOnRead(true)),
@@ -182,6 +189,35 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*PolicySet, error) {
 		}
 	}
 	return ps, nil
+}
+
+// InJurisdiction returns the policy set loaded from the same files and
+// site parameters but for jurisdiction j (the site parameter overridden):
+// ps itself when it already follows j. A scenario suite runs in every
+// jurisdiction this way, whatever the site's.
+func (ps *PolicySet) InJurisdiction(ctx context.Context, j string) (*PolicySet, error) {
+	if strings.EqualFold(j, ps.Jurisdiction()) {
+		return ps, nil
+	}
+	site := map[string]any{}
+	if len(ps.opts.SiteParams) > 0 {
+		if err := json.Unmarshal(ps.opts.SiteParams, &site); err != nil {
+			return nil, fmt.Errorf("engine.InJurisdiction: site parameters: %w", err)
+		}
+	}
+	site["jurisdiction"] = j
+	data, err := json.Marshal(site)
+	if err != nil {
+		return nil, fmt.Errorf("engine.InJurisdiction: %w", err)
+	}
+	opts := ps.opts
+	opts.SiteParams = data
+	out, err := Load(ctx, ps.fsys, opts)
+	if err != nil {
+		return nil, fmt.Errorf("engine.InJurisdiction(%s): %w", j, err)
+	}
+	out.Revision = ps.Revision
+	return out, nil
 }
 
 // compile compiles modules against the restricted capabilities, strictly

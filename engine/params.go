@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/labelguard/labelguard/internal/jsonfile"
 )
@@ -97,3 +98,14 @@ func number(v any) (float64, bool) {
 	}
 	return 0, false
 }
+
+// jurisdictionOf is the jurisdiction the site parameters select (upper
+// case, as the schema's enum), "" when they name none.
+func jurisdictionOf(params map[string]any) string {
+	j, _ := params["jurisdiction"].(string)
+	return strings.ToUpper(j)
+}
+
+// Jurisdiction is the jurisdiction whose labels the policy set follows
+// (the site parameter jurisdiction): its profiles were merged for it.
+func (ps *PolicySet) Jurisdiction() string { return jurisdictionOf(ps.tables.params) }

@@ -152,7 +152,7 @@ func loadTables(fsys fs.FS, siteParams []byte, siteName string) (*tables, error)
 	if err != nil {
 		return nil, err
 	}
-	k, err := loadKnowledge(fsys)
+	k, err := loadKnowledge(fsys, jurisdictionOf(params))
 	if err != nil {
 		return nil, err
 	}

@@ -45,6 +45,9 @@ type Profile struct {
 	Label     string                 `json:"label"`
 	Documents map[string]Document    `json:"documents"`
 	Sources   map[string]TopicSource `json:"sources"`
+	// Reviewed is when and by whom the content was last reviewed
+	// against the documents' revisions.
+	Reviewed Review `json:"reviewed"`
 
 	file string
 	// raw is the whole profile as decoded JSON: what the rules read
@@ -62,6 +65,23 @@ type Document struct {
 	URL          string `json:"url"`
 	Jurisdiction string `json:"jurisdiction"`
 	Revised      string `json:"revised,omitempty"`
+	// Newer is a newer revision known but not yet reviewed.
+	Newer *NewerRevision `json:"newer,omitempty"`
+}
+
+// NewerRevision is a revision of a document newer than the one the rules
+// follow, known but not yet reviewed.
+type NewerRevision struct {
+	Revised string `json:"revised"`
+	What    string `json:"what"`
+	Seen    string `json:"seen"`
+}
+
+// Review is when (YYYY-MM-DD) and by whom a profile's content was last
+// reviewed.
+type Review struct {
+	Date string `json:"date"`
+	By   string `json:"by"`
 }
 
 // TopicSource is where a drug's document states a topic.
@@ -76,10 +96,13 @@ type knowledge struct {
 	documents map[string]Document // shared: guidelines, consensus statements
 }
 
-// loadKnowledge reads and validates the profiles and the shared documents.
-// A policy set without profiles/ has none (the engine's small test sets);
-// its rules then cannot cite by topic.
-func loadKnowledge(fsys fs.FS) (*knowledge, error) {
+// loadKnowledge reads and validates the profiles and the shared documents,
+// each profile merged with its members for jurisdiction (the site
+// parameter; "" is the base profile alone). Every jurisdiction's merge is
+// validated, not only the one in force, so that a bad EU member is refused
+// at a US site too. A policy set without profiles/ has none (the engine's
+// small test sets); its rules then cannot cite by topic.
+func loadKnowledge(fsys fs.FS, jurisdiction string) (*knowledge, error) {
 	k := &knowledge{profiles: map[string]*Profile{}, documents: map[string]Document{}}
 	entries, err := fs.ReadDir(fsys, profilesDir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -113,28 +136,31 @@ func loadKnowledge(fsys fs.FS) (*knowledge, error) {
 			problems = append(problems, ps...)
 			continue
 		}
-		p := &Profile{file: file}
-		if err := json.Unmarshal(data, p); err != nil {
+		var base map[string]any
+		if err := json.Unmarshal(data, &base); err != nil {
 			return nil, fmt.Errorf("%s: %w", file, err)
 		}
-		if err := json.Unmarshal(data, &p.raw); err != nil {
-			return nil, fmt.Errorf("%s: %w", file, err)
-		}
-		delete(p.raw, "$schema")
+		delete(base, "$schema")
 		lines := jsonfile.Lines(data)
-		bad := func(ptr, format string, args ...any) {
-			problems = append(problems, jsonfile.Problem{File: file, Line: lines[ptr], Path: strings.ReplaceAll(strings.TrimPrefix(ptr, "/"), "/", "."), Message: fmt.Sprintf(format, args...)})
+		variants, _ := base["jurisdictions"].(map[string]any)
+		delete(base, "jurisdictions")
+		var p *Profile
+		for _, j := range jurisdictionsToCheck(variants, jurisdiction) {
+			q, ps := mergeProfile(file, lines, base, variants, j, schemas["profile.schema.json"])
+			for _, pr := range ps {
+				if !slices.Contains(problems, pr) {
+					problems = append(problems, pr)
+				}
+			}
+			if q != nil && j == jurisdiction {
+				p = q
+			}
+		}
+		if p == nil {
+			continue
 		}
 		if want := strings.TrimSuffix(e.Name(), ".json"); p.ID != want {
-			bad("/id", "the profile of %q must be named profiles/%s.json (the file name is the drug's ID)", p.ID, p.ID)
-		}
-		if _, ok := p.Documents[p.Label]; !ok {
-			bad("/label", "no document %q in documents (%s)", p.Label, strings.Join(slices.Sorted(maps.Keys(p.Documents)), ", "))
-		}
-		for _, topic := range slices.Sorted(maps.Keys(p.Sources)) {
-			if _, ok := p.Documents[p.Sources[topic].Document]; !ok {
-				bad("/sources/"+topic+"/document", "no document %q in documents (%s)", p.Sources[topic].Document, strings.Join(slices.Sorted(maps.Keys(p.Documents)), ", "))
-			}
+			problems = append(problems, jsonfile.Problem{File: file, Line: lines["/id"], Path: "id", Message: fmt.Sprintf("the profile of %q must be named profiles/%s.json (the file name is the drug's ID)", p.ID, p.ID)})
 		}
 		k.profiles[p.ID] = p
 	}
@@ -154,6 +180,131 @@ func loadKnowledge(fsys fs.FS) (*knowledge, error) {
 		return nil, fmt.Errorf("read %s: %w", documentsFile, err)
 	}
 	return k, problems.Err()
+}
+
+// Jurisdictions are the values of the site parameter jurisdiction: the
+// regulators whose labels a profile may state members for.
+var Jurisdictions = []string{"US", "EU"}
+
+// jurisdictionsToCheck lists the merges to validate: every jurisdiction
+// and any other the file states, the one in force last (its merge is the
+// profile served).
+func jurisdictionsToCheck(variants map[string]any, inForce string) []string {
+	var out []string
+	for _, j := range slices.Sorted(slices.Values(append(slices.Clone(Jurisdictions), slices.Collect(maps.Keys(variants))...))) {
+		if j != inForce && !slices.Contains(out, j) {
+			out = append(out, j)
+		}
+	}
+	return append(out, inForce)
+}
+
+// mergeProfile merges a profile's members for jurisdiction j over its base
+// and validates the result: against the schema, and that its label and
+// every source name one of its documents. A problem is reported at the
+// line of the variant's member when the variant states it, else at the
+// base's, so that an editor finds the key that is wrong.
+func mergeProfile(file string, lines map[string]int, base, variants map[string]any, j string, schema *jsonfile.Schema) (*Profile, jsonfile.Problems) {
+	merged := base
+	over, _ := variants[j].(map[string]any)
+	if over != nil {
+		merged = mergeVariant(base, over, "")
+	}
+	locate := func(ptr string) (int, string) {
+		if over != nil {
+			vptr := "/jurisdictions/" + j + ptr
+			for p := vptr; strings.HasPrefix(p, "/jurisdictions/"+j+"/"); p = p[:strings.LastIndex(p, "/")] {
+				if l, ok := lines[p]; ok {
+					return l, strings.ReplaceAll(strings.TrimPrefix(vptr, "/"), "/", ".")
+				}
+			}
+		}
+		for p := ptr; ; p = p[:strings.LastIndex(p, "/")] {
+			if l, ok := lines[p]; ok {
+				return l, strings.ReplaceAll(strings.TrimPrefix(ptr, "/"), "/", ".")
+			}
+			if p == "" {
+				return 0, strings.ReplaceAll(strings.TrimPrefix(ptr, "/"), "/", ".")
+			}
+		}
+	}
+	in := ""
+	if over != nil {
+		in = " (merged for jurisdiction " + j + ")"
+	}
+	var problems jsonfile.Problems
+	bad := func(ptr, format string, args ...any) {
+		line, path := locate(ptr)
+		problems = append(problems, jsonfile.Problem{File: file, Line: line, Path: path, Message: fmt.Sprintf(format, args...) + in})
+	}
+	if over != nil {
+		// The schema checked the base file; the merge is checked as a value.
+		for _, sp := range schema.ValidateValue(file, nil, merged) {
+			ptr := ""
+			if sp.Path != "" {
+				ptr = "/" + strings.ReplaceAll(sp.Path, ".", "/")
+			}
+			bad(ptr, "%s", sp.Message)
+		}
+		if len(problems) > 0 {
+			return nil, problems
+		}
+	}
+	data, err := json.Marshal(merged)
+	if err != nil {
+		bad("", "%v", err)
+		return nil, problems
+	}
+	p := &Profile{file: file}
+	if err := json.Unmarshal(data, p); err != nil {
+		bad("", "%v", err)
+		return nil, problems
+	}
+	if err := json.Unmarshal(data, &p.raw); err != nil {
+		bad("", "%v", err)
+		return nil, problems
+	}
+	if _, ok := p.Documents[p.Label]; !ok {
+		bad("/label", "no document %q in documents (%s)", p.Label, strings.Join(slices.Sorted(maps.Keys(p.Documents)), ", "))
+	}
+	for _, key := range slices.Sorted(maps.Keys(p.Documents)) {
+		if d := p.Documents[key]; d.Newer != nil && d.Newer.Revised <= d.Revised {
+			bad("/documents/"+key+"/newer/revised", "%s is not newer than the revision the rules follow (revised %s)", d.Newer.Revised, d.Revised)
+		}
+	}
+	for _, topic := range slices.Sorted(maps.Keys(p.Sources)) {
+		if _, ok := p.Documents[p.Sources[topic].Document]; !ok {
+			bad("/sources/"+topic+"/document", "no document %q in documents (%s)", p.Sources[topic].Document, strings.Join(slices.Sorted(maps.Keys(p.Documents)), ", "))
+		}
+	}
+	return p, problems
+}
+
+// mergeVariant overlays a jurisdiction's members on a profile: objects
+// merge member by member, null removes a member, anything else replaces.
+// A source entry (sources.<topic>) and a document entry (documents.<key>)
+// are replaced whole: a quote, its copy and its status belong to one
+// document's section, and must not outlive a change of document.
+func mergeVariant(base, over map[string]any, parent string) map[string]any {
+	out := make(map[string]any, len(base)+len(over))
+	for k, v := range base {
+		out[k] = v
+	}
+	whole := parent == "/sources" || parent == "/documents"
+	for k, v := range over {
+		if v == nil {
+			delete(out, k)
+			continue
+		}
+		if vo, ok := v.(map[string]any); ok && !whole {
+			if bo, ok := out[k].(map[string]any); ok {
+				out[k] = mergeVariant(bo, vo, parent+"/"+k)
+				continue
+			}
+		}
+		out[k] = v
+	}
+	return out
 }
 
 // Drug groups a rule or package may name in custom.drugs instead of

@@ -133,3 +133,49 @@ func (m *Metrics) Func(name, help string, counter bool, f func() float64) {
 	}
 	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f))
 }
+
+// ContentReview is one drug's content review state, as
+// labelguard_content_review_* report it.
+type ContentReview struct {
+	Drug    string
+	AgeDays float64
+	Overdue bool
+}
+
+// contentCollector reads the active policy set's review state at each
+// scrape, so that a review falls due without a reload.
+type contentCollector struct {
+	read    func() []ContentReview
+	age     *prometheus.Desc
+	overdue *prometheus.Desc
+}
+
+func (c *contentCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.age
+	ch <- c.overdue
+}
+
+func (c *contentCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, r := range c.read() {
+		ch <- prometheus.MustNewConstMetric(c.age, prometheus.GaugeValue, r.AgeDays, r.Drug)
+		v := 0.0
+		if r.Overdue {
+			v = 1
+		}
+		ch <- prometheus.MustNewConstMetric(c.overdue, prometheus.GaugeValue, v, r.Drug)
+	}
+}
+
+// RegisterContentReview exports, per target drug of the active policy set
+// (a drug ID: a handful of series, no patient data), the age in days of
+// its profile's last content review and whether that review is overdue
+// by the site's contentReviewMonths. Call it once.
+func (m *Metrics) RegisterContentReview(read func() []ContentReview) {
+	m.Registry.MustRegister(&contentCollector{
+		read: read,
+		age: prometheus.NewDesc("labelguard_content_review_age_days",
+			"Days since the drug profile's clinical content was last reviewed against its labels (profiles/<drug>.json reviewed.date).", []string{"drug"}, nil),
+		overdue: prometheus.NewDesc("labelguard_content_review_overdue",
+			"1 when the drug profile's last content review is older than the site parameter contentReviewMonths (default 12), else 0.", []string{"drug"}, nil),
+	})
+}

@@ -37,3 +37,27 @@ func TestSeriesAtZero(t *testing.T) {
 		}
 	}
 }
+
+// The content review gauges are read from the function at each scrape.
+func TestContentReviewGauges(t *testing.T) {
+	m := metrics.New()
+	overdue := false
+	m.RegisterContentReview(func() []metrics.ContentReview {
+		return []metrics.ContentReview{{Drug: "abrocitinib", AgeDays: 400, Overdue: overdue}}
+	})
+	scrape := func() string {
+		rec := httptest.NewRecorder()
+		promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		return rec.Body.String()
+	}
+	got := scrape()
+	for _, w := range []string{`labelguard_content_review_age_days{drug="abrocitinib"} 400`, `labelguard_content_review_overdue{drug="abrocitinib"} 0`} {
+		if !strings.Contains(got, w+"\n") {
+			t.Errorf("/metrics lacks %s", w)
+		}
+	}
+	overdue = true
+	if !strings.Contains(scrape(), `labelguard_content_review_overdue{drug="abrocitinib"} 1`+"\n") {
+		t.Error("the overdue gauge did not follow the active set")
+	}
+}

@@ -139,6 +139,11 @@ type Status struct {
 	SiteParams  SiteParams     `json:"siteParams"`
 	Bundle      *BundleStatus  `json:"bundle,omitempty"`
 	Shadow      *ShadowStatus  `json:"shadow,omitempty"`
+	// Content is, per drug, the label revisions the active set follows
+	// and how old its last review is; ContentOverdue names the drugs
+	// whose review is older than the site's contentReviewMonths.
+	Content        []engine.ContentReview `json:"content"`
+	ContentOverdue []string               `json:"contentOverdue"`
 
 	// LastRejected is the last candidate refused, kept when later attempts
 	// activate or find nothing new, so that what was refused and why stays
@@ -190,9 +195,16 @@ func (m *Manager) Status() Status {
 	for k, v := range m.counts {
 		st.Reloads[k] = v
 	}
+	st.Content, st.ContentOverdue = []engine.ContentReview{}, []string{}
 	if ps := m.cfg.Active.Load(); ps != nil {
 		st.Revision = ps.Revision
 		st.Rules = len(ps.Catalog)
+		st.Content = ps.ContentReviews(m.cfg.Now())
+		for _, c := range st.Content {
+			if c.Overdue {
+				st.ContentOverdue = append(st.ContentOverdue, c.Drug)
+			}
+		}
 	}
 	if m.last != nil {
 		a := *m.last

@@ -16,6 +16,9 @@ import (
 type Result struct {
 	Scenario string
 	File     string
+	// Jurisdiction is the one the policy set follows (the site
+	// parameter): the expectation is the scenario's for it.
+	Jurisdiction string
 	// Got maps each order reference (NoOrder for cards without one) to the
 	// sorted rule IDs of its cards.
 	Got map[string][]string
@@ -46,7 +49,7 @@ func (r *Result) String() string {
 		return ""
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "scenario %q (%s):", r.Scenario, r.File)
+	fmt.Fprintf(&b, "scenario %q (%s, jurisdiction %s):", r.Scenario, r.File, r.Jurisdiction)
 	for _, d := range r.Diffs {
 		b.WriteString("\n  " + d.String())
 	}
@@ -100,7 +103,7 @@ func Run(ctx context.Context, ps *engine.PolicySet, s Scenario) (*Result, error)
 	if err != nil {
 		return nil, fmt.Errorf("scenario %s: %w", s.Name, err)
 	}
-	res := &Result{Scenario: s.Name, File: s.File, Got: map[string][]string{}, Expected: s.expected(), Outcome: out}
+	res := &Result{Scenario: s.Name, File: s.File, Got: map[string][]string{}, Expected: s.expected(ps.Jurisdiction()), Jurisdiction: ps.Jurisdiction(), Outcome: out}
 	if out.Result != nil {
 		for _, f := range out.Findings {
 			res.Got[f.Order] = append(res.Got[f.Order], f.Rule)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/labelguard/labelguard/cdshooks"
+	"github.com/labelguard/labelguard/engine"
 )
 
 // Resource is a FHIR resource as generic JSON.
@@ -62,6 +64,11 @@ type Scenario struct {
 	// expected on it; NoOrder ("") holds cards without an order. Orders not
 	// listed must get no card; {} means no card at all.
 	Expect map[string][]string `json:"expect"`
+	// ExpectIn holds, per jurisdiction (the site parameter), the whole
+	// expectation where it differs from Expect: a label that differs
+	// between the US and the EU gives different cards. Every scenario
+	// runs in every jurisdiction.
+	ExpectIn map[string]map[string][]string `json:"expectIn,omitempty"`
 }
 
 var fileName = regexp.MustCompile(`^[0-9]{2,}-[a-z0-9]+(-[a-z0-9]+)*\.json$`)
@@ -255,28 +262,46 @@ func (s Scenario) validate() error {
 	if s.Expect == nil {
 		bad("expect is required ({} for no card at all)")
 	}
-	for k, ids := range s.Expect {
-		if k != NoOrder && !drafts[k] {
-			bad("expect: %q is not a draft order", k)
-		}
-		if len(ids) == 0 {
-			bad("expect[%q]: empty list (leave the order out instead)", k)
-		}
-		seen := map[string]bool{}
-		for _, id := range ids {
-			if seen[id] {
-				bad("expect[%q]: duplicate %s", k, id)
+	checkExpect := func(name string, expect map[string][]string) {
+		for k, ids := range expect {
+			if k != NoOrder && !drafts[k] {
+				bad("%s: %q is not a draft order", name, k)
 			}
-			seen[id] = true
+			if len(ids) == 0 {
+				bad("%s[%q]: empty list (leave the order out instead)", name, k)
+			}
+			seen := map[string]bool{}
+			for _, id := range ids {
+				if seen[id] {
+					bad("%s[%q]: duplicate %s", name, k, id)
+				}
+				seen[id] = true
+			}
 		}
+	}
+	checkExpect("expect", s.Expect)
+	for _, j := range slices.Sorted(maps.Keys(s.ExpectIn)) {
+		if !slices.Contains(engine.Jurisdictions, j) {
+			bad("expectIn: %q is not a jurisdiction (%s)", j, strings.Join(engine.Jurisdictions, ", "))
+			continue
+		}
+		if s.ExpectIn[j] == nil {
+			bad("expectIn.%s: null ({} for no card at all)", j)
+		}
+		checkExpect("expectIn."+j, s.ExpectIn[j])
 	}
 	return errors.Join(errs...)
 }
 
-// expected returns the expectation with sorted rule lists.
-func (s Scenario) expected() map[string][]string {
+// expected returns the expectation in a jurisdiction, with sorted rule
+// lists.
+func (s Scenario) expected(jurisdiction string) map[string][]string {
+	expect := s.Expect
+	if e, ok := s.ExpectIn[jurisdiction]; ok {
+		expect = e
+	}
 	out := map[string][]string{}
-	for k, ids := range s.Expect {
+	for k, ids := range expect {
 		out[k] = slices.Sorted(slices.Values(ids))
 	}
 	return out

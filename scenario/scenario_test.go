@@ -17,10 +17,12 @@ import (
 // scenariosDir is policies/testdata/scenarios, relative to this package.
 var scenariosDir = filepath.Join("..", "policies", "testdata", "scenarios")
 
-// TestScenarios runs every scenario against the default policy set.
+// TestScenarios runs every scenario against the default policy set in
+// every jurisdiction: a scenario whose cards differ by jurisdiction says
+// so in expectIn.
 func TestScenarios(t *testing.T) {
 	ctx := context.Background()
-	ps, err := engine.Load(ctx, policies.FS, engine.Options{})
+	base, err := engine.Load(ctx, policies.FS, engine.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,16 +30,25 @@ func TestScenarios(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range scenarios {
-		t.Run(strings.TrimSuffix(filepath.Base(s.File), ".json"), func(t *testing.T) {
-			res, err := scenario.Run(ctx, ps, s)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !res.Passed() {
-				t.Error(res.String())
-			}
-		})
+	for _, j := range engine.Jurisdictions {
+		ps, err := base.InJurisdiction(ctx, j)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ps.Jurisdiction() != j {
+			t.Fatalf("InJurisdiction(%s) follows %s", j, ps.Jurisdiction())
+		}
+		for _, s := range scenarios {
+			t.Run(j+"/"+strings.TrimSuffix(filepath.Base(s.File), ".json"), func(t *testing.T) {
+				res, err := scenario.Run(ctx, ps, s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !res.Passed() {
+					t.Error(res.String())
+				}
+			})
+		}
 	}
 }
 

@@ -33,6 +33,8 @@ const reviewFile = "data/review.json"
 
 // The sections of the review, in the order the document lists them.
 var reviewSections = []struct{ id, title, intro string }{
+	{"label-changes", "Label changes", "The items of issue 27 (a review of the rule catalog against the US PI and the EU SmPC), from `policies/data/label-changes.json`: what a stored copy of the label says, where it was read and the revision the copy shows; `implemented` when behaviour changed on that quote, `recorded` when a revision is noted without a behaviour change, `unconfirmed` when no source confirms it (behaviour unchanged). Counted verified when implemented; everything else awaits sign-off."},
+	{"jurisdiction-gaps", "Citations across jurisdictions", "Per drug and jurisdiction (the site parameter `jurisdiction`), the topics whose card cites a document of another jurisdiction, because the profile states no section of its own jurisdiction's document for them (`jurisdictions.<J>.sources`): until a reviewer adds one, a card there cites, say, the US PI at an EU site. Baricitinib's atopic dermatitis content is the EU SmPC's in both (not FDA-approved for it)."},
 	{"documents", "Label documents", "Each document a card cites, with the revision the rules follow (`revised`); a document's `status: verified` and `seen` record that the revision was checked against the publisher's current document."},
 	{"sections", "Label sections", "Per drug and topic, the section of its own label a shared rule cites (the profile's `sources`): verified when the sentence was read in a copy of the document (`seen`)."},
 	{"valueset-codes", "Value set codes", "The codes and code filters of each value set (`valuesets/*.json`), excluded ones marked."},
@@ -58,6 +60,84 @@ type reviewRow struct {
 	// How says how it was verified (a note, or the copy a section was
 	// read in).
 	How string `json:"how,omitempty"`
+	// Quotes (label changes) are the label text read, each with its copy
+	// and revision, as markdown; Awaiting is what awaits sign-off.
+	Quotes   []string `json:"quotes,omitempty"`
+	Awaiting string   `json:"awaiting,omitempty"`
+}
+
+// labelChangesFile lists the label changes of a review of the catalog
+// against the labels: what each source says and what changed.
+const labelChangesFile = "data/label-changes.json"
+
+// labelChange is one item of data/label-changes.json.
+type labelChange struct {
+	ID      string   `json:"id"`
+	Item    string   `json:"item"`
+	Status  string   `json:"status"`
+	Rules   []string `json:"rules"`
+	Sources []struct {
+		Document string `json:"document"`
+		URL      string `json:"url"`
+		Revised  string `json:"revised"`
+		Quote    string `json:"quote"`
+	} `json:"sources"`
+	Change   string `json:"change"`
+	Awaiting string `json:"awaiting"`
+}
+
+// labelChangeStatuses are the statuses of a label change; the first
+// counts as verified in the review.
+var labelChangeStatuses = []string{"implemented", "partly implemented", "recorded", "unconfirmed"}
+
+// readLabelChanges reads data/label-changes.json strictly, and refuses an
+// item with an unknown status, a source without its quote and copy, an
+// implemented item without a source, or a rule the catalog lacks.
+func readLabelChanges(fsys fs.FS, catalog map[string]*engine.Rule) ([]labelChange, error) {
+	data, err := fs.ReadFile(fsys, labelChangesFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		Description string        `json:"description"`
+		Items       []labelChange `json:"items"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", labelChangesFile, err)
+	}
+	var problems []error
+	seen := map[string]bool{}
+	for i, it := range doc.Items {
+		bad := func(format string, args ...any) {
+			problems = append(problems, fmt.Errorf("%s: items[%d] (%s): %s", labelChangesFile, i, it.ID, fmt.Sprintf(format, args...)))
+		}
+		if it.ID == "" || seen[it.ID] {
+			bad("id missing or repeated")
+		}
+		seen[it.ID] = true
+		if !slices.Contains(labelChangeStatuses, it.Status) {
+			bad("status %q is not one of %s", it.Status, strings.Join(labelChangeStatuses, ", "))
+		}
+		if it.Status == "implemented" && len(it.Sources) == 0 {
+			bad("an implemented change names its source (a quote and where it was read)")
+		}
+		for j, src := range it.Sources {
+			if strings.TrimSpace(src.Quote) == "" || !strings.HasPrefix(src.URL, "http") || src.Document == "" {
+				bad("sources[%d] needs document, quote and url", j)
+			}
+		}
+		for _, r := range it.Rules {
+			if _, ok := catalog[r]; !ok {
+				bad("rule %s is in no rule's METADATA", r)
+			}
+		}
+	}
+	return doc.Items, errors.Join(problems...)
 }
 
 func newReviewCmd() *cobra.Command {
@@ -118,21 +198,30 @@ type reviewProfile struct {
 	ID        string                    `json:"id"`
 	Products  []reviewProduct           `json:"products"`
 	Documents map[string]reviewDocument `json:"documents"`
-	Sources   map[string]struct {
-		Document string `json:"document"`
-		Section  string `json:"section"`
-		Status   string `json:"status"`
-		Seen     string `json:"seen"`
-	} `json:"sources"`
+	Sources   map[string]reviewSection  `json:"sources"`
+	// Jurisdictions are the members that differ by jurisdiction: their
+	// documents and sections are signed off too.
+	Jurisdictions map[string]struct {
+		Documents map[string]reviewDocument `json:"documents"`
+		Sources   map[string]reviewSection  `json:"sources"`
+	} `json:"jurisdictions"`
 	file string
 }
 
+type reviewSection struct {
+	Document string `json:"document"`
+	Section  string `json:"section"`
+	Status   string `json:"status"`
+	Seen     string `json:"seen"`
+}
+
 type reviewDocument struct {
-	Title   string `json:"title"`
-	URL     string `json:"url"`
-	Revised string `json:"revised"`
-	Status  string `json:"status"`
-	Seen    string `json:"seen"`
+	Jurisdiction string `json:"jurisdiction"`
+	Title        string `json:"title"`
+	URL          string `json:"url"`
+	Revised      string `json:"revised"`
+	Status       string `json:"status"`
+	Seen         string `json:"seen"`
 }
 
 type reviewProduct struct {
@@ -270,6 +359,12 @@ func collectReview(fsys fs.FS, ps *engine.PolicySet) ([]reviewRow, error) {
 	slices.SortFunc(src.profiles, func(a, b reviewProfile) int { return strings.Compare(a.ID, b.ID) })
 	_, labs, _ := ps.Tables()
 	r := &reviewer{verdicts: src.verdicts, used: map[string]bool{}}
+	changes, err := readLabelChanges(fsys, ps.Catalog)
+	if err != nil {
+		return nil, fmt.Errorf("review: %w", err)
+	}
+	r.labelChanges(changes)
+	r.jurisdictionGaps(src)
 	r.documents(src)
 	r.sections(src)
 	r.valueSets(src)
@@ -310,6 +405,53 @@ func (r *reviewer) code(section, what, system, c, source string) {
 	r.rows = append(r.rows, row)
 }
 
+func (r *reviewer) labelChanges(changes []labelChange) {
+	for _, c := range changes {
+		row := reviewRow{Section: "label-changes", What: c.ID + ": " + c.Item, Value: c.Status, Source: labelChangesFile,
+			Status: statusAwaiting, How: c.Change, Awaiting: c.Awaiting}
+		if c.Status == labelChangeStatuses[0] {
+			row.Status = statusVerified
+		}
+		if len(c.Rules) > 0 {
+			row.How = strings.TrimSpace(row.How + " Rules: " + strings.Join(c.Rules, ", ") + ".")
+		}
+		for _, s := range c.Sources {
+			if row.URL == "" {
+				row.URL = s.URL
+			}
+			row.Quotes = append(row.Quotes, fmt.Sprintf("%s: \"%s\" ([%s](%s), revision %s)", s.Document, s.Quote, hostOf(s.URL), s.URL, s.Revised))
+		}
+		r.rows = append(r.rows, row)
+	}
+}
+
+// jurisdictionGaps lists, per drug and jurisdiction, the topics cited from
+// another jurisdiction's document.
+func (r *reviewer) jurisdictionGaps(src *reviewSources) {
+	for _, p := range src.profiles {
+		for _, j := range engine.Jurisdictions {
+			v := p.Jurisdictions[j]
+			var gaps []string
+			for _, topic := range slices.Sorted(maps.Keys(p.Sources)) {
+				s, ok := v.Sources[topic]
+				if !ok {
+					s = p.Sources[topic]
+				}
+				d, ok := v.Documents[s.Document]
+				if !ok {
+					d = p.Documents[s.Document]
+				}
+				if d.Jurisdiction != j {
+					gaps = append(gaps, topic+" ("+s.Document+")")
+				}
+			}
+			if len(gaps) > 0 {
+				r.rows = append(r.rows, reviewRow{Section: "jurisdiction-gaps", What: p.ID + " (" + j + ")", Value: strings.Join(gaps, ", "), Source: p.file, Status: statusAwaiting})
+			}
+		}
+	}
+}
+
 func (r *reviewer) documents(src *reviewSources) {
 	add := func(d reviewDocument, file string) {
 		v := d.Revised
@@ -326,6 +468,12 @@ func (r *reviewer) documents(src *reviewSources) {
 		for _, k := range slices.Sorted(maps.Keys(p.Documents)) {
 			add(p.Documents[k], p.file)
 		}
+		for _, j := range slices.Sorted(maps.Keys(p.Jurisdictions)) {
+			docs := p.Jurisdictions[j].Documents
+			for _, k := range slices.Sorted(maps.Keys(docs)) {
+				add(docs[k], p.file+" (jurisdictions."+j+")")
+			}
+		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(src.documents)) {
 		add(src.documents[k], "data/documents.json")
@@ -333,15 +481,31 @@ func (r *reviewer) documents(src *reviewSources) {
 }
 
 func (r *reviewer) sections(src *reviewSources) {
+	add := func(what string, s reviewSection, url, file string) {
+		row := reviewRow{Section: "sections", What: what, Value: s.Section,
+			Source: file, URL: url, Document: s.Document, Status: statusAwaiting}
+		if s.Status == statusVerified {
+			row.Status, row.How = statusVerified, s.Seen
+		}
+		r.rows = append(r.rows, row)
+	}
 	for _, p := range src.profiles {
 		for _, topic := range slices.Sorted(maps.Keys(p.Sources)) {
 			s := p.Sources[topic]
-			row := reviewRow{Section: "sections", What: p.ID + ": " + topic, Value: s.Section,
-				Source: p.file, URL: p.Documents[s.Document].URL, Document: s.Document, Status: statusAwaiting}
-			if s.Status == statusVerified {
-				row.Status, row.How = statusVerified, s.Seen
+			add(p.ID+": "+topic, s, p.Documents[s.Document].URL, p.file)
+		}
+		// A jurisdiction's sections, each with its document (the
+		// variant's own, else the base's).
+		for _, j := range slices.Sorted(maps.Keys(p.Jurisdictions)) {
+			v := p.Jurisdictions[j]
+			for _, topic := range slices.Sorted(maps.Keys(v.Sources)) {
+				s := v.Sources[topic]
+				d, ok := v.Documents[s.Document]
+				if !ok {
+					d = p.Documents[s.Document]
+				}
+				add(p.ID+" ("+j+"): "+topic, s, d.URL, p.file)
 			}
-			r.rows = append(r.rows, row)
 		}
 	}
 }
@@ -508,6 +672,18 @@ sign-off, regenerate: `+"`go test ./cmd/labelguard -run TestReviewDocIsCurrent -
 		fmt.Fprintf(w, "\n## %s\n\n%s\n\n", s.title, s.intro)
 		if len(bySection[s.id]) == 0 {
 			fmt.Fprintln(w, "None.")
+			continue
+		}
+		if s.id == "label-changes" {
+			fmt.Fprintln(w, "| item | status | label text read (copy, revision) | what changed | awaiting sign-off |")
+			fmt.Fprintln(w, "|---|---|---|---|---|")
+			for _, r := range bySection[s.id] {
+				quotes := "none found"
+				if len(r.Quotes) > 0 {
+					quotes = strings.Join(r.Quotes, "<br>")
+				}
+				fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", mdEscape(r.What), r.Value, mdEscape(quotes), mdEscape(r.How), mdEscape(r.Awaiting))
+			}
 			continue
 		}
 		fmt.Fprintln(w, "| what | value | source | status |")

@@ -280,6 +280,7 @@ func runServe(ctx context.Context, cfg serveConfig, stderr io.Writer) (err error
 		return err
 	}
 	registerReloadState(m, mgr)
+	registerContentReview(m, mgr)
 	m.Func("labelguard_audit_queue_depth", "Decision records waiting to be written.", false, func() float64 { return float64(queue.Depth()) })
 	m.Func("labelguard_audit_queue_capacity", "Capacity of the decision audit queue.", false, func() float64 { return float64(queue.Capacity()) })
 	m.Func("labelguard_audit_dropped_total", "Decision records dropped because the queue was full or closed.", true, func() float64 { return float64(queue.Dropped()) })

@@ -41,3 +41,15 @@ func registerReloadState(m *metrics.Metrics, mgr *policyload.Manager) {
 			return 1
 		})
 }
+
+// registerContentReview exports the content review age and overdue state
+// of the active set's drugs (labelguard_content_review_*).
+func registerContentReview(m *metrics.Metrics, mgr *policyload.Manager) {
+	m.RegisterContentReview(func() []metrics.ContentReview {
+		var out []metrics.ContentReview
+		for _, c := range mgr.Status().Content {
+			out = append(out, metrics.ContentReview{Drug: c.Drug, AgeDays: float64(c.AgeDays), Overdue: c.Overdue})
+		}
+		return out
+	})
+}

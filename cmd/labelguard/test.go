@@ -33,7 +33,11 @@ the same pipeline the service runs), and exit non-zero on any failure, so
 it can run as-is in a hospital's CI.
 
 Scenarios come from --scenarios DIR, by default <policies>/testdata/scenarios
-when --policies is given and that directory exists ("-" runs none). A
+when --policies is given and that directory exists ("-" runs none). Every
+scenario runs in every jurisdiction (US, EU: the site parameter jurisdiction
+overridden), against the expectation it states for that jurisdiction
+(expectIn, else expect), so that a profile's EU members are tested at a US
+site and the other way round. A
 scenario also fails when one of its cards has a summary longer than the 140
 characters CDS Hooks allows.
 
@@ -92,10 +96,11 @@ type testReport struct {
 }
 
 type scenarioResult struct {
-	Name    string `json:"name"`
-	File    string `json:"file"`
-	Pass    bool   `json:"pass"`
-	Failure string `json:"failure,omitempty"`
+	Name         string `json:"name"`
+	File         string `json:"file"`
+	Jurisdiction string `json:"jurisdiction"`
+	Pass         bool   `json:"pass"`
+	Failure      string `json:"failure,omitempty"`
 }
 
 func runPolicyTests(ctx context.Context, ps *engine.PolicySet, filter string, coverage bool, scenarioDir string) (*testReport, error) {
@@ -129,30 +134,43 @@ func runPolicyTests(ctx context.Context, ps *engine.PolicySet, filter string, co
 		return nil, err
 	}
 	failed = 0
-	for _, s := range all {
-		sr := scenarioResult{Name: s.Name, File: filepath.Base(s.File), Pass: true}
-		res, err := scenario.Run(ctx, ps, s)
-		switch {
-		case err != nil:
-			sr.Pass, sr.Failure = false, err.Error()
-		case !res.Passed():
-			sr.Pass, sr.Failure = false, res.String()
-		case res.Outcome != nil:
-			for _, c := range res.Outcome.Cards {
-				if n := utf8.RuneCountInString(c.Summary); n > engine.MaxSummary {
-					sr.Pass, sr.Failure = false, fmt.Sprintf("scenario %q: card %q: summary is %d characters (at most %d)", s.Name, c.Summary, n, engine.MaxSummary)
-				}
+	for _, j := range engine.Jurisdictions {
+		psj, err := ps.InJurisdiction(ctx, j)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range all {
+			sr := runScenario(ctx, psj, s)
+			sr.Jurisdiction = j
+			if !sr.Pass {
+				failed++
 			}
+			rep.Scenarios = append(rep.Scenarios, sr)
 		}
-		if !sr.Pass {
-			failed++
-		}
-		rep.Scenarios = append(rep.Scenarios, sr)
 	}
 	if failed > 0 {
-		rep.Problems = append(rep.Problems, fmt.Sprintf("%d of %d scenarios failed", failed, len(all)))
+		rep.Problems = append(rep.Problems, fmt.Sprintf("%d of %d scenarios failed (%d scenarios, each run in %s)", failed, len(rep.Scenarios), len(all), strings.Join(engine.Jurisdictions, " and ")))
 	}
 	return rep, nil
+}
+
+// runScenario runs one scenario and checks its cards' summaries.
+func runScenario(ctx context.Context, ps *engine.PolicySet, s scenario.Scenario) scenarioResult {
+	sr := scenarioResult{Name: s.Name, File: filepath.Base(s.File), Pass: true}
+	res, err := scenario.Run(ctx, ps, s)
+	switch {
+	case err != nil:
+		sr.Pass, sr.Failure = false, err.Error()
+	case !res.Passed():
+		sr.Pass, sr.Failure = false, res.String()
+	case res.Outcome != nil:
+		for _, c := range res.Outcome.Cards {
+			if n := utf8.RuneCountInString(c.Summary); n > engine.MaxSummary {
+				sr.Pass, sr.Failure = false, fmt.Sprintf("scenario %q: card %q: summary is %d characters (at most %d)", s.Name, c.Summary, n, engine.MaxSummary)
+			}
+		}
+	}
+	return sr
 }
 
 func printTestReport(w io.Writer, rep *testReport, verbose bool) {
@@ -192,13 +210,13 @@ func printTestReport(w io.Writer, rep *testReport, verbose bool) {
 			if s.Pass {
 				sp++
 				if verbose {
-					fmt.Fprintf(w, "PASS scenario %s\n", s.File)
+					fmt.Fprintf(w, "PASS scenario %s (%s)\n", s.File, s.Jurisdiction)
 				}
 				continue
 			}
 			fmt.Fprintf(w, "FAIL %s\n", s.Failure)
 		}
-		fmt.Fprintf(w, "Scenarios: %d passed, %d failed\n", sp, len(rep.Scenarios)-sp)
+		fmt.Fprintf(w, "Scenarios: %d passed, %d failed (each in %s)\n", sp, len(rep.Scenarios)-sp, strings.Join(engine.Jurisdictions, " and "))
 	}
 	if len(rep.Problems) == 0 {
 		fmt.Fprintln(w, "PASS")

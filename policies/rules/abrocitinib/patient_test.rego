@@ -44,3 +44,38 @@ test_esrd_n18_6_is_severe if {
 	c := t.condition("esrd", t.icd("N186"), "end stage renal disease")
 	"abrocitinib.renal-severe" in fired([abro_mg(100)], {"conditions": [c]})
 }
+
+# Where the label doses abrocitinib in severe renal impairment (the EU
+# profile's renalSevere.startMgPerDay and maxMgPerDay), eGFR < 30 gets a
+# dose card instead of "not recommended"; ESRD a warning (not studied).
+eu_renal := {"egfrBelow": 30, "startMgPerDay": 50, "maxMgPerDay": 100}
+
+egfr_lab(v) := {"labs": t.with_labs({"egfr": t.lab("egfr", v, 5)})}
+
+test_egfr_29_not_recommended_where_not_dosed if {
+	ids := fired([abro_mg(50)], egfr_lab(29))
+	"abrocitinib.renal-severe" in ids
+	not "abrocitinib.renal-severe-dose" in ids
+}
+
+test_egfr_29_at_100_mg_initiation_starts_at_50_where_dosed if {
+	f := finding("abrocitinib.renal-severe-dose", [abro_mg(100)], egfr_lab(29)) with data.labelguard.profiles.abrocitinib.dose.limits.renalSevere as eu_renal
+	f.suggestions[0].targetDailyDoseMg == 50
+	not "abrocitinib.renal-severe" in fired([abro_mg(100)], egfr_lab(29)) with data.labelguard.profiles.abrocitinib.dose.limits.renalSevere as eu_renal
+}
+
+test_egfr_29_at_50_mg_is_fine_where_dosed if {
+	fired([abro_mg(50)], egfr_lab(29)) == set() with data.labelguard.profiles.abrocitinib.dose.limits.renalSevere as eu_renal
+}
+
+test_egfr_29_continuation_at_100_mg_is_fine_where_dosed if {
+	fired([t.continuation(abro_mg(100), 200)], egfr_lab(29)) == set() with data.labelguard.profiles.abrocitinib.dose.limits.renalSevere as eu_renal
+	"abrocitinib.renal-severe-dose" in fired([t.continuation(abro_mg(200), 200)], egfr_lab(29)) with data.labelguard.profiles.abrocitinib.dose.limits.renalSevere as eu_renal
+}
+
+test_esrd_is_a_warning_where_dosed if {
+	c := t.condition("esrd", t.icd("N186"), "end stage renal disease")
+	f := finding("abrocitinib.renal-severe", [abro_mg(50)], {"conditions": [c]}) with data.labelguard.profiles.abrocitinib.dose.limits.renalSevere as eu_renal
+	f.indicator == "warning"
+	contains(f.summary, "not studied")
+}

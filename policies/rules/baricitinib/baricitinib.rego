@@ -28,11 +28,24 @@ severe_renal_egfr_below := limits.renalSevere.egfrBelow
 # Risk factors for which the SmPC recommends 2 mg (EU 2023 restriction).
 dose_risk_factor_ids := {"vte", "malignancy", "cv-event", "smoker"}
 
+# Olumiant SmPC 4.2 (atopic dermatitis): 2 mg once daily also for patients
+# with a history of chronic or recurrent infections. Which conditions count
+# is the value set's (valuesets/chronic-recurrent-infections.json), a local
+# choice awaiting sign-off: no label lists them. An active condition counts
+# too (history covers both).
+infection_evidence := [lib.evidence_condition(c) |
+	some c in lib.history_conditions_in("chronic-recurrent-infections")
+]
+
+infection_risks := [{"id": "infections", "display": "History of chronic or recurrent infections", "evidence": infection_evidence}] if {
+	count(infection_evidence) > 0
+} else := []
+
 orders := lib.orders_of("baricitinib")
 
 # METADATA
-# title: Baricitinib not FDA-approved for atopic dermatitis
-# description: In the US baricitinib is approved for other indications only; atopic dermatitis is an off-label use.
+# title: Baricitinib not approved for atopic dermatitis in this jurisdiction
+# description: "The profile of the jurisdiction in force says baricitinib is not approved for atopic dermatitis there (approval.approved false: the US); an off-label use."
 # custom:
 #   id: baricitinib.jurisdiction
 #   indicator: info
@@ -41,14 +54,13 @@ orders := lib.orders_of("baricitinib")
 #     topic: approval
 findings contains f if {
 	some order in orders
-	lib.jurisdiction == "US"
+	approval := object.get(lib.profiles.baricitinib, "approval", {"approved": true})
+	approval.approved == false
 	f := {
 		"rule": "baricitinib.jurisdiction",
 		"indicator": "info",
-		"summary": "Baricitinib is not FDA-approved for atopic dermatitis (approved in the EU and Japan)",
-		"detail": concat("\n\n", [
-			"In the US, baricitinib is approved for rheumatoid arthritis, alopecia areata and COVID-19, not for atopic dermatitis; the atopic dermatitis checks here follow the EU Summary of Product Characteristics.",
-		]),
+		"summary": approval.summary,
+		"detail": approval.statement,
 		"order": order.ref,
 		"evidence": [],
 		"suggestions": [],
@@ -56,12 +68,13 @@ findings contains f if {
 	}
 }
 
-# dose-risk: age 65+ or a risk factor of the EU restriction.
-dose_risks := [x | some x in jak.risk_factors; x.id in dose_risk_factor_ids] if {
+# dose-risk: age 65+, a risk factor of the EU restriction, or a history of
+# chronic or recurrent infections.
+dose_risks := array.concat([x | some x in jak.risk_factors; x.id in dose_risk_factor_ids], infection_risks) if {
 	not lib.age >= elderly_age
 } else := array.concat(
 	[{"id": sprintf("age-%d", [elderly_age]), "display": sprintf("Age %d (%d or older)", [lib.age, elderly_age]), "evidence": [lib.evidence_age]}],
-	[x | some x in jak.risk_factors; x.id in dose_risk_factor_ids],
+	array.concat([x | some x in jak.risk_factors; x.id in dose_risk_factor_ids], infection_risks),
 )
 
 dose_risk(order) if {
@@ -71,7 +84,7 @@ dose_risk(order) if {
 
 # METADATA
 # title: "Baricitinib {{dose.limits.reduced.maxMgPerDay}} mg for patients at higher risk"
-# description: "Daily dose above {{dose.limits.reduced.maxMgPerDay}} mg (or not verifiable) at age {{dose.limits.reduced.fromAge}} or older or with VTE, malignancy, MI or stroke, or smoking."
+# description: "Daily dose above {{dose.limits.reduced.maxMgPerDay}} mg (or not verifiable) at age {{dose.limits.reduced.fromAge}} or older or with VTE, malignancy, MI or stroke, smoking, or a history of chronic or recurrent infections (value set chronic-recurrent-infections)."
 # custom:
 #   id: baricitinib.dose-risk
 #   indicator: warning
@@ -88,7 +101,7 @@ findings contains f if {
 		"indicator": "warning",
 		"summary": lib.truncate(sprintf("Baricitinib (%s): %s mg once daily recommended (%s)", [lib.dose_phrase(order), reduced_text, concat(", ", sort({x.id | some x in risks}))]), 140),
 		"detail": concat("\n\n", [
-			sprintf("Ordered: %s. A dose of %s mg once daily is recommended for patients %d and older and for patients with a history of VTE, malignancy or major cardiovascular events, and current or past long-time smokers:", [lib.dose_phrase(order), reduced_text, elderly_age]),
+			sprintf("Ordered: %s. A dose of %s mg once daily is recommended for patients %d and older, for patients with a history of VTE, malignancy or major cardiovascular events, current or past long-time smokers, and patients with a history of chronic or recurrent infections:", [lib.dose_phrase(order), reduced_text, elderly_age]),
 			concat("\n", [sprintf("- %s", [x.display]) | some x in risks]),
 		]),
 		"order": order.ref,

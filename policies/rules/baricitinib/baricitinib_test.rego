@@ -17,8 +17,8 @@ test_jurisdiction_us_info if {
 	ids([bari(2)], {}) == {"baricitinib.jurisdiction"}
 }
 
-test_jurisdiction_silent_in_eu if {
-	ids([bari(2)], {}) == set() with data.labelguard.params.jurisdiction as "EU"
+test_jurisdiction_silent_where_approved if {
+	ids([bari(2)], {}) == set() with data.labelguard.profiles.baricitinib.approval.approved as true
 }
 
 test_8_mg_above_maximum_suggests_the_recommended_4 if {
@@ -79,4 +79,22 @@ test_probenecid_with_4_mg_fires if {
 test_probenecid_with_2_mg_does_not_fire if {
 	meds := [bari(2), t.med("pro", "probenecid 500 mg oral tablet")]
 	not "baricitinib.oat3-inhibitor" in ids([bari(2)], {"medications": meds})
+}
+
+# Olumiant SmPC 4.2: 2 mg for a history of chronic or recurrent infections.
+test_4_mg_with_recurrent_infections_suggests_2_mg if {
+	c := t.condition("ruti", "urn:labelguard:test|ruti", "Recurrent urinary tract infection")
+	f := finding("baricitinib.dose-risk", [bari(4)], {"patient": t.patient(40, "female"), "conditions": [c]})
+	contains(f.summary, "infections")
+	f.suggestions[0].targetDailyDoseMg == 2
+}
+
+test_2_mg_with_recurrent_infections_is_fine if {
+	c := t.condition("ruti", "urn:labelguard:test|ruti", "Recurrent urinary tract infection")
+	not "baricitinib.dose-risk" in ids([bari(2)], {"patient": t.patient(40, "female"), "conditions": [c]})
+}
+
+test_a_single_infection_does_not_fire_dose_risk if {
+	c := t.condition("uti", "urn:labelguard:test|uti", "Urinary tract infection")
+	not "baricitinib.dose-risk" in ids([bari(4)], {"patient": t.patient(40, "female"), "conditions": [c]})
 }

@@ -38,57 +38,47 @@ coded_or_affirmative(lab, _, word) if {
 	affirmative(object.get(lab, "valueText", ""), word)
 }
 
-pregnancy_finding(order, indicator) := {
-	"rule": "jak.pregnancy",
-	"indicator": indicator,
-	"summary": sprintf("%s during pregnancy: %s", [drug, {"critical": "embryo-fetal toxicity — do not use", "warning": "no human data — avoid"}[indicator]]),
-	"detail": concat("\n\n", [
-		sprintf("Pregnancy: %s.", [lib.evidence_text(pregnancy_evidence)]),
-		lib.profiles[order.target].pregnancy.statement,
-	]),
-	"order": order.ref,
-	"evidence": lib.evidence_list(pregnancy_evidence),
-	"suggestions": lib.delete_order(lower(drug)),
-	"links": lib.topic_links(order.target, "pregnancy"),
-} if {
-	drug := lib.drug_display[order.target]
-}
-
 # METADATA
-# title: Oral JAK inhibitor during pregnancy
-# description: Pregnant by status, positive hCG within the window, or an active pregnancy condition; embryo-fetal toxicity.
+# title: JAK inhibitor during pregnancy
+# description: "Pregnant by status, positive hCG within the window, or an active pregnancy condition. The indicator and wording are those of the drug's label in the jurisdiction in force (profile pregnancy): critical where the label contraindicates use."
 # custom:
 #   id: jak.pregnancy
-#   indicator: critical
-#   drugs: [oral]
+#   indicator: [critical, warning, info]
+#   drugs: [all]
 #   source:
 #     topic: pregnancy
-findings contains pregnancy_finding(order, "critical") if {
-	some order in lib.oral_jaki_orders
-	count(pregnancy_evidence) > 0
-}
-
-# METADATA
-# title: Topical JAK inhibitor during pregnancy
-# description: Pregnant by status, positive hCG within the window, or an active pregnancy condition; no human data.
-# custom:
-#   id: jak.pregnancy
-#   indicator: warning
-#   drugs: [topical]
-#   source:
-#     topic: pregnancy
-findings contains pregnancy_finding(order, "warning") if {
+findings contains f if {
 	some order in lib.target_orders
-	lib.profiles[order.target].route == "topical"
 	count(pregnancy_evidence) > 0
+	drug := lib.drug_display[order.target]
+	pregnancy := lib.profiles[order.target].pregnancy
+	f := {
+		"rule": "jak.pregnancy",
+		"indicator": pregnancy.indicator,
+		"summary": lib.truncate(sprintf("%s during pregnancy: %s", [drug, pregnancy.summary]), 140),
+		"detail": concat("\n\n", [
+			sprintf("Pregnancy: %s.", [lib.evidence_text(pregnancy_evidence)]),
+			pregnancy.statement,
+		]),
+		"order": order.ref,
+		"evidence": lib.evidence_list(pregnancy_evidence),
+		"suggestions": pregnancy_suggestions(pregnancy.indicator, drug),
+		"links": lib.topic_links(order.target, "pregnancy"),
+	}
 }
+
+# A card that contraindicates or warns offers to remove the order; one
+# that informs does not.
+pregnancy_suggestions("info", _) := []
+
+pregnancy_suggestions(indicator, drug) := lib.delete_order(lower(drug)) if indicator != "info"
 
 # METADATA
 # title: JAK inhibitor during breastfeeding
-# description: Breastfeeding by status within the window or an active lactation condition.
+# description: "Breastfeeding by status within the window or an active lactation condition; critical where the label of the jurisdiction in force contraindicates breastfeeding (profile lactation.indicator)."
 # custom:
 #   id: jak.lactation
-#   indicator: warning
+#   indicator: [critical, warning]
 #   drugs: [all]
 #   source:
 #     topic: lactation
@@ -98,7 +88,7 @@ findings contains f if {
 	drug := lib.drug_display[order.target]
 	f := {
 		"rule": "jak.lactation",
-		"indicator": "warning",
+		"indicator": object.get(lib.profiles[order.target].lactation, "indicator", "warning"),
 		"summary": sprintf("%s while breastfeeding: %s", [drug, lib.profiles[order.target].lactation.summary]),
 		"detail": concat("\n\n", [
 			sprintf("Breastfeeding: %s.", [lib.evidence_text(lactation_evidence)]),

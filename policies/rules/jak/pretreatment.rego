@@ -18,6 +18,7 @@ pretreatment_items := [
 	{"id": "tb", "display": "TB screen (IGRA or tuberculin skin test)", "analytes": ["tb"]},
 	{"id": "hbv", "display": "Hepatitis B surface antigen", "analytes": ["hbsag"]},
 	{"id": "hcv", "display": "Hepatitis C antibody", "analytes": ["hcv"]},
+	{"id": "lipids", "display": "Lipid panel", "analytes": ["lipids"]},
 ]
 
 # missing_factors: the items with at least one analyte without a result in its

@@ -79,10 +79,32 @@ test_pimecrolimus_cream_is_allowed if {
 
 # --- pregnancy and lactation
 
-test_pregnancy_condition_is_critical_for_oral if {
+# The indicator and wording are the profile's (the label of the
+# jurisdiction in force): the US Rinvoq label warns, the EU SmPC
+# contraindicates.
+test_pregnancy_indicator_and_wording_are_the_profiles if {
 	c := t.condition("preg", t.icd("Z3A20"), "20 weeks gestation of pregnancy")
 	f := finding("jak.pregnancy", [upa15], {"conditions": [c]})
+	f.indicator == "warning"
+	contains(f.summary, data.labelguard.profiles.upadacitinib.pregnancy.summary)
+	contains(f.detail, data.labelguard.profiles.upadacitinib.pregnancy.statement)
+	count(f.suggestions) == 1
+}
+
+test_pregnancy_contraindicated_is_critical if {
+	c := t.condition("preg", t.icd("Z3A20"), "20 weeks gestation of pregnancy")
+	eu := {"indicator": "critical", "summary": "contraindicated (SmPC)", "statement": "Contraindicated."}
+	f := finding("jak.pregnancy", [upa15], {"conditions": [c]}) with data.labelguard.profiles.upadacitinib.pregnancy as eu
 	f.indicator == "critical"
+	contains(f.summary, "contraindicated (SmPC)")
+}
+
+test_pregnancy_info_offers_no_removal if {
+	c := t.condition("preg", t.icd("Z3A20"), "20 weeks gestation of pregnancy")
+	info := {"indicator": "info", "summary": "no data", "statement": "No data."}
+	f := finding("jak.pregnancy", [upa15], {"conditions": [c]}) with data.labelguard.profiles.upadacitinib.pregnancy as info
+	f.indicator == "info"
+	f.suggestions == []
 }
 
 test_pregnancy_is_warning_for_cream if {
@@ -124,6 +146,14 @@ test_breastfeeding_status_fires_lactation if {
 	labs := t.with_labs({"breastfeeding": t.coded("breastfeeding", t.sct("413712001"), "breastfeeding", 5)})
 	f := finding("jak.lactation", [t.order("abrocitinib", 100)], {"labs": labs})
 	contains(f.summary, "1 day")
+	f.indicator == "warning"
+}
+
+test_breastfeeding_contraindicated_is_critical if {
+	labs := t.with_labs({"breastfeeding": t.coded("breastfeeding", t.sct("413712001"), "breastfeeding", 5)})
+	eu := {"indicator": "critical", "summary": "contraindicated during breast-feeding (SmPC)", "statement": "Contraindicated."}
+	f := finding("jak.lactation", [t.order("abrocitinib", 100)], {"labs": labs}) with data.labelguard.profiles.abrocitinib.lactation as eu
+	f.indicator == "critical"
 }
 
 test_not_breastfeeding_does_not_fire if {

@@ -204,8 +204,8 @@ findings contains f if {
 cbc_analytes := sort({a | some d in drugs; some a; lib.profiles[d].labs[a]})
 
 # METADATA
-# title: TB screening due
-# description: No TB screen within the screening window in a patient on an oral JAK inhibitor.
+# title: TB re-screening due
+# description: "No TB screen within the site's re-screening interval (tbRescreenDays) in a patient on an oral JAK inhibitor. No label sets the interval: Cibinqo says to consider yearly screening in highly endemic areas, Rinvoq and Olumiant to test before and during therapy."
 # custom:
 #   id: monitoring.tb-due
 #   indicator: info
@@ -215,13 +215,14 @@ cbc_analytes := sort({a | some d in drugs; some a; lib.profiles[d].labs[a]})
 #     topic: tb-monitoring
 findings contains f if {
 	count(therapies) > 0
-	not lib.latest_lab("tb")
+	not tb_screened_within(lib.param("tbRescreenDays"))
+	days := lib.param("tbRescreenDays")
 	f := {
 		"rule": "monitoring.tb-due",
 		"indicator": "info",
-		"summary": sprintf("%s: annual TB screening due (none in the last %d days)", [drug_names, lib.param("screeningWindowDays")]),
+		"summary": sprintf("%s: TB re-screening due (none in the last %d days, the site's interval)", [drug_names, days]),
 		"detail": lib.paragraphs([
-			sprintf("No TB screen (IGRA or tuberculin skin test) within %d days. Monitor for tuberculosis during treatment, including patients who tested negative before starting.", [lib.param("screeningWindowDays")]),
+			sprintf("No TB screen (IGRA or tuberculin skin test) within %d days, this site's re-screening interval. The labels ask to test for latent TB before and during therapy and to monitor for tuberculosis during treatment, including patients who tested negative before starting; none sets an interval (Cibinqo: consider yearly screening for patients in highly endemic areas for TB).", [days]),
 			also_cite(drugs, "tb-monitoring"),
 			lib.see_also("iec-2024", "monitoring"),
 		]),
@@ -229,4 +230,13 @@ findings contains f if {
 		"evidence": [],
 		"suggestions": [{"kind": "create-lab", "label": "Order a TB screen (IGRA)", "analytes": ["tb"], "dueDate": lib.date_of(input.now)}],
 	}
+}
+
+# tb_screened_within: a TB screen result at most `days` old (and not after
+# now), whatever the screening window of the baseline work-up.
+tb_screened_within(days) if {
+	lab := input.labs.tb
+	age := lib.lab_age_days(lab)
+	age >= 0
+	age <= days
 }

@@ -62,3 +62,20 @@ test_tb_due_after_365_days if {
 	"monitoring.tb-due" in ids(with_(on_drug("baricitinib", 400), {"labs": t.with_labs({"tb": t.result("tb", "negative", 366)})}))
 	not "monitoring.tb-due" in ids(with_(on_drug("baricitinib", 400), {"labs": t.with_labs({"tb": t.result("tb", "negative", 365)})}))
 }
+
+# The re-screening interval is the site's (tbRescreenDays), not the
+# baseline screening window.
+test_tb_due_follows_the_site_interval if {
+	tb200 := with_(on_drug("baricitinib", 400), {"labs": t.with_labs({"tb": t.result("tb", "negative", 200)})})
+	"monitoring.tb-due" in ids(tb200) with data.labelguard.params.tbRescreenDays as 180
+	not "monitoring.tb-due" in ids(tb200) with data.labelguard.params.tbRescreenDays as 730
+	not "monitoring.tb-due" in ids(tb200) with data.labelguard.params.screeningWindowDays as 30
+}
+
+test_tb_due_summary_names_the_site_interval if {
+	old := with_(on_drug("upadacitinib", 400), {"labs": t.with_labs({"tb": t.result("tb", "negative", 366)})})
+	some f in monitoring.findings with input as t.input_with([], old)
+	f.rule == "monitoring.tb-due"
+	contains(f.summary, "365 days, the site's interval")
+	not contains(f.summary, "annual")
+}

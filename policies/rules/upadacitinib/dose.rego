@@ -68,7 +68,7 @@ other_dose_rule(order) if renal_severe_dose(order)
 other_dose_rule(order) if cyp3a4_dose(order)
 
 start_dose_exceeded(order) if {
-	lib.jurisdiction == "US"
+	dose.startsAtRecommended
 	lib.is_initiation(order)
 	lib.dose_over(order, dose.recommendedMgPerDay)
 	not other_dose_rule(order)
@@ -76,7 +76,7 @@ start_dose_exceeded(order) if {
 
 # METADATA
 # title: "Upadacitinib start dose above {{dose.recommendedMgPerDay}} mg"
-# description: "Initiation above {{dose.recommendedMgPerDay}} mg/day (US); start at {{dose.recommendedMgPerDay}} mg and consider {{dose.maxMgPerDay}} mg only after an inadequate response."
+# description: "Initiation above {{dose.recommendedMgPerDay}} mg/day where the label starts at the recommended dose (dose.startsAtRecommended: the US); start at {{dose.recommendedMgPerDay}} mg and consider {{dose.maxMgPerDay}} mg only after an inadequate response."
 # custom:
 #   id: upadacitinib.start-dose
 #   indicator: info

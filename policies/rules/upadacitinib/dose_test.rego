@@ -48,8 +48,8 @@ test_start_dose_not_at_continuation if {
 	not "upadacitinib.start-dose" in fired([t.continuation(upa(30), 100)], {})
 }
 
-test_start_dose_not_outside_us if {
-	ids := fired([upa(30)], {}) with data.labelguard.params.jurisdiction as "EU"
+test_start_dose_not_where_the_label_allows_a_higher_start if {
+	ids := fired([upa(30)], {}) with data.labelguard.profiles.upadacitinib.dose.startsAtRecommended as false
 	not "upadacitinib.start-dose" in ids
 }
 
