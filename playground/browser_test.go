@@ -532,25 +532,26 @@ func checkDiff(t *testing.T, ctx context.Context) {
 	if st := eval[string](t, ctx, `document.getElementById('run-status').textContent`); !strings.Contains(st, "as of 2027-03-23 12:00 UTC") {
 		t.Errorf("status %q", st)
 	}
-	// The same pregnant woman on upadacitinib, then on ruxolitinib cream:
-	// the pregnancy card changes from critical to warning.
+	// The same pregnant woman on upadacitinib, then on baricitinib: the
+	// pregnancy card changes from warning (the US Rinvoq label warns) to
+	// critical (baricitinib's label contraindicates).
 	selectValue(t, ctx, "sample", "scenario:073-woman-pregnancy-status-upadacitinib")
 	waitFor(t, ctx, "the pregnant patient", `document.getElementById('patient-status').textContent.indexOf('Patient loaded') === 0`)
 	runAndWait(t, ctx, "upadacitinib in pregnancy")
 	if d := eval[string](t, ctx, `document.getElementById('diff').textContent`); d != "" {
 		t.Errorf("a diff against another patient: %q", d)
 	}
-	rux := eval[string](t, ctx, `Array.prototype.find.call(document.getElementById('drug').options, function (o) { return /ruxolitinib.*cream/i.test(o.value); }).value`)
-	selectValue(t, ctx, "drug", rux)
-	runAndWait(t, ctx, "ruxolitinib cream in pregnancy")
+	bari := eval[string](t, ctx, `Array.prototype.find.call(document.getElementById('drug').options, function (o) { return /baricitinib/i.test(o.value); }).value`)
+	selectValue(t, ctx, "drug", bari)
+	runAndWait(t, ctx, "baricitinib in pregnancy")
 	changed := `#diff li.diff-changed[data-rule="jak.pregnancy"]`
 	if eval[int](t, ctx, `document.querySelectorAll('`+changed+`').length`) != 1 {
 		t.Fatalf("no changed-indicator entry for jak.pregnancy: %q", eval[string](t, ctx, `document.getElementById('diff').textContent`))
 	}
-	if li := eval[string](t, ctx, `document.querySelector('`+changed+`').textContent`); !strings.Contains(li, "CRITICAL → WARNING") {
+	if li := eval[string](t, ctx, `document.querySelector('`+changed+`').textContent`); !strings.Contains(li, "WARNING → CRITICAL") {
 		t.Errorf("changed entry %q", li)
 	}
-	if tag := eval[string](t, ctx, `document.querySelector('#cards article[data-rule="jak.pregnancy"][data-change="changed"] .tag-changed').textContent`); tag != "Was critical" {
+	if tag := eval[string](t, ctx, `document.querySelector('#cards article[data-rule="jak.pregnancy"][data-change="changed"] .tag-changed').textContent`); tag != "Was warning" {
 		t.Errorf("the pregnancy card's tag %q", tag)
 	}
 	checkA11y(t, ctx, "with a diff")

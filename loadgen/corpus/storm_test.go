@@ -20,9 +20,10 @@ import (
 // call, under the patient id the sender gives it (no trace of the
 // variant's own), and with the caches on it reuses what the storm means it
 // to: the edit the rules read is evaluated, the note they do not read and
-// the repeat are answered from the decision cache, the order-sign
-// (another hook) is evaluated, on the prefetch the session's first call
-// decoded.
+// the repeat are answered from the decision cache, and so is the
+// order-sign of the order as last selected (the served policy set is
+// cross-hook: engine.PolicySet.CrossHook), on the prefetch the session's
+// first call decoded.
 func TestStormSessions(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
@@ -39,7 +40,10 @@ func TestStormSessions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantCached := []bool{false, false, true, true, false}
+	if ok, where := ps.CrossHook(); !ok {
+		t.Fatalf("the served policy set is hook-bound (%s): the order-sign would be evaluated", where)
+	}
+	wantCached := []bool{false, false, true, true, true}
 	if len(corpus.StormEdits) != len(wantCached) {
 		t.Fatalf("%d steps named, the test knows %d", len(corpus.StormEdits), len(wantCached))
 	}
