@@ -28,7 +28,7 @@ Site overrides (rules switched off or lowered) are shown.
 --format table (default), markdown (docs/rules.md is generated this way) or json.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ps, err := loadPolicies(cmd.Context(), policyDir, siteParams)
+			ps, err := loadPolicies(cmd.Context(), policyDir, siteParams, nil)
 			if err != nil {
 				return err
 			}
