@@ -297,7 +297,7 @@ func Import(profiles []ImportProfile, src ImportSources) (*Site, *ImportReport, 
 		}
 		c := *prod
 		c.Code, c.TTY = r.PackageNDC, "package"
-		im.add(c, false)
+		im.add(c, "")
 	}
 	return im.site, im.rep, nil
 }
@@ -352,10 +352,13 @@ func (im *importer) rxnorm(a RRFAtom, brands map[string]*brandInfo) {
 			return
 		}
 		c.Ingredient = ing
+		note := ""
 		if p := im.profileFor(ing, ""); p != nil {
 			c.Profile = p.ID
+		} else {
+			note = "a target in a topical form only: the order's route or dose form decides"
 		}
-		im.add(c, c.Profile == "")
+		im.add(c, note)
 	case "BN":
 		b := NormalizeName(a.STR)
 		var p *ImportProfile
@@ -385,7 +388,11 @@ func (im *importer) rxnorm(a RRFAtom, brands map[string]*brandInfo) {
 				c.Profile = p.ID
 			}
 		}
-		im.add(c, c.Profile == "")
+		note := ""
+		if c.Profile == "" {
+			note = "a brand of " + c.Ingredient + " in no target form (" + c.Route + ")"
+		}
+		im.add(c, note)
 	case "SCD", "SBD":
 		cl, err := parseRxName(a.STR)
 		if err != nil {
@@ -440,7 +447,7 @@ func (im *importer) clinical(c SiteCode, cl clinical, where string) *SiteCode {
 	p := im.profileFor(ing, cl.route)
 	if p == nil {
 		im.rep.NotTargets = append(im.rep.NotTargets, fmt.Sprintf("%s: %s is no target form", where, cl))
-		return im.add(c, false)
+		return im.add(c, "")
 	}
 	c.Profile = p.ID
 	var match []string
@@ -458,11 +465,12 @@ func (im *importer) clinical(c SiteCode, cl clinical, where string) *SiteCode {
 	default:
 		im.rep.Unmatched = append(im.rep.Unmatched, fmt.Sprintf("%s: %s: matches %d products of %s (%s)", where, cl, len(match), p.ID, strings.Join(match, "; ")))
 	}
-	return im.add(c, false)
+	return im.add(c, "")
 }
 
-// add records a code once; notTarget also lists it in the report.
-func (im *importer) add(c SiteCode, notTarget bool) *SiteCode {
+// add records a code once; a note lists it in the report's no-target
+// section.
+func (im *importer) add(c SiteCode, note string) *SiteCode {
 	key := c.Key()
 	if c.System == SystemNDC {
 		k, _ := NormalizeNDC(c.Code)
@@ -472,8 +480,8 @@ func (im *importer) add(c SiteCode, notTarget bool) *SiteCode {
 		return nil
 	}
 	im.seen[key] = true
-	if notTarget {
-		im.rep.NotTargets = append(im.rep.NotTargets, fmt.Sprintf("RxNorm %s %s %q: %s in no target form", c.TTY, c.Code, c.Name, c.Ingredient))
+	if note != "" {
+		im.rep.NotTargets = append(im.rep.NotTargets, fmt.Sprintf("RxNorm %s %s %q: %s", c.TTY, c.Code, c.Name, note))
 	}
 	im.site.Codes = append(im.site.Codes, c)
 	return &im.site.Codes[len(im.site.Codes)-1]
