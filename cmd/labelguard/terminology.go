@@ -46,7 +46,8 @@ target, so that an order coded as it is never read as the cream.
 The report (printed, and written to DIR/import-report.txt) lists the codes
 of a target that match no profile product (they are recognised as the drug,
 with the strength their name states), the codes of no target, and the rows
-left out with why. Where a site gets the files: docs/guides/terminology.md.`,
+left out with why. Where a site gets the files: README, "Drugs coded by
+RxNorm or NDC".`,
 		Example: `  labelguard terminology import --rxnorm rrf/RXNCONSO.RRF --ndc-products product.txt --ndc-packages package.txt --out /etc/labelguard/terminology`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
