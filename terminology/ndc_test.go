@@ -1,7 +1,9 @@
 package terminology
 
 import (
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -103,5 +105,34 @@ func TestSiteLookupNDC(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("lookupNDC(%q) = %q, want %q", tc.code, got, tc.want)
 		}
+	}
+}
+
+// BenchmarkSiteCodeLookup: recognising an order's code is map lookups (an
+// unhyphenated 10-digit NDC: one per configuration), whatever the size of
+// the site terminology.
+func BenchmarkSiteCodeLookup(b *testing.B) {
+	site := &Site{}
+	for i := range 5000 {
+		site.Codes = append(site.Codes,
+			SiteCode{System: SystemRxNorm, Code: strconv.Itoa(900000000 + i), TTY: "SCD", Ingredient: "x"},
+			SiteCode{System: SystemNDC, Code: fmt.Sprintf("99%03d-%04d-30", i%1000, i), TTY: "package", Ingredient: "x"})
+	}
+	t := &DrugTable{}
+	t.SetSite(site)
+	for _, tc := range []struct{ name, key string }{
+		{"rxnorm", SystemRxNorm + "|900004321"},
+		{"ndc-hyphenated", SystemNDC + "|99321-4321-30"},
+		{"ndc-10-unhyphenated", SystemNDC + "|9932143213"},
+	} {
+		codes := []string{tc.key}
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if t.SiteCode(codes) == nil && tc.name != "ndc-10-unhyphenated" {
+					b.Fatal("not found")
+				}
+			}
+		})
 	}
 }
