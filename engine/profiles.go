@@ -329,7 +329,7 @@ func applySite(k *knowledge, site *terminology.Site) error {
 		}
 		p := k.profiles[c.Profile]
 		if p == nil {
-			problems = append(problems, fmt.Errorf("%s: codes[%d] (%s): no profile %q in the policy set (%s/%s.json): import again against these policies", site.File(), i, c.Code, c.Profile, profilesDir, c.Profile))
+			problems = append(problems, fmt.Errorf("%s: %s: no profile %q in the policy set (%s/%s.json): import again against these policies", site.Where(i, "profile"), c.Code, c.Profile, profilesDir, c.Profile))
 			continue
 		}
 		if c.Product == "" {
@@ -338,7 +338,7 @@ func applySite(k *knowledge, site *terminology.Site) error {
 		}
 		j := slices.IndexFunc(p.Products, func(pr terminology.Product) bool { return pr.Display == c.Product })
 		if j < 0 {
-			problems = append(problems, fmt.Errorf("%s: codes[%d] (%s): %s has no product %q: import again against these policies", site.File(), i, c.Code, p.file, c.Product))
+			problems = append(problems, fmt.Errorf("%s: %s: %s has no product %q: import again against these policies", site.Where(i, "product"), c.Code, p.file, c.Product))
 			continue
 		}
 		p.Products[j].Codes = append(p.Products[j].Codes, c.Key())

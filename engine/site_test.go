@@ -28,10 +28,10 @@ func TestLoadRefusesStaleTerminology(t *testing.T) {
 	}{
 		{"unknown product", `{"codes": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "900000310", "tty": "SCD", "name": "n",
 			"ingredient": "upadacitinib", "profile": "upadacitinib", "product": "upadacitinib 60 MG Extended Release Oral Tablet [Rinvoq]", "strengthMg": 60, "per": "unit"}]}`,
-			`site/terminology.json: codes[0] (900000310): profiles/upadacitinib.json has no product "upadacitinib 60 MG Extended Release Oral Tablet [Rinvoq]"`},
+			`site/terminology.json:2: codes.0.product: 900000310: profiles/upadacitinib.json has no product "upadacitinib 60 MG Extended Release Oral Tablet [Rinvoq]"`},
 		{"unknown profile", `{"codes": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "900000311", "tty": "IN", "name": "n",
 			"ingredient": "tofacitinib", "profile": "tofacitinib"}]}`,
-			`site/terminology.json: codes[0] (900000311): no profile "tofacitinib"`},
+			`site/terminology.json:2: codes.0.profile: 900000311: no profile "tofacitinib"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := engine.Load(context.Background(), policies.FS, engine.Options{Terminology: parse(tc.json)})

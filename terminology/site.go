@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/labelguard/labelguard/internal/jsonfile"
@@ -35,7 +36,8 @@ type Site struct {
 	Sources map[string]string `json:"sources,omitempty"`
 	Codes   []SiteCode        `json:"codes"`
 
-	file string
+	file  string
+	lines map[string]int // JSON pointer -> line, from ParseSite
 }
 
 // SiteCode is one code of the site terminology.
@@ -79,6 +81,7 @@ func ParseSite(file string, data []byte) (*Site, error) {
 	s.file = file
 	var problems jsonfile.Problems
 	lines := jsonfile.Lines(data)
+	s.lines = lines
 	bad := func(i int, key, format string, args ...any) {
 		ptr := fmt.Sprintf("/codes/%d/%s", i, key)
 		line, ok := lines[ptr]
@@ -160,6 +163,19 @@ func LoadSiteFS(fsys fs.FS, name string) (*Site, error) {
 
 // File is the path the terminology was read from.
 func (s *Site) File() string { return s.file }
+
+// Where locates codes[i].key for a message: "file:line: codes.i.key".
+func (s *Site) Where(i int, key string) string {
+	loc := s.file
+	line, ok := s.lines[fmt.Sprintf("/codes/%d/%s", i, key)]
+	if !ok {
+		line = s.lines[fmt.Sprintf("/codes/%d", i)]
+	}
+	if line > 0 {
+		loc += ":" + strconv.Itoa(line)
+	}
+	return fmt.Sprintf("%s: codes.%d.%s", loc, i, key)
+}
 
 // siteIndex finds a site code by an order's "system|code" in one map
 // lookup per key (an NDC: per configuration it can mean).
