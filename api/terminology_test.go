@@ -191,6 +191,9 @@ func TestSiteTerminologyRecognisesCodes(t *testing.T) {
 		// 10 digits without hyphens: of 09990-1004-53, 99901-0004-53 and
 		// 99901-0045-03 only the last is of a listed product (99901-0045).
 		{"NDC, 10 digits without hyphens, no text", coding(terminology.SystemNDC, "9990100453"), terminology.SystemNDC, ndcUpa15Product},
+		// Uncoded, as the Sandbox sends it: the site's branded drug (the
+		// profiles' products are branded), so the Sandbox can apply it.
+		{"text only", map[string]any{"text": "upadacitinib 45 MG Extended Release Oral Tablet [Rinvoq]"}, terminology.SystemRxNorm, rxUpa15SBD},
 		{"RxNorm SCD with a text naming another drug", map[string]any{
 			"text":   "abrocitinib 100 MG Oral Tablet",
 			"coding": []any{map[string]any{"system": terminology.SystemRxNorm, "code": rxUpa45SCD}},

@@ -198,7 +198,9 @@ func parseNDCProduct(r NDCProductRow) (clinical, error) {
 		c.route = RouteTopical
 	case "":
 	default:
-		c.route = NormalizeName(r.Route)
+		// Another route (an injection...): no profile's form, and the
+		// route of a site code is oral, topical or unknown.
+		return c, fmt.Errorf("ROUTENAME %q is neither oral nor topical", r.Route)
 	}
 	if c.ingredient == "" || c.base == "" {
 		return c, fmt.Errorf("no ingredient or dose form %q the import knows", r.DosageForm)
