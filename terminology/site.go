@@ -1,14 +1,13 @@
 package terminology
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/labelguard/labelguard/internal/jsonfile"
 )
@@ -73,7 +72,7 @@ func (c *SiteCode) Key() string { return c.System + "|" + c.Code }
 // ParseSite decodes and checks a site terminology; file names it in errors.
 func ParseSite(file string, data []byte) (*Site, error) {
 	var s Site
-	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
@@ -150,15 +149,6 @@ func LoadSite(dir string) (*Site, error) {
 		return nil, fmt.Errorf("site terminology: %w", err)
 	}
 	return ParseSite(file, data)
-}
-
-// LoadSiteFS reads terminology.json at the root of fsys.
-func LoadSiteFS(fsys fs.FS, name string) (*Site, error) {
-	data, err := fs.ReadFile(fsys, SiteFile)
-	if err != nil {
-		return nil, fmt.Errorf("site terminology: %w", err)
-	}
-	return ParseSite(name, data)
 }
 
 // File is the path the terminology was read from.
