@@ -238,6 +238,41 @@ func TestSiteTerminologyRecognisesCodes(t *testing.T) {
 	}
 }
 
+// TestSiteTerminologySandboxOrder: the order exactly as the CDS Hooks
+// Sandbox sends it (text only, `1 {pill}`, category an object), with the
+// site terminology: the dose-max update now carries an RxNorm code, so the
+// Sandbox applies it, and what it applies (the order as repaired, then
+// rewritten) is a valid R4 MedicationRequest.
+func TestSiteTerminologySandboxOrder(t *testing.T) {
+	var capture map[string]any
+	if err := json.Unmarshal(readFile(t, filepath.Join("testdata", "replay", "sandbox-requests", "order-sign-upadacitinib-45mg.json")), &capture); err != nil {
+		t.Fatal(err)
+	}
+	sandboxOrder := draftOrder(capture)
+	var req map[string]any
+	if err := json.Unmarshal(readFile(t, filepath.Join("testdata", "requests", "upadacitinib-45mg-low-anc.json")), &req); err != nil {
+		t.Fatal(err)
+	}
+	if _, isObject := sandboxOrder["category"].(map[string]any); !isObject {
+		t.Fatalf("the capture's category is no longer an object: %v", sandboxOrder["category"])
+	}
+	sandboxOrder["subject"] = draftOrder(req)["subject"]
+	req["context"].(map[string]any)["draftOrders"].(map[string]any)["entry"].([]any)[0].(map[string]any)["resource"] = sandboxOrder
+	body, err := json.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cards := replay(t, siteServer(t), "jak-order-sign", body, http.StatusOK)
+	i := slices.IndexFunc(cards, func(c cdshooks.Card) bool {
+		return c.Source.Topic != nil && c.Source.Topic.Code == "upadacitinib.dose-max"
+	})
+	if i < 0 || len(cards[i].Suggestions) != 1 {
+		t.Fatalf("no dose-max card with a suggestion: %q", rulesOf(cards))
+	}
+	applied := applyAsSandbox(t, sandboxOrder, cards[i].Suggestions[0].Actions[0])
+	validR4MedicationRequest(t, applied)
+}
+
 // TestSiteTerminologyUnknownCode: without the site terminology, or with a
 // code it does not list, a code-only order names no drug: no card of a
 // target (the recognition above is the terminology's doing).
