@@ -36,7 +36,6 @@ const (
 	rxJakafiBN      = "900000206"
 	ndcUpa45Package = "99901004530" // 99901-0045-30, 11 digits
 	ndcUpa15Product = "99901-0015"
-	ndcUpa15Package = "99901-0015-3"
 )
 
 var (
@@ -185,8 +184,9 @@ func TestSiteTerminologyRecognisesCodes(t *testing.T) {
 	}{
 		{"RxNorm SCD, no text", coding(terminology.SystemRxNorm, rxUpa45SCD), terminology.SystemRxNorm, rxUpa15SCD},
 		{"RxNorm SCD as an OID, no text", coding("urn:oid:2.16.840.1.113883.6.88", rxUpa45SCD), terminology.SystemRxNorm, rxUpa15SCD},
-		// The order's kind (a package) is kept: the 15 mg product's package.
-		{"NDC package, 11 digits, no text", coding(terminology.SystemNDC, ndcUpa45Package), terminology.SystemNDC, ndcUpa15Package},
+		// A package order gets the product code: a package would choose a
+		// pack size.
+		{"NDC package, 11 digits, no text", coding(terminology.SystemNDC, ndcUpa45Package), terminology.SystemNDC, ndcUpa15Product},
 		{"NDC product, hyphenated, no text", coding(terminology.SystemNDC, "99901-0045"), terminology.SystemNDC, ndcUpa15Product},
 		// 10 digits without hyphens: of 09990-1004-53, 99901-0004-53 and
 		// 99901-0045-03 only the last is of a listed product (99901-0045).

@@ -304,9 +304,10 @@ func (b cardBuilder) rewriteDose(ref string, targetMg float64) (json.RawMessage,
 // (the CDS Hooks Sandbox ignores it otherwise), and reads coding[0] as the
 // medication: so the first coding is the site terminology's code of the
 // product in the order's own system (RxNorm, else NDC; RxNorm when the
-// order was not coded), of the order code's kind (a clinical or branded
-// drug, an NDC product or package); then one code in each other system;
-// then the profile's own codes. Without a site code only the profile's
+// order was not coded), of the order code's kind for RxNorm (a clinical or
+// branded drug) and an NDC product code for NDC (a package would choose a
+// pack size the rule knows nothing of); then one code in each other
+// system; then the profile's own codes. Without a site code only the profile's
 // codes remain, and without those none: the text alone says what to order.
 func (b cardBuilder) productCodings(o *facts.Med, product *terminology.Product) []any {
 	drugs := b.ps.tables.drugs
@@ -326,15 +327,17 @@ func (b cardBuilder) productCodings(o *facts.Med, product *terminology.Product) 
 			systems = append(systems, sys)
 		}
 	}
-	// Preference among a system's codes of the product: the order's kind,
-	// then the branded drug (the profiles' products are branded), then the
-	// clinical drug; an NDC product before a package.
+	// Preference among a system's codes of the product: an NDC product,
+	// the order's kind of RxNorm code, the branded drug (the profiles'
+	// products are branded), the clinical drug; a package last.
 	rank := func(c *terminology.SiteCode) int {
 		switch {
-		case c.TTY == kind:
+		case c.TTY == "product", c.TTY == kind && c.TTY != "package":
 			return 0
-		case c.TTY == "SBD" || c.TTY == "product":
+		case c.TTY == "SBD":
 			return 1
+		case c.TTY == "package":
+			return 3
 		}
 		return 2
 	}
