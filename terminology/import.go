@@ -49,17 +49,17 @@ type clinical struct {
 	mg         float64 // per `per`
 	per        string  // unit, ml, g
 	base       string  // tablet, capsule, solution, cream...
-	er         bool    // extended release
+	release    string  // "extended", "delayed" or "" (immediate)
 	route      string  // oral, topical, "" unknown
 	brand      string  // normalized, "" for a generic
 }
 
 func (c clinical) String() string {
-	er := ""
-	if c.er {
-		er = "extended-release "
+	release := ""
+	if c.release != "" {
+		release = c.release + "-release "
 	}
-	return fmt.Sprintf("%s %s mg/%s %s%s (%s)", c.ingredient, strconv.FormatFloat(c.mg, 'f', -1, 64), c.per, er, c.base, firstNonEmptyString(c.route, "route unknown"))
+	return fmt.Sprintf("%s %s mg/%s %s%s (%s)", c.ingredient, strconv.FormatFloat(c.mg, 'f', -1, 64), c.per, release, c.base, firstNonEmptyString(c.route, "route unknown"))
 }
 
 func firstNonEmptyString(s ...string) string {
@@ -72,15 +72,16 @@ func firstNonEmptyString(s ...string) string {
 }
 
 // baseForms are the dose forms the import tells apart, as words of an
-// RxNorm dose form or an FDA DOSAGEFORMNAME. Film coating, which RxNorm
-// does not state, does not make a tablet another product.
+// RxNorm dose form or an FDA DOSAGEFORMNAME, with their release (extended,
+// delayed or immediate). Film coating, which RxNorm does not state, does
+// not make a tablet another product.
 var baseForms = []string{"tablet", "capsule", "solution", "suspension", "syrup", "cream", "ointment", "gel", "lotion", "foam", "injection", "powder", "spray", "patch"}
 
 // semisolid forms: RxNorm writes their strength per mL (and as a %),
 // product labels per g; for matching the two are the same.
 var semisolid = map[string]bool{"cream": true, "ointment": true, "gel": true, "lotion": true, "foam": true}
 
-func readForm(form string) (base string, er bool, route string) {
+func readForm(form string) (base, release, route string) {
 	t := NormalizeText(form)
 	for _, b := range baseForms {
 		if ContainsWord(t, b) || ContainsWord(t, b+"s") {
@@ -88,14 +89,19 @@ func readForm(form string) (base string, er bool, route string) {
 			break
 		}
 	}
-	er = strings.Contains(t, " extended release ") || strings.Contains(t, " 24 hr ") || strings.Contains(t, " 12 hr ")
+	switch {
+	case strings.Contains(t, " extended release ") || strings.Contains(t, " 24 hr ") || strings.Contains(t, " 12 hr "):
+		release = "extended"
+	case strings.Contains(t, " delayed release "):
+		release = "delayed"
+	}
 	switch {
 	case ContainsWord(t, "oral"):
 		route = RouteOral
 	case ContainsWord(t, "topical") || ContainsWord(t, "cutaneous") || semisolid[base]:
 		route = RouteTopical
 	}
-	return base, er, route
+	return base, release, route
 }
 
 // rxStrengthRE is the strength of an RxNorm clinical drug name: "15 MG",
@@ -143,7 +149,7 @@ func parseRxName(name string) (clinical, error) {
 	c.mg, c.per = v, per
 	c.ingredient = NormalizeName(rxQuantityRE.ReplaceAllString(strings.TrimSpace(s[:m[0]]), ""))
 	form := s[m[1]:]
-	c.base, c.er, c.route = readForm(s[:m[0]] + " " + form)
+	c.base, c.release, c.route = readForm(s[:m[0]] + " " + form)
 	if c.ingredient == "" || c.base == "" {
 		return c, fmt.Errorf("no ingredient or dose form in the name")
 	}
@@ -190,7 +196,7 @@ func parseNDCProduct(r NDCProductRow) (clinical, error) {
 	c.mg = v
 	c.ingredient = NormalizeName(r.Nonproprietary)
 	c.brand = NormalizeName(r.Proprietary)
-	c.base, c.er, c.route = readForm(r.DosageForm)
+	c.base, c.release, c.route = readForm(r.DosageForm)
 	switch NormalizeName(r.Route) {
 	case "oral":
 		c.route = RouteOral
@@ -212,7 +218,7 @@ func parseNDCProduct(r NDCProductRow) (clinical, error) {
 }
 
 func sameClinical(a, b clinical) bool {
-	return a.ingredient == b.ingredient && math.Abs(a.mg-b.mg) < 1e-9 && a.per == b.per && a.base == b.base && a.er == b.er &&
+	return a.ingredient == b.ingredient && math.Abs(a.mg-b.mg) < 1e-9 && a.per == b.per && a.base == b.base && a.release == b.release &&
 		(a.route == "" || b.route == "" || a.route == b.route)
 }
 

@@ -12,9 +12,9 @@ func TestParseRxName(t *testing.T) {
 		err  string
 	}{
 		{"24 HR upadacitinib 15 MG Extended Release Oral Tablet [Rinvoq]",
-			clinical{ingredient: "upadacitinib", mg: 15, per: "unit", base: "tablet", er: true, route: RouteOral, brand: "rinvoq"}, ""},
+			clinical{ingredient: "upadacitinib", mg: 15, per: "unit", base: "tablet", release: "extended", route: RouteOral, brand: "rinvoq"}, ""},
 		{"24 HR upadacitinib 45 MG Extended Release Oral Tablet",
-			clinical{ingredient: "upadacitinib", mg: 45, per: "unit", base: "tablet", er: true, route: RouteOral}, ""},
+			clinical{ingredient: "upadacitinib", mg: 45, per: "unit", base: "tablet", release: "extended", route: RouteOral}, ""},
 		{"upadacitinib 1 MG/ML Oral Solution [Rinvoq LQ]",
 			clinical{ingredient: "upadacitinib", mg: 1, per: "ml", base: "solution", route: RouteOral, brand: "rinvoq lq"}, ""},
 		// RxNorm writes a semisolid's strength per mL; the label per g.
@@ -28,6 +28,8 @@ func TestParseRxName(t *testing.T) {
 			clinical{ingredient: "ruxolitinib", mg: 15, per: "g", base: "cream", route: RouteTopical}, ""},
 		{"baricitinib 2 MG Oral Tablet [Olumiant]",
 			clinical{ingredient: "baricitinib", mg: 2, per: "unit", base: "tablet", route: RouteOral, brand: "olumiant"}, ""},
+		{"aspirin 81 MG Delayed Release Oral Tablet",
+			clinical{ingredient: "aspirin", mg: 81, per: "unit", base: "tablet", release: "delayed", route: RouteOral}, ""},
 		{"abrocitinib 200 MCG Oral Tablet",
 			clinical{ingredient: "abrocitinib", mg: 0.2, per: "unit", base: "tablet", route: RouteOral}, ""},
 		{"aspirin 81 MG / omeprazole 40 MG Delayed Release Oral Tablet", clinical{}, "combination"},
@@ -57,7 +59,8 @@ func TestParseNDCProduct(t *testing.T) {
 		want clinical
 		err  string
 	}{
-		{row("TABLET, EXTENDED RELEASE", "ORAL", "15", "mg/1"), clinical{ingredient: "upadacitinib", mg: 15, per: "unit", base: "tablet", er: true, route: RouteOral, brand: "rinvoq"}, ""},
+		{row("TABLET, EXTENDED RELEASE", "ORAL", "15", "mg/1"), clinical{ingredient: "upadacitinib", mg: 15, per: "unit", base: "tablet", release: "extended", route: RouteOral, brand: "rinvoq"}, ""},
+		{row("TABLET, DELAYED RELEASE", "ORAL", "100", "mg/1"), clinical{ingredient: "upadacitinib", mg: 100, per: "unit", base: "tablet", release: "delayed", route: RouteOral, brand: "rinvoq"}, ""},
 		{row("TABLET, FILM COATED", "ORAL", "100", "mg/1"), clinical{ingredient: "upadacitinib", mg: 100, per: "unit", base: "tablet", route: RouteOral, brand: "rinvoq"}, ""},
 		{row("SOLUTION", "ORAL", "5", "mg/5mL"), clinical{ingredient: "upadacitinib", mg: 1, per: "ml", base: "solution", route: RouteOral, brand: "rinvoq"}, ""},
 		{row("CREAM", "TOPICAL", "15", "mg/g"), clinical{ingredient: "upadacitinib", mg: 15, per: "g", base: "cream", route: RouteTopical, brand: "rinvoq"}, ""},
