@@ -38,9 +38,9 @@ func newTerminologyImportCmd() *cobra.Command {
 		Long: `Read the NLM RxNorm release file RXNCONSO.RRF (rows with SAB=RXNORM and TTY
 IN, BN, SCD or SBD) and the FDA NDC Directory's product file (and package
 file), keep the rows that name an ingredient of the policy set's drug
-profiles, match each to a profile product by ingredient, strength, dose form
-(extended, delayed or immediate release) and route, and write DIR/terminology.json, which
-"serve --terminology DIR" loads. Oral ruxolitinib (Jakafi) is kept as no
+profiles, match each to a profile product by ingredient, strength, dose
+form (extended, delayed or immediate release) and route, and write
+DIR/terminology.json, which "serve --terminology DIR" loads. Oral ruxolitinib (Jakafi) is kept as no
 target, so that an order coded as it is never read as the cream.
 
 The report (printed, and written to DIR/import-report.txt) lists the codes
