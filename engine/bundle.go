@@ -20,6 +20,8 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/bundle"
 	"github.com/open-policy-agent/opa/v1/keys"
+
+	"github.com/labelguard/labelguard/terminology"
 )
 
 // A labelguard bundle is an ordinary OPA bundle (a .tar.gz with .manifest,
@@ -80,6 +82,8 @@ type BundleOptions struct {
 	// SiteParamsFile names it in messages.
 	SiteParams     []byte
 	SiteParamsFile string
+	// Terminology is the site terminology, as in Options.
+	Terminology *terminology.Site
 	// MaxBytes bounds the uncompressed size of each file (default 64 MiB).
 	MaxBytes int64
 }
@@ -227,7 +231,7 @@ func LoadBundle(ctx context.Context, r io.Reader, opts BundleOptions) (*PolicySe
 	if err != nil {
 		return nil, fmt.Errorf("engine.LoadBundle: %w", err)
 	}
-	ps, err := Load(ctx, fsys, Options{SiteParams: opts.SiteParams, SiteParamsFile: opts.SiteParamsFile, Revision: bi.Revision})
+	ps, err := Load(ctx, fsys, Options{SiteParams: opts.SiteParams, SiteParamsFile: opts.SiteParamsFile, Revision: bi.Revision, Terminology: opts.Terminology})
 	if err != nil {
 		return nil, fmt.Errorf("engine.LoadBundle: revision %s: %w", bi.Revision, err)
 	}

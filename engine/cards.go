@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -301,12 +302,7 @@ func (b cardBuilder) rewriteDose(ref string, targetMg float64) (json.RawMessage,
 		}}}
 		dosage["text"] = fmt.Sprintf("%s %s (%s mg) once daily", formatNumber(n), unit, formatNumber(targetMg))
 		mcc := map[string]any{"text": product.Display}
-		var codings []any
-		for _, c := range product.Codes {
-			system, code := terminology.SplitCode(c)
-			codings = append(codings, map[string]any{"system": system, "code": code, "display": product.Display})
-		}
-		if len(codings) > 0 {
+		if codings := b.productCodings(o, product); len(codings) > 0 {
 			mcc["coding"] = codings
 		}
 		res["medicationCodeableConcept"] = mcc
@@ -323,6 +319,76 @@ func (b cardBuilder) rewriteDose(ref string, targetMg float64) (json.RawMessage,
 		return nil, fmt.Errorf("encode order %s: %w", ref, err)
 	}
 	return out, nil
+}
+
+// productCodings codes a suggested product for the order it replaces.
+// A client applies a medication update only when coding[0] has a code
+// (the CDS Hooks Sandbox ignores it otherwise), and reads coding[0] as the
+// medication: so the first coding is the site terminology's code of the
+// product in the order's own system (RxNorm, else NDC; RxNorm when the
+// order was not coded), of the order code's kind for RxNorm (a clinical or
+// branded drug) and an NDC product code for NDC (a package would choose a
+// pack size the rule knows nothing of); then one code in each other
+// system; then the profile's own codes. Without a site code only the profile's
+// codes remain, and without those none: the text alone says what to order.
+func (b cardBuilder) productCodings(o *facts.Med, product *terminology.Product) []any {
+	drugs := b.ps.tables.drugs
+	site := drugs.SiteProductCodes(o.Target, product.Display)
+	var systems []string
+	kind := ""
+	if sc := drugs.SiteCode(o.Codes); sc != nil {
+		systems, kind = append(systems, sc.System), sc.TTY
+	}
+	for _, c := range o.Codes {
+		if sys, _ := terminology.SplitCode(c); (sys == terminology.SystemRxNorm || sys == terminology.SystemNDC) && !slices.Contains(systems, sys) {
+			systems = append(systems, sys)
+		}
+	}
+	for _, sys := range []string{terminology.SystemRxNorm, terminology.SystemNDC} {
+		if !slices.Contains(systems, sys) {
+			systems = append(systems, sys)
+		}
+	}
+	// Preference among a system's codes of the product: an NDC product,
+	// the order's kind of RxNorm code, the branded drug (the profiles'
+	// products are branded), the clinical drug; a package last.
+	rank := func(c *terminology.SiteCode) int {
+		switch {
+		case c.TTY == "product", c.TTY == kind && c.TTY != "package":
+			return 0
+		case c.TTY == "SBD":
+			return 1
+		case c.TTY == "package":
+			return 3
+		}
+		return 2
+	}
+	var codings []any
+	seen := map[string]bool{}
+	for _, sys := range systems {
+		var best *terminology.SiteCode
+		for _, c := range site {
+			if c.System == sys && (best == nil || rank(c) < rank(best)) {
+				best = c
+			}
+		}
+		if best != nil {
+			seen[best.Key()] = true
+			codings = append(codings, map[string]any{"system": best.System, "code": best.Code, "display": best.Name})
+		}
+	}
+	siteKeys := map[string]bool{}
+	for _, c := range site {
+		siteKeys[c.Key()] = true
+	}
+	for _, c := range product.Codes {
+		if siteKeys[c] || seen[c] {
+			continue
+		}
+		system, code := terminology.SplitCode(c)
+		codings = append(codings, map[string]any{"system": system, "code": code, "display": product.Display})
+	}
+	return codings
 }
 
 // productFor picks the strongest product of the target drug whose strength

@@ -26,6 +26,11 @@ type Options struct {
 	SiteParamsFile string
 	// Revision overrides the content hash (e.g. a bundle's revision).
 	Revision string
+	// Terminology is the site's RxNorm and NDC codes of the profiles'
+	// products (labelguard terminology import): orders coded by them are
+	// recognised, and dose suggestions carry them. Nil: text and the
+	// profiles' own codes only.
+	Terminology *terminology.Site
 
 	// lax compiles without strict checks. Only the engine's own benchmarks
 	// set it, to measure policies rewritten so that some assignments go
@@ -97,7 +102,7 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*PolicySet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("engine.Load: %w", err)
 	}
-	tbl, err := loadTables(fsys, opts.SiteParams, opts.SiteParamsFile)
+	tbl, err := loadTables(fsys, opts.SiteParams, opts.SiteParamsFile, opts.Terminology)
 	if err != nil {
 		return nil, fmt.Errorf("engine.Load: %w", err)
 	}

@@ -135,7 +135,7 @@ func (t *tables) targets() map[string]bool {
 	return out
 }
 
-func loadTables(fsys fs.FS, siteParams []byte, siteName string) (*tables, error) {
+func loadTables(fsys fs.FS, siteParams []byte, siteName string, site *terminology.Site) (*tables, error) {
 	vs, err := terminology.LoadValueSets(fsys, valueSetsDir)
 	if err != nil {
 		return nil, err
@@ -156,9 +156,13 @@ func loadTables(fsys fs.FS, siteParams []byte, siteName string) (*tables, error)
 	if err != nil {
 		return nil, err
 	}
+	if err := applySite(k, site); err != nil {
+		return nil, err
+	}
 	if err := addTargets(drugs, k, vs); err != nil {
 		return nil, err
 	}
+	drugs.SetSite(site)
 	var or struct {
 		Reasons []cdshooks.Coding `json:"reasons"`
 	}

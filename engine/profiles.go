@@ -50,6 +50,10 @@ type Profile struct {
 	Reviewed Review `json:"reviewed"`
 
 	file string
+	// siteCodes are the site terminology's codes of this target that name
+	// no one product (its ingredient, brand, or a strength it does not
+	// list): they join its value sets with the products' codes.
+	siteCodes []string
 	// raw is the whole profile as decoded JSON: what the rules read
 	// (data.labelguard.profiles) and METADATA placeholders resolve
 	// against, including the members the engine itself does not use.
@@ -405,7 +409,7 @@ func addTargets(t *terminology.DrugTable, k *knowledge, vs terminology.ValueSets
 				d.Names = append(d.Names, n)
 			}
 		}
-		var codes []string
+		codes := slices.Clone(p.siteCodes)
 		for _, pr := range p.Products {
 			codes = append(codes, pr.Codes...)
 		}
@@ -459,6 +463,40 @@ func addTargets(t *terminology.DrugTable, k *knowledge, vs terminology.ValueSets
 	return errors.Join(problems...)
 }
 
+// applySite gives each profile product the site terminology's codes
+// matched to it, and each profile the codes of it that name no one
+// product. A code naming a profile or product the policy set lacks is
+// refused, naming the terminology file and entry: it was imported
+// against other profiles and would silently recognise nothing.
+func applySite(k *knowledge, site *terminology.Site) error {
+	if site == nil {
+		return nil
+	}
+	var problems []error
+	for i := range site.Codes {
+		c := &site.Codes[i]
+		if c.Profile == "" {
+			continue
+		}
+		p := k.profiles[c.Profile]
+		if p == nil {
+			problems = append(problems, fmt.Errorf("%s: %s: no profile %q in the policy set (%s/%s.json): import again against these policies", site.Where(i, "profile"), c.Code, c.Profile, profilesDir, c.Profile))
+			continue
+		}
+		if c.Product == "" {
+			p.siteCodes = append(p.siteCodes, c.Key())
+			continue
+		}
+		j := slices.IndexFunc(p.Products, func(pr terminology.Product) bool { return pr.Display == c.Product })
+		if j < 0 {
+			problems = append(problems, fmt.Errorf("%s: %s: %s has no product %q: import again against these policies", site.Where(i, "product"), c.Code, p.file, c.Product))
+			continue
+		}
+		p.Products[j].Codes = append(p.Products[j].Codes, c.Key())
+	}
+	return errors.Join(problems...)
+}
+
 // checkProfilesMatchTargets refuses a target drug without a profile and a
 // profile of no target drug: the rules read each target's profile.
 func checkProfilesMatchTargets(k *knowledge, targets map[string]bool) error {
@@ -477,4 +515,21 @@ func checkProfilesMatchTargets(k *knowledge, targets map[string]bool) error {
 		}
 	}
 	return errors.Join(problems...)
+}
+
+// ImportProfiles returns, per profile, what `labelguard terminology
+// import` matches a site's RxNorm and NDC codes to: the ingredient, route,
+// names and product displays.
+func (ps *PolicySet) ImportProfiles() []terminology.ImportProfile {
+	k := ps.tables.knowledge
+	var out []terminology.ImportProfile
+	for _, id := range slices.Sorted(maps.Keys(k.profiles)) {
+		p := k.profiles[id]
+		ip := terminology.ImportProfile{ID: p.ID, Ingredient: p.Ingredient, Route: p.Route, Names: slices.Clone(p.Names)}
+		for _, pr := range p.Products {
+			ip.Products = append(ip.Products, pr.Display)
+		}
+		out = append(out, ip)
+	}
+	return out
 }

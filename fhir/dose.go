@@ -543,7 +543,17 @@ func oneDosage(d *dosage, src *strengthSource) doseResult {
 // Dosage instructions with the same sequence run concurrently and add up;
 // different sequences follow each other, and the highest counts.
 func doseFacts(t Tables, m *facts.Med, dosages []dosage, names []string) {
+	doseFactsCoded(t, m, dosages, names, nil)
+}
+
+// doseFactsCoded is doseFacts for a medication whose code the site
+// terminology knows (sc, or nil): the coded product's strength counts
+// before any strength its names state.
+func doseFactsCoded(t Tables, m *facts.Med, dosages []dosage, names []string, sc *terminology.SiteCode) {
 	src := newStrengthSource(t, m, names)
+	if sc != nil && sc.StrengthMg > 0 {
+		src.s, src.ok = strength{mg: sc.StrengthMg, per: sc.Per}, true
+	}
 	if src.ok {
 		m.StrengthMg = ptr(src.s.mg)
 	}

@@ -221,6 +221,10 @@ func (d *DraftOrders) repairResource(i int, rt string, tree map[string]any) bool
 	case "MedicationRequest":
 		r.concept(tree, "medicationCodeableConcept")
 		r.wrap(tree, "contained", "contained")
+		// Not read, but an update suggestion starts from the repaired
+		// order: the CDS Hooks Sandbox sends category as an object, and
+		// would apply a suggestion that is no valid R4 resource.
+		r.wrap(tree, "category", "category")
 		if list := r.wrap(tree, "dosageInstruction", "dosageInstruction"); list != nil {
 			for j, dv := range list {
 				if dm, ok := dv.(map[string]any); ok {

@@ -133,6 +133,10 @@ func TestParseDraftOrdersLiberal(t *testing.T) {
 		{"duplicate", string(drafts(abro, abro)), []string{"MedicationRequest/a1"}, []string{"draftOrders.entry[1]: duplicate MedicationRequest, skipped"}},
 		{"coding object", string(drafts(`{"resourceType":"MedicationRequest","id":"c","status":"draft","intent":"order","medicationCodeableConcept":{"coding":{"system":"http://www.nlm.nih.gov/research/umls/rxnorm","code":"32968"}}}`)),
 			[]string{"MedicationRequest/c"}, []string{"draftOrders.entry[0] MedicationRequest: medicationCodeableConcept.coding is an object, read as an array of one"}},
+		// As the CDS Hooks Sandbox sends it: an update suggestion starts
+		// from the repaired order and must be valid R4.
+		{"category object", string(drafts(`{"resourceType":"MedicationRequest","id":"c","status":"draft","intent":"order","medicationCodeableConcept":{"text":"Rinvoq"},"category":{"coding":[{"code":"community"}]}}`)),
+			[]string{"MedicationRequest/c"}, []string{"draftOrders.entry[0] MedicationRequest: category is an object, read as an array of one"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

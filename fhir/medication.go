@@ -1,6 +1,7 @@
 package fhir
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/labelguard/labelguard/facts"
@@ -64,15 +65,15 @@ func buildMed(t Tables, v *medView, resolve medResolver) facts.Med {
 	m.Route, m.Topical = route(v, form)
 	m.Route = terminology.NormalizeName(m.Route)
 	if !m.Topical {
-		for _, w := range topicalFormWords {
-			if terminology.ContainsWord(m.Text, w) {
-				m.Topical = true
-				break
-			}
-		}
+		m.Topical = topicalText(m.Text)
+	}
+	sc := t.Drugs.SiteCode(codes)
+	if sc != nil {
+		names = coded(t, &m, sc, names)
+	} else if t.Drugs != nil {
+		m.Ingredients = t.Drugs.Ingredients(codes, m.Text, t.ValueSets)
 	}
 	if t.Drugs != nil {
-		m.Ingredients = t.Drugs.Ingredients(codes, m.Text, t.ValueSets)
 		m.Target = target(t.Drugs, m.Ingredients, m.Topical)
 	}
 	for _, d := range v.Dosages {
@@ -80,7 +81,7 @@ func buildMed(t Tables, v *medView, resolve medResolver) facts.Med {
 			m.AsNeeded = true
 		}
 	}
-	doseFacts(t, &m, v.Dosages, names)
+	doseFactsCoded(t, &m, v.Dosages, names, sc)
 	if dr := v.Dispense; dr != nil {
 		if q := dr.Quantity; q != nil && q.Value != nil {
 			m.DispenseQuantity = &facts.Quantity{Value: *q.Value, Unit: firstNonEmpty(q.Unit, q.Code)}
@@ -90,6 +91,52 @@ func buildMed(t Tables, v *medView, resolve medResolver) facts.Med {
 		}
 	}
 	return m
+}
+
+// topicalText reports whether normalized medication text names a topical
+// dose form.
+func topicalText(text string) bool {
+	for _, w := range topicalFormWords {
+		if terminology.ContainsWord(text, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// coded sets the facts of a medication whose code the site terminology
+// knows: the code's ingredient, and its route when it names a dose form,
+// whatever the text says (a code wins over a disagreeing text: an order
+// coded as Jakafi is oral ruxolitinib even when its text says cream). The
+// code's name and product join the names, or replace them when the text
+// names another ingredient or route, so that rules matching on text read
+// the coded drug; the code's stored key joins the codes, so that value
+// sets and product strengths match an NDC written in any of its forms.
+// It returns the names the dose reads strengths from.
+func coded(t Tables, m *facts.Med, sc *terminology.SiteCode, names []string) []string {
+	own := []string{lower(sc.Product), lower(sc.Name)}
+	topical := sc.Route == terminology.RouteTopical
+	textIngredients := t.Drugs.Ingredients(nil, m.Text, t.ValueSets)
+	disagree := len(textIngredients) > 0 && !slices.Equal(textIngredients, []string{sc.Ingredient}) ||
+		sc.Route != "" && m.Topical != topical
+	if disagree {
+		names = nil
+	}
+	for _, n := range own {
+		names = appendUnique(names, n)
+	}
+	m.Text = joinNames(names)
+	if m.Display == "" || disagree {
+		m.Display = firstNonEmpty(sc.Product, sc.Name)
+	}
+	m.Codes = appendUnique(m.Codes, sc.Key())
+	m.Ingredients = []string{sc.Ingredient}
+	if sc.Route != "" {
+		m.Topical = topical
+	} else if disagree {
+		m.Topical = topicalText(m.Text)
+	}
+	return names
 }
 
 // medication resolves medicationReference: a contained Medication ("#id"),

@@ -17,6 +17,7 @@ import (
 	"github.com/labelguard/labelguard/engine"
 	"github.com/labelguard/labelguard/facts"
 	"github.com/labelguard/labelguard/scenario"
+	"github.com/labelguard/labelguard/terminology"
 )
 
 // Outcomes of a reload attempt (the outcome label of
@@ -57,6 +58,9 @@ type Config struct {
 	// SiteParamsFile is the site parameters file applied to bundles
 	// (WatchDir takes its own); it is watched for changes.
 	SiteParamsFile string
+	// Terminology is the site terminology every set is loaded with
+	// (serve --terminology, read once at start; a new one needs a restart).
+	Terminology *terminology.Site
 	// HTTPClient polls bundles (default: 30s timeout).
 	HTTPClient *http.Client
 	// MaxBundleBytes bounds a downloaded bundle (default 64 MiB).

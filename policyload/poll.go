@@ -71,7 +71,7 @@ func (m *Manager) bundleCandidate(rawURL string, data, publicKey []byte, site st
 		digest:   "sha256:" + hex.EncodeToString(sum[:8]),
 		siteFile: site,
 		load: func(ctx context.Context, siteParams []byte) (*engine.PolicySet, error) {
-			return engine.LoadBundle(ctx, bytes.NewReader(data), engine.BundleOptions{PublicKey: publicKey, SiteParams: siteParams, SiteParamsFile: site})
+			return engine.LoadBundle(ctx, bytes.NewReader(data), engine.BundleOptions{PublicKey: publicKey, SiteParams: siteParams, SiteParamsFile: site, Terminology: m.cfg.Terminology})
 		},
 		files: func() (fs.FS, error) {
 			fsys, _, err := engine.ReadBundle(bytes.NewReader(data), engine.BundleOptions{PublicKey: publicKey})

@@ -119,7 +119,7 @@ func (m *Manager) SetShadowDir(ctx context.Context, dir, siteParamsFile string) 
 		}
 		site = b
 	}
-	ps, err := engine.Load(ctx, engine.DirFS(dir), engine.Options{SiteParams: site, SiteParamsFile: siteParamsFile})
+	ps, err := engine.Load(ctx, engine.DirFS(dir), engine.Options{SiteParams: site, SiteParamsFile: siteParamsFile, Terminology: m.cfg.Terminology})
 	if err != nil {
 		return fmt.Errorf("policyload.SetShadowDir: %w", err)
 	}
@@ -146,7 +146,7 @@ func (m *Manager) PollShadowBundle(ctx context.Context, rawURL string, publicKey
 		}
 	}
 	activate := func(data []byte) error {
-		ps, err := engine.LoadBundle(ctx, bytes.NewReader(data), engine.BundleOptions{PublicKey: publicKey, SiteParams: site})
+		ps, err := engine.LoadBundle(ctx, bytes.NewReader(data), engine.BundleOptions{PublicKey: publicKey, SiteParams: site, Terminology: m.cfg.Terminology})
 		if err != nil {
 			m.log.Error("shadow bundle rejected", slog.String("url", rawURL), slog.String("error", err.Error()))
 			return err

@@ -76,7 +76,7 @@ func (m *Manager) dirCandidate(dir, site string) *candidate {
 		scenarioDir: scen,
 		siteFile:    site,
 		load: func(ctx context.Context, siteParams []byte) (*engine.PolicySet, error) {
-			return engine.Load(ctx, engine.DirFS(dir), engine.Options{SiteParams: siteParams, SiteParamsFile: site})
+			return engine.Load(ctx, engine.DirFS(dir), engine.Options{SiteParams: siteParams, SiteParamsFile: site, Terminology: m.cfg.Terminology})
 		},
 		files: func() (fs.FS, error) { return engine.DirFS(dir), nil },
 	}

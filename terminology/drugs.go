@@ -13,6 +13,36 @@ type DrugTable struct {
 	// Interacting lists the value sets that make a draft order an order of
 	// interest while a target drug is active or drafted.
 	Interacting []string `json:"interacting"`
+
+	// site indexes the site terminology's codes (SetSite); nil without one.
+	site *siteIndex
+}
+
+// SetSite makes the table recognise the site terminology's codes.
+func (t *DrugTable) SetSite(s *Site) {
+	if s == nil {
+		t.site = nil
+		return
+	}
+	t.site = newSiteIndex(s)
+}
+
+// SiteCode returns the site terminology's entry for the most specific of
+// an order's codes ("system|code", NDCs in any of their written forms)
+// that it knows, or nil: one map lookup per code.
+func (t *DrugTable) SiteCode(codes []string) *SiteCode {
+	if t == nil || t.site == nil {
+		return nil
+	}
+	return t.site.lookup(codes)
+}
+
+// SiteProductCodes lists the site codes matched to a profile's product.
+func (t *DrugTable) SiteProductCodes(profile, product string) []*SiteCode {
+	if t == nil || t.site == nil {
+		return nil
+	}
+	return t.site.byProduct[profile+"\x00"+product]
 }
 
 // Drug is one ingredient.

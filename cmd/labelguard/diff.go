@@ -63,7 +63,7 @@ cannot be evaluated, and with --fail-on-change when anything changed.`,
 			if err != nil {
 				return fmt.Errorf("--base: %w", err)
 			}
-			candSet, err := loadPolicySource(ctx, candidate, publicKey, siteParams, stderr)
+			candSet, err := loadPolicySource(ctx, candidate, publicKey, siteParams, nil, stderr)
 			if err != nil {
 				return fmt.Errorf("--candidate: %w", err)
 			}
@@ -114,9 +114,9 @@ cannot be evaluated, and with --fail-on-change when anything changed.`,
 
 func loadOptionalSource(ctx context.Context, path, publicKey, siteParams string, stderr io.Writer) (*engine.PolicySet, error) {
 	if path == "" {
-		return loadPolicies(ctx, "", siteParams)
+		return loadPolicies(ctx, "", siteParams, nil)
 	}
-	return loadPolicySource(ctx, path, publicKey, siteParams, stderr)
+	return loadPolicySource(ctx, path, publicKey, siteParams, nil, stderr)
 }
 
 type corpusOptions struct {

@@ -18,12 +18,15 @@ import (
 	"github.com/labelguard/labelguard/facts"
 	"github.com/labelguard/labelguard/internal/record"
 	"github.com/labelguard/labelguard/pipeline"
+	"github.com/labelguard/labelguard/terminology"
 )
 
 // policyFlags are the flags that choose a policy set, shared by eval,
 // test and diff.
 type policyFlags struct {
 	dir, bundle, publicKey, siteParams string
+	// terminology is the site terminology directory (eval only).
+	terminology string
 }
 
 func (p *policyFlags) register(cmd *cobra.Command) {
@@ -34,26 +37,48 @@ func (p *policyFlags) register(cmd *cobra.Command) {
 	f.StringVar(&p.siteParams, "site-params", "", "site parameters file merged over data/params.json")
 }
 
+// registerTerminology adds --terminology: the site terminology the policy
+// set is loaded with, as serve --terminology.
+func (p *policyFlags) registerTerminology(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&p.terminology, "terminology", "", "site terminology directory (labelguard terminology import): RxNorm and NDC codes of the profiles' products")
+}
+
 func (p *policyFlags) load(ctx context.Context, stderr io.Writer) (*engine.PolicySet, error) {
+	site, err := loadSiteTerminology(p.terminology)
+	if err != nil {
+		return nil, err
+	}
 	if p.bundle != "" {
 		if p.dir != "" {
 			return nil, errors.New("--policies and --bundle are exclusive")
 		}
-		return loadPolicySource(ctx, p.bundle, p.publicKey, p.siteParams, stderr)
+		return loadPolicySource(ctx, p.bundle, p.publicKey, p.siteParams, site, stderr)
 	}
-	return loadPolicies(ctx, p.dir, p.siteParams)
+	return loadPolicies(ctx, p.dir, p.siteParams, site)
+}
+
+// loadSiteTerminology reads a --terminology directory; "" is none.
+func loadSiteTerminology(dir string) (*terminology.Site, error) {
+	if dir == "" {
+		return nil, nil
+	}
+	site, err := terminology.LoadSite(dir)
+	if err != nil {
+		return nil, fmt.Errorf("--terminology: %w", err)
+	}
+	return site, nil
 }
 
 // loadPolicySource loads a directory or a bundle file.
-func loadPolicySource(ctx context.Context, path, publicKeyFile, siteParamsFile string, stderr io.Writer) (*engine.PolicySet, error) {
+func loadPolicySource(ctx context.Context, path, publicKeyFile, siteParamsFile string, site *terminology.Site, stderr io.Writer) (*engine.PolicySet, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("policy source: %w", err)
 	}
 	if st.IsDir() {
-		return loadPolicies(ctx, path, siteParamsFile)
+		return loadPolicies(ctx, path, siteParamsFile, site)
 	}
-	opts := engine.BundleOptions{}
+	opts := engine.BundleOptions{Terminology: site}
 	if siteParamsFile != "" {
 		if opts.SiteParams, err = os.ReadFile(siteParamsFile); err != nil {
 			return nil, fmt.Errorf("--site-params: %w", err)
@@ -256,6 +281,7 @@ Nothing is fetched from a FHIR server: the request's prefetch is all there is.`,
 		},
 	}
 	pf.register(cmd)
+	pf.registerTerminology(cmd)
 	asOf.register(cmd, "evaluation time")
 	f := cmd.Flags()
 	f.StringVar(&requestFile, "request", "", "CDS Hooks request file (JSON)")

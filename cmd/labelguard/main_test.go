@@ -48,7 +48,7 @@ func TestApplyEnvPrecedence(t *testing.T) {
 // TestRulesDocIsCurrent fails when docs/rules.md no longer matches the
 // policies' METADATA; regenerate with go test ./cmd/labelguard -run TestRulesDoc -update.
 func TestRulesDocIsCurrent(t *testing.T) {
-	ps, err := loadPolicies(context.Background(), "", "")
+	ps, err := loadPolicies(context.Background(), "", "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ environment, then file, then default.`,
 		},
 	}
 	root.AddCommand(newServeCmd(), newEvalCmd(), newTestCmd(), newCheckCmd(), newDiffCmd(), newBundleCmd(),
-		newRulesCmd(), newReviewCmd(), newReportCmd(), newConformanceCmd(), newBenchCmd(), newVersionCmd())
+		newRulesCmd(), newReviewCmd(), newReportCmd(), newConformanceCmd(), newBenchCmd(), newVersionCmd(), newTerminologyCmd())
 	return root
 }
 

@@ -32,7 +32,7 @@ than the site's contentReviewMonths.
 --format table (default), markdown (docs/rules.md is generated this way) or json.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ps, err := loadPolicies(cmd.Context(), policyDir, siteParams)
+			ps, err := loadPolicies(cmd.Context(), policyDir, siteParams, nil)
 			if err != nil {
 				return err
 			}

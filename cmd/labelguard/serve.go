@@ -39,12 +39,16 @@ import (
 	"github.com/labelguard/labelguard/policyload"
 	"github.com/labelguard/labelguard/prefetch"
 	"github.com/labelguard/labelguard/store"
+	"github.com/labelguard/labelguard/terminology"
 )
 
 type serveConfig struct {
-	addr              string
-	policyDir         string
-	siteParams        string
+	addr        string
+	policyDir   string
+	siteParams  string
+	terminology string
+	// site is the terminology read from the terminology directory at start.
+	site              *terminology.Site
 	maxBodyBytes      int64
 	maxDepth          int
 	corsOrigins       []string
@@ -119,6 +123,7 @@ is not exposed; the Helm chart listens on :8080.`,
 	f.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "listen address HOST:PORT")
 	f.StringVar(&cfg.policyDir, "policies", "", "policy directory to serve instead of the embedded default set")
 	f.StringVar(&cfg.siteParams, "site-params", "", "JSON file of site parameters merged over the policy set's data/params.json")
+	f.StringVar(&cfg.terminology, "terminology", "", "site terminology directory written by \"labelguard terminology import\": orders coded by its RxNorm and NDC codes are recognised (read at start)")
 	f.Int64Var(&cfg.maxBodyBytes, "max-body-bytes", api.DefaultMaxBodyBytes, "largest accepted request body in bytes (larger: 413)")
 	f.IntVar(&cfg.maxDepth, "max-json-depth", cdshooks.DefaultMaxDepth, "deepest accepted JSON nesting in a request")
 	f.StringSliceVar(&cfg.corsOrigins, "cors-origins", nil, "browser origins allowed by CORS (comma-separated; empty to disable); * allows any and is refused with --auth required; default: * with --auth disabled, none with --auth required")
@@ -177,12 +182,12 @@ func policyFS(dir string) (fs.FS, error) {
 }
 
 // loadPolicies loads the embedded default set or a directory.
-func loadPolicies(ctx context.Context, dir, siteParamsFile string) (*engine.PolicySet, error) {
+func loadPolicies(ctx context.Context, dir, siteParamsFile string, site *terminology.Site) (*engine.PolicySet, error) {
 	fsys, err := policyFS(dir)
 	if err != nil {
 		return nil, err
 	}
-	opts := engine.Options{}
+	opts := engine.Options{Terminology: site}
 	if siteParamsFile != "" {
 		b, err := os.ReadFile(siteParamsFile)
 		if err != nil {
@@ -256,9 +261,17 @@ func runServe(ctx context.Context, cfg serveConfig, stderr io.Writer) (err error
 	if (cfg.bundleURL != "" || cfg.shadowBundleURL != "") && cfg.bundlePublicKey == "" {
 		return fmt.Errorf("--bundle-url and --shadow-bundle-url need --bundle-public-key: an unsigned bundle is never activated")
 	}
+	site, err := loadSiteTerminology(cfg.terminology)
+	if err != nil {
+		return err
+	}
+	cfg.site = site
+	if site != nil {
+		log.Info("site terminology loaded", slog.String("file", site.File()), slog.Int("codes", len(site.Codes)))
+	}
 	active := engine.NewActive(nil)
 	if cfg.bundleURL == "" {
-		ps, err := loadPolicies(ctx, cfg.policyDir, cfg.siteParams)
+		ps, err := loadPolicies(ctx, cfg.policyDir, cfg.siteParams, site)
 		if err != nil {
 			return fmt.Errorf("policies refused: %w", err)
 		}
@@ -537,7 +550,7 @@ func loadHasher(cfg serveConfig) (*phi.Hasher, error) {
 func startPolicyManager(ctx context.Context, cfg serveConfig, active *engine.Active, m *metrics.Metrics,
 	onShadow func(string, *facts.Input, string, *engine.Result), log *slog.Logger) (*policyload.Manager, error) {
 	mgr, err := policyload.New(policyload.Config{
-		Active: active, Logger: log, SiteParamsFile: cfg.siteParams, OnShadowResult: onShadow,
+		Active: active, Logger: log, SiteParamsFile: cfg.siteParams, Terminology: cfg.site, OnShadowResult: onShadow,
 		OnReload:   func(o string) { m.PolicyReloads.WithLabelValues(o).Inc() },
 		OnActivate: func(p *engine.PolicySet) { policyActivated(m, p) },
 		OnShadowChange: func(svc string, c policyload.Change) {

@@ -67,6 +67,8 @@ func TestValuesRejected(t *testing.T) {
 		{"trusted issuers files without content", []string{"--set", "auth.trustedIssuers.existingSecret=ti,auth.trustedIssuers.files.jwks\\.json=x"}, "auth.trustedIssuers.files needs"},
 		{"trusted issuers file named like the issuers file", []string{"--set", "auth.trustedIssuers.content=x,auth.trustedIssuers.files.issuers\\.json=x"}, "invalid propertyName 'issuers.json'"},
 		{"ConfigMap files without ConfigMap", []string{"--set", "policies.configMapFiles[0]=rules/jak/jak.rego"}, "policies.configMapFiles needs policies.configMap"},
+		{"terminology ConfigMap name not a DNS name", []string{"--set", "terminology.configMap=Site_Terms"}, "/terminology/configMap"},
+		{"misspelt terminology key", []string{"--set", "terminology.configmap=t"}, "configmap"},
 		{"ConfigMap file path escaping", []string{"--set", "policies.configMap=p,policies.configMapFiles[0]=../etc/passwd"}, "/policies/configMapFiles/0"},
 		{"service type", []string{"--set", "service.type=Headless"}, "/service/type"},
 		{"image digest malformed", []string{"--set", "image.digest=latest"}, "/image/digest"},
