@@ -89,6 +89,11 @@ type CheckReport struct {
 	// Counts of what the lint rules looked at.
 	SummariesChecked int `json:"summariesChecked"`
 	ValueSetRefs     int `json:"valueSetRefsChecked"`
+	// HookBound says where the rules read which call asks (input.hook,
+	// ...), "" when nowhere: not a defect, but the set is not cross-hook
+	// and an order-sign is evaluated again after its order-select
+	// (crosshook.go).
+	HookBound string `json:"hookBound,omitempty"`
 }
 
 // OK reports whether no error was found (warnings allowed).
@@ -171,6 +176,7 @@ func Check(_ context.Context, fsys fs.FS) (*CheckReport, error) {
 		return nil, fmt.Errorf("engine.Check: %w", err)
 	}
 	rep.Modules = len(modules)
+	rep.HookBound = hookBound(modules)
 
 	denied := checkBuiltins(modules, add)
 

@@ -63,6 +63,10 @@ every problem, not only the first:
   data            services.json and the data files load; data/params.json
                   and the profiles hold to their schemas (file, line, key)
 
+It also notes, without failing, where the rules read which hook asks
+(input.hook, input.service, an order's selected flag): such a set is not
+cross-hook, and an order-sign is evaluated again after its order-select.
+
 Exits non-zero on any error (and on warnings with --strict).`,
 		Example: `  labelguard check --policies ./policies
   labelguard check --policies ./policies --fix`,
@@ -121,6 +125,9 @@ Exits non-zero on any error (and on warnings with --strict).`,
 			} else {
 				for _, p := range rep.Problems {
 					fmt.Fprintln(w, p.String())
+				}
+				if rep.HookBound != "" {
+					fmt.Fprintf(w, "note: %s: the rules read which hook asks, so an order-sign is evaluated again after its order-select (slower, not wrong; docs/policy-input.md)\n", rep.HookBound)
 				}
 				fmt.Fprintf(w, "%d modules, %d rules, %d summaries and %d value set references checked: %d error(s), %d warning(s)\n",
 					rep.Modules, rep.Rules, rep.SummariesChecked, rep.ValueSetRefs, errs, warns)

@@ -20,6 +20,16 @@ func TestCheckCmd(t *testing.T) {
 	if _, _, err := runCmd(t, newCheckCmd(), "--strict"); err != nil {
 		t.Errorf("--strict failed on the clean default set: %v", err)
 	}
+	if strings.Contains(out, "note:") {
+		t.Errorf("the default set is cross-hook, yet check notes otherwise:\n%s", out)
+	}
+	// Rules that read the hook are not a defect, but check says what it
+	// costs, and where.
+	bound := copyPolicies(t, "../../policies", false)
+	replaceIn(t, filepath.Join(bound, "rules/jak/dose.rego"), "\tsome order in lib.oral_jaki_orders\n\tnot lib.dose_known(order)", "\tinput.hook == \"order-sign\"\n\tsome order in lib.oral_jaki_orders\n\tnot lib.dose_known(order)")
+	if out, _, err := runCmd(t, newCheckCmd(), "--policies", bound, "--strict"); err != nil || !strings.Contains(out, "note: rules/jak/dose.rego:") || !strings.Contains(out, "reads input.hook") {
+		t.Errorf("a hook-bound set: %v\n%s", err, out)
+	}
 	// A variant that can never be chosen is a warning: --strict fails on it.
 	warn := copyPolicies(t, "../../policies", false)
 	replaceIn(t, filepath.Join(warn, "rules/jak/labs.rego"), "#   hooks: [order-select, order-sign]\n", "")
