@@ -376,6 +376,11 @@ func TestDecisionCacheUnderConcurrency(t *testing.T) {
 			draft(req)["medicationCodeableConcept"] = map[string]any{"text": "upadacitinib 15 MG Extended Release Oral Tablet"}
 		}),
 	}
+	// Each also as its order-select, which shares its evaluation with the
+	// order-sign (cross-hook) while each hook gets its own cards.
+	for _, b := range bodies[:3] {
+		bodies = append(bodies, edit(t, b, asSelect))
+	}
 	var want []string
 	for i, b := range bodies {
 		want = append(want, answer(t, run(t, &pipeline.Pipeline{}, ps, edit(t, b, instance(fmt.Sprintf("9d0e6a7c-0000-4000-8000-%012d", i))), t0)))
