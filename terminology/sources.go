@@ -142,34 +142,32 @@ func (t *tsvTable) next() (func(string) string, bool, error) {
 
 // ParseNDCProducts reads the NDC Directory's product.txt.
 func ParseNDCProducts(r io.Reader) ([]NDCProductRow, error) {
-	t, err := newTSV("NDC product file", r, "PRODUCTNDC", "PROPRIETARYNAME", "NONPROPRIETARYNAME", "DOSAGEFORMNAME", "ROUTENAME", "ACTIVE_NUMERATOR_STRENGTH", "ACTIVE_INGRED_UNIT")
-	if err != nil {
-		return nil, err
-	}
-	var out []NDCProductRow
-	for {
-		get, ok, err := t.next()
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return out, nil
-		}
-		out = append(out, NDCProductRow{
-			ProductNDC: get("PRODUCTNDC"), Proprietary: get("PROPRIETARYNAME"), Nonproprietary: get("NONPROPRIETARYNAME"),
-			DosageForm: get("DOSAGEFORMNAME"), Route: get("ROUTENAME"), Strength: get("ACTIVE_NUMERATOR_STRENGTH"), Unit: get("ACTIVE_INGRED_UNIT"),
-			Line: t.line,
+	return readTSV("NDC product file", r, []string{"PRODUCTNDC", "PROPRIETARYNAME", "NONPROPRIETARYNAME", "DOSAGEFORMNAME", "ROUTENAME", "ACTIVE_NUMERATOR_STRENGTH", "ACTIVE_INGRED_UNIT"},
+		func(get func(string) string, line int) NDCProductRow {
+			return NDCProductRow{
+				ProductNDC: get("PRODUCTNDC"), Proprietary: get("PROPRIETARYNAME"), Nonproprietary: get("NONPROPRIETARYNAME"),
+				DosageForm: get("DOSAGEFORMNAME"), Route: get("ROUTENAME"), Strength: get("ACTIVE_NUMERATOR_STRENGTH"), Unit: get("ACTIVE_INGRED_UNIT"),
+				Line: line,
+			}
 		})
-	}
 }
 
 // ParseNDCPackages reads the NDC Directory's package.txt.
 func ParseNDCPackages(r io.Reader) ([]NDCPackageRow, error) {
-	t, err := newTSV("NDC package file", r, "PRODUCTNDC", "NDCPACKAGECODE")
+	return readTSV("NDC package file", r, []string{"PRODUCTNDC", "NDCPACKAGECODE"},
+		func(get func(string) string, line int) NDCPackageRow {
+			return NDCPackageRow{ProductNDC: get("PRODUCTNDC"), PackageNDC: get("NDCPACKAGECODE"), Line: line}
+		})
+}
+
+// readTSV reads every row of a tab-separated file whose header names the
+// columns, making one T of each.
+func readTSV[T any](name string, r io.Reader, columns []string, row func(get func(string) string, line int) T) ([]T, error) {
+	t, err := newTSV(name, r, columns...)
 	if err != nil {
 		return nil, err
 	}
-	var out []NDCPackageRow
+	var out []T
 	for {
 		get, ok, err := t.next()
 		if err != nil {
@@ -178,6 +176,6 @@ func ParseNDCPackages(r io.Reader) ([]NDCPackageRow, error) {
 		if !ok {
 			return out, nil
 		}
-		out = append(out, NDCPackageRow{ProductNDC: get("PRODUCTNDC"), PackageNDC: get("NDCPACKAGECODE"), Line: t.line})
+		out = append(out, row(get, t.line))
 	}
 }
