@@ -28,6 +28,7 @@ const (
 	CheckLookup   = "lookup"
 	CheckParams   = "params"
 	CheckData     = "data"
+	CheckInput    = "input"
 )
 
 // MaxSummary is the longest card summary CDS Hooks allows (characters).
@@ -214,14 +215,14 @@ func Check(_ context.Context, fsys fs.FS) (*CheckReport, error) {
 		if data.valueSets != nil {
 			rep.ValueSetRefs = checkValueSetRefs(f, data.valueSets, add)
 		}
-		for _, p := range paramNameProblems(f, data.params) {
+		for _, p := range append(paramNameProblems(f, data.params), movedInputProblems(compiler.Modules)...) {
 			add(p.Check, p.File, p.Row, "%s", p.Message)
 		}
 		if metaErr == nil && data.servicesOK && data.drugs != nil && data.knowledge != nil {
 			checkReach(f, modules, data, add, warn)
 		}
 	}
-	order := []string{CheckParse, CheckBuiltin, CheckCompile, CheckFormat, CheckMetadata, CheckRuleID, CheckSummary, CheckValueSet, CheckReach, CheckLookup, CheckParams, CheckData}
+	order := []string{CheckParse, CheckBuiltin, CheckCompile, CheckFormat, CheckMetadata, CheckRuleID, CheckSummary, CheckValueSet, CheckReach, CheckLookup, CheckParams, CheckData, CheckInput}
 	slices.SortStableFunc(rep.Problems, func(a, b Problem) int {
 		if d := slices.Index(order, a.Check) - slices.Index(order, b.Check); d != 0 {
 			return d

@@ -152,15 +152,23 @@ func (ps *PolicySet) EvaluationScope(svc Service, in *facts.Input) string {
 	return scope + "\x00hooks like " + ps.hookGroup[svc.Hook]
 }
 
-// EvaluationInput is the input the rules are evaluated on: on a cross-hook
-// policy set, the call's input without its hook, service, hookInstance and
-// the orders' selected flags (which no rule reads); else the input itself.
-// in is not modified.
-func (ps *PolicySet) EvaluationInput(in *facts.Input) *facts.Input {
-	if ps.hookBoundAt != "" || in == nil {
+// EvaluationInput is the input the rules of a call on hook are evaluated
+// on: without the optional members (input.dispense) that no package the
+// call reaches can read (inputreads.go), and on a cross-hook policy set
+// without its hook, service, hookInstance and the orders' selected flags
+// (which no rule reads); else the input itself. in is not modified.
+func (ps *PolicySet) EvaluationInput(hook string, in *facts.Input) *facts.Input {
+	if in == nil {
 		return in
 	}
 	out := *in
+	changed := ps.withoutUnread(&out, ps.reachable(hook, in))
+	if ps.hookBoundAt != "" {
+		if !changed {
+			return in
+		}
+		return &out
+	}
 	out.Hook, out.Service, out.HookInstance = "", "", ""
 	cloned := false
 	for i, o := range in.Orders {

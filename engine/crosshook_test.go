@@ -61,7 +61,7 @@ func TestEvaluationInput(t *testing.T) {
 	}
 	in := &facts.Input{Hook: "order-select", Service: "jak-order-select", HookInstance: "h", Now: "2026-11-23T12:00:00Z",
 		Orders: []facts.Med{{Ref: "MedicationRequest/a", Selected: true}, {Ref: "MedicationRequest/b"}}}
-	got := ps.EvaluationInput(in)
+	got := ps.EvaluationInput("order-select", in)
 	if got.Hook != "" || got.Service != "" || got.HookInstance != "" || got.Orders[0].Selected || got.Now != in.Now || len(got.Orders) != 2 {
 		t.Errorf("evaluation input %+v", got)
 	}
@@ -74,7 +74,7 @@ func TestEvaluationInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bound.EvaluationInput(in) != in {
+	if bound.EvaluationInput("order-select", in) != in {
 		t.Error("a hook-bound set must evaluate the call's own input")
 	}
 	sel, _ := ps.Service("jak-order-select")

@@ -152,7 +152,7 @@ func (ps *PolicySet) EvaluateRules(ctx context.Context, req Request) (*RuleResul
 	if !ok {
 		return nil, fmt.Errorf("engine.EvaluateRules: unknown service %q", req.Service)
 	}
-	value, err := InputValue(ps.EvaluationInput(req.Input))
+	value, err := InputValue(ps.EvaluationInput(svc.Hook, req.Input))
 	if err != nil {
 		return nil, fmt.Errorf("engine.EvaluateRules: %w", err)
 	}

@@ -65,6 +65,9 @@ type PolicySet struct {
 	// hookBoundAt says where the rules read which call is asking; "" for
 	// a cross-hook set (crosshook.go).
 	hookBoundAt string
+	// inputReaders are, per optional input member, the packages that can
+	// read it (inputreads.go).
+	inputReaders map[string]packageSet
 	// hookGroup maps each served hook to the first hook whose findings
 	// every rule checks and words alike (crosshook.go).
 	hookGroup map[string]string
@@ -155,6 +158,7 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*PolicySet, error) {
 	f := newFlow(compiler.Modules)
 	problems = runTimeProblems(f, catalog, pkgs, tbl.knowledge, tbl.targets())
 	problems = append(problems, paramNameProblems(f, tbl.paramNames)...)
+	problems = append(problems, movedInputProblems(compiler.Modules)...)
 	if err := problemsErr(problems); err != nil {
 		return nil, fmt.Errorf("engine.Load: %w", err)
 	}
@@ -173,6 +177,7 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*PolicySet, error) {
 		hookBoundAt:  hookBound(src.modules),
 		hookGroup:    hookGroups(services, catalog),
 	}
+	ps.inputReaders = inputReaders(compiler.Modules, ps.packageNames, pkgs)
 	if opts.Revision != "" {
 		ps.Revision = opts.Revision
 	}

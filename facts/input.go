@@ -34,6 +34,14 @@ type Input struct {
 	// not after Now, converted to the canonical unit. Windows are applied in
 	// Rego so that a site can change them.
 	Labs map[string]Lab `json:"labs,omitempty"`
+	// Dispense holds, per medication ref (an order or an active
+	// medication), what its dispenseRequest asks for. It is apart from
+	// the medication facts because few rules read it (the cream's
+	// amount): a call whose rule packages do not name input.dispense is
+	// evaluated, and its decision cached, without it, so that an edit of
+	// the dispense of an oral order is answered from the decision made
+	// before it (engine.PolicySet.EvaluationInput).
+	Dispense map[string]Dispense `json:"dispense,omitempty"`
 	// DataIssues lists what could not be obtained or was dropped.
 	DataIssues []DataIssue `json:"dataIssues,omitempty"`
 }
@@ -95,16 +103,18 @@ type Med struct {
 	// jak.dose-unverifiable card.
 	DoseNote string `json:"doseNote,omitempty"`
 
-	// Dispense facts (ruxolitinib-cream.quantity-max).
-	DispenseQuantity *Quantity `json:"dispenseQuantity,omitempty"`
-	SupplyDays       *float64  `json:"supplyDays,omitempty"`
-
 	// Order-only facts.
 	Selected bool   `json:"selected,omitempty"` // named in context.selections (order-select)
 	Phase    string `json:"phase,omitempty"`    // "initiation" or "continuation" (target orders)
 	// Started is the earliest start among the active medications with the
 	// same target, or Now at initiation.
 	Started string `json:"started,omitempty"`
+}
+
+// Dispense is what a medication's dispenseRequest asks for.
+type Dispense struct {
+	Quantity   *Quantity `json:"quantity,omitempty"`   // dispenseRequest.quantity
+	SupplyDays *float64  `json:"supplyDays,omitempty"` // expectedSupplyDuration in days
 }
 
 // Quantity is a value with its unit as sent.

@@ -117,6 +117,7 @@ func derive(t Tables, req Request) (*Derived, error) {
 	}
 	labs := labCollector{t: t, now: now, labs: map[string]facts.Lab{}, times: map[string]time.Time{}, issues: st.issue}
 	var active []facts.Med
+	dispense := map[string]facts.Dispense{}
 	for _, it := range st.items {
 		r := it.r
 		if otherPatient(st, r, pid) {
@@ -144,12 +145,15 @@ func derive(t Tables, req Request) (*Derived, error) {
 			m := buildMed(t, &v, resolve)
 			m.Active = true
 			active = append(active, m)
+			if d, ok := dispenseOf(&v); ok {
+				dispense[m.Ref] = d
+			}
 		}
 	}
 	if len(labs.labs) > 0 {
 		in.Labs = labs.labs
 	}
-	orders, drafts, notes, err := deriveOrders(t, req, now, active, resolve)
+	orders, drafts, notes, err := deriveOrders(t, req, now, active, resolve, dispense)
 	if err != nil {
 		return nil, err
 	}
@@ -158,6 +162,9 @@ func derive(t Tables, req Request) (*Derived, error) {
 	for _, o := range orders {
 		in.Orders = append(in.Orders, o.med)
 		out.OrderResources[o.med.Ref] = o.json
+	}
+	if len(dispense) > 0 {
+		in.Dispense = dispense
 	}
 	in.DataIssues = st.dataIssues()
 	annotateValueSets(t, &in)
@@ -184,14 +191,16 @@ type order struct {
 }
 
 // deriveOrders finds the orders of interest (docs/clinical/conventions.md#orders-of-interest) and returns them
-// with every draft order as a medication fact.
-func deriveOrders(t Tables, req Request, now time.Time, active []facts.Med, resolve medResolver) ([]order, []facts.Med, []string, error) {
+// with every draft order as a medication fact; it adds each draft's
+// dispense to dispense.
+func deriveOrders(t Tables, req Request, now time.Time, active []facts.Med, resolve medResolver, dispense map[string]facts.Dispense) ([]order, []facts.Med, []string, error) {
 	if req.Drafts == nil {
 		return nil, nil, nil, nil
 	}
 	type draft struct {
 		o   *DraftOrder
 		med facts.Med
+		v   *medView
 	}
 	var drafts []draft
 	targetPresent := false
@@ -209,14 +218,14 @@ func deriveOrders(t Tables, req Request, now time.Time, active []facts.Med, reso
 		if m.Target != "" {
 			targetPresent = true
 		}
-		drafts = append(drafts, draft{o: o, med: m})
+		drafts = append(drafts, draft{o: o, med: m, v: o.view})
 	}
 	selectOnly := req.Hook == "order-select"
 	var orders []order
 	var notes []string
 	meds := make([]facts.Med, 0, len(drafts))
 	for _, dr := range drafts {
-		m := dr.med
+		m, view := dr.med, dr.v
 		interest := m.Target != "" || targetPresent && interacting(t, &m)
 		if interest {
 			// The orders the service checks are read from the typed
@@ -229,8 +238,12 @@ func deriveOrders(t Tables, req Request, now time.Time, active []facts.Med, reso
 			m = buildMed(t, v, resolve)
 			m.Ref = dr.o.Ref // keep the id assigned to an id-less order
 			m.Draft = true
+			view = v
 		}
 		meds = append(meds, m)
+		if d, ok := dispenseOf(view); ok {
+			dispense[m.Ref] = d
+		}
 		if !interest || selectOnly && !slices.Contains(req.Selections, dr.o.Ref) {
 			continue
 		}

@@ -155,15 +155,30 @@ func TestPerDayTimingCodes(t *testing.T) {
 
 func TestSupplyAndDispense(t *testing.T) {
 	t.Parallel()
-	m := medFromDraft(t, `{"resourceType":"MedicationRequest","id":"m","status":"draft","intent":"order",
+	const res = `{"resourceType":"MedicationRequest","id":"m","status":"draft","intent":"order",
 		"medicationCodeableConcept":{"text":"Opzelura 1.5% cream"},
 		"dosageInstruction":[{"route":{"coding":[{"system":"http://snomed.info/sct","code":"6064005","display":"Topical route"}]}}],
-		"dispenseRequest":{"quantity":{"value":100,"unit":"g"},"expectedSupplyDuration":{"value":2,"unit":"weeks","code":"wk"}}}`)
-	if diff := cmp.Diff(&facts.Quantity{Value: 100, Unit: "g"}, m.DispenseQuantity); diff != "" {
-		t.Errorf("dispense (-want +got):\n%s", diff)
+		"dispenseRequest":{"quantity":{"value":100,"unit":"g"},"expectedSupplyDuration":{"value":2,"unit":"weeks","code":"wk"}}}`
+	m := medFromDraft(t, res)
+	d := parseDrafts(t, drafts(res))
+	light, lok := dispenseOf(d.Orders[0].view)
+	v, _, err := d.Orders[0].typedView(nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if m.SupplyDays == nil || *m.SupplyDays != 14 {
-		t.Errorf("supply days = %v, want 14", m.SupplyDays)
+	typed, tok := dispenseOf(v)
+	days := 14.0
+	want := facts.Dispense{Quantity: &facts.Quantity{Value: 100, Unit: "g"}, SupplyDays: &days}
+	for name, got := range map[string]facts.Dispense{"light": light, "typed": typed} {
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s dispense (-want +got):\n%s", name, diff)
+		}
+	}
+	if !lok || !tok {
+		t.Errorf("dispenseOf ok = %v, %v; want true", lok, tok)
+	}
+	if _, ok := dispenseOf(&medView{}); ok {
+		t.Error("dispenseOf of an order without dispenseRequest: ok")
 	}
 	if m.Target != "ruxolitinib-cream" || !m.Topical || m.Route != "topical route" {
 		t.Errorf("target %q topical %v route %q; want ruxolitinib-cream, topical", m.Target, m.Topical, m.Route)

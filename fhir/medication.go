@@ -82,15 +82,24 @@ func buildMed(t Tables, v *medView, resolve medResolver) facts.Med {
 		}
 	}
 	doseFactsCoded(t, &m, v.Dosages, names, sc)
-	if dr := v.Dispense; dr != nil {
-		if q := dr.Quantity; q != nil && q.Value != nil {
-			m.DispenseQuantity = &facts.Quantity{Value: *q.Value, Unit: firstNonEmpty(q.Unit, q.Code)}
-		}
-		if days, ok := durationDays(dr.ExpectedSupplyDuration); ok {
-			m.SupplyDays = &days
-		}
-	}
 	return m
+}
+
+// dispenseOf is what a medication's dispenseRequest asks for
+// (input.dispense), and whether it asks for anything.
+func dispenseOf(v *medView) (facts.Dispense, bool) {
+	var d facts.Dispense
+	dr := v.Dispense
+	if dr == nil {
+		return d, false
+	}
+	if q := dr.Quantity; q != nil && q.Value != nil {
+		d.Quantity = &facts.Quantity{Value: *q.Value, Unit: firstNonEmpty(q.Unit, q.Code)}
+	}
+	if days, ok := durationDays(dr.ExpectedSupplyDuration); ok {
+		d.SupplyDays = &days
+	}
+	return d, d.Quantity != nil || d.SupplyDays != nil
 }
 
 // topicalText reports whether normalized medication text names a topical

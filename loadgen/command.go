@@ -26,8 +26,9 @@ errors and this process's CPU.
   --mode cold   every request an order-sign for the next patient
   --mode warm   order-select then order-sign for the same patient
   --mode storm  order sessions: four order-select calls while the order is
-                edited (details the rules read, a note they do not, a
-                repeat), then order-sign; each session a patient of its own
+                edited (a dispense only the cream's rules read, a note
+                no rule reads, a repeat), then order-sign; each session a
+                patient of its own
   --mode both   cold then warm; --mode all: cold, warm, storm
   --rate 0      saturation: as fast as --workers senders allow
   --soak 5m     one cold attack of that length, sampling the server's RSS

@@ -221,7 +221,7 @@ func (c *DecisionCache) decisionKey(ps *engine.PolicySet, svc engine.Service, pa
 	for _, s := range []string{"labelguard decision v2", set, ps.EvaluationScope(svc, in), patientID, now.UTC().Format(time.DateOnly)} {
 		writeField(h, s)
 	}
-	if err := json.NewEncoder(h).Encode(timeless(ps.EvaluationInput(in))); err != nil {
+	if err := json.NewEncoder(h).Encode(timeless(ps.EvaluationInput(svc.Hook, in))); err != nil {
 		return key, fmt.Errorf("pipeline: decision key: %w", err)
 	}
 	h.Sum(key[:0])

@@ -226,6 +226,10 @@ func TestDecisionCacheNeverServesAcross(t *testing.T) {
 		{name: "a note on the order (not read by the rules)", hit: true, body: edit(t, body, func(req map[string]any) {
 			draft(req)["note"] = []any{map[string]any{"text": "take with food"}}
 		})},
+		{name: "a dispense on the oral order (read by the cream's rules only)", hit: true, body: edit(t, body, func(req map[string]any) {
+			draft(req)["dispenseRequest"] = map[string]any{"quantity": map[string]any{"value": 30, "unit": "tablet"},
+				"expectedSupplyDuration": map[string]any{"value": 30, "unit": "days", "system": "http://unitsofmeasure.org", "code": "d"}}
+		})},
 		{name: "the prefetch spaced otherwise", hit: true, body: edit(t, body, instance("1c4c1c52-9d1f-4a4e-8d52-6a3f9f7e2b10"))},
 		{name: "within the TTL", hit: true, body: body, first: t0, now: t0.Add(2 * time.Minute)},
 	}
@@ -487,5 +491,44 @@ func TestDecisionCacheAcrossHooks(t *testing.T) {
 				t.Errorf("order-sign lacks %s: %s", tc.card, rules(got))
 			}
 		})
+	}
+}
+
+// TestDecisionCacheDispenseOfTheCream: the cream's rules read
+// input.dispense, so on a cream order an edit of the dispense is
+// evaluated, and its card is the one an evaluation gives.
+func TestDecisionCacheDispenseOfTheCream(t *testing.T) {
+	t.Parallel()
+	ps := defaultSet(t)
+	cream := func(dispense map[string]any) func(map[string]any) {
+		return func(req map[string]any) {
+			d := draft(req)
+			d["medicationCodeableConcept"] = map[string]any{"text": "Opzelura 1.5% cream"}
+			d["dosageInstruction"] = []any{map[string]any{"text": "apply twice daily",
+				"route": map[string]any{"coding": []any{map[string]any{"system": "http://snomed.info/sct", "code": "6064005", "display": "Topical route"}}}}}
+			if dispense != nil {
+				d["dispenseRequest"] = dispense
+			}
+		}
+	}
+	body := lowANC(t)
+	first := edit(t, body, cream(map[string]any{"quantity": map[string]any{"value": 60, "unit": "g"},
+		"expectedSupplyDuration": map[string]any{"value": 7, "unit": "days", "system": "http://unitsofmeasure.org", "code": "d"}}))
+	more := edit(t, body, cream(map[string]any{"quantity": map[string]any{"value": 200, "unit": "g"},
+		"expectedSupplyDuration": map[string]any{"value": 7, "unit": "days", "system": "http://unitsofmeasure.org", "code": "d"}}))
+	pl := &pipeline.Pipeline{Decisions: pipeline.NewDecisionCache(2*time.Minute, 1<<20)}
+	if out := run(t, pl, ps, first, t0); strings.Contains(rules(out), "ruxolitinib-cream.quantity-max") {
+		t.Fatalf("60 g a week: %s", rules(out))
+	}
+	got := run(t, pl, ps, more, t0.Add(10*time.Second))
+	if got.DecisionCached {
+		t.Fatal("an edit of the cream's dispense was answered from the decision before it")
+	}
+	if !strings.Contains(rules(got), "ruxolitinib-cream.quantity-max") {
+		t.Errorf("200 g a week: %s; want ruxolitinib-cream.quantity-max", rules(got))
+	}
+	want := run(t, &pipeline.Pipeline{}, ps, more, t0.Add(10*time.Second))
+	if a, b := answer(t, got), answer(t, want); a != b {
+		t.Errorf("answer differs from an evaluation:\ngot:  %.600s\nwant: %.600s", a, b)
 	}
 }

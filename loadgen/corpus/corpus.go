@@ -339,7 +339,7 @@ func Generate(bases []*record.Patient, n int, now time.Time) (*Corpus, error) {
 // StormEdits names the calls of an order session (Storm), in order.
 var StormEdits = []string{
 	"order-select: the order as first selected (defaulted details)",
-	"order-select: a dispense quantity and supply entered (facts the rules read)",
+	"order-select: a dispense quantity and supply entered (read by the cream's rules only, not the oral drugs')",
 	"order-select: a note to the patient added (nothing the rules read)",
 	"order-select: fired again with nothing changed",
 	"order-sign: the order as last selected",

@@ -19,11 +19,12 @@ import (
 // TestStormSessions: each order session is answered with cards at every
 // call, under the patient id the sender gives it (no trace of the
 // variant's own), and with the caches on it reuses what the storm means it
-// to: the edit the rules read is evaluated, the note they do not read and
-// the repeat are answered from the decision cache, and so is the
-// order-sign of the order as last selected (the served policy set is
-// cross-hook: engine.PolicySet.CrossHook), on the prefetch the session's
-// first call decoded.
+// to: after the first call, the dispense edit (read only by the cream's
+// rules, and the storm's orders are oral: engine.PolicySet.InputReaders),
+// the note no rule reads and the repeat are answered from the decision
+// cache, and so is the order-sign of the order as last selected (the
+// served policy set is cross-hook: engine.PolicySet.CrossHook), on the
+// prefetch the session's first call decoded.
 func TestStormSessions(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
@@ -43,7 +44,7 @@ func TestStormSessions(t *testing.T) {
 	if ok, where := ps.CrossHook(); !ok {
 		t.Fatalf("the served policy set is hook-bound (%s): the order-sign would be evaluated", where)
 	}
-	wantCached := []bool{false, false, true, true, true}
+	wantCached := []bool{false, true, true, true, true}
 	if len(corpus.StormEdits) != len(wantCached) {
 		t.Fatalf("%d steps named, the test knows %d", len(corpus.StormEdits), len(wantCached))
 	}

@@ -88,12 +88,14 @@ unit_if_dose(order) := "mg/day" if is_number(object.get(order, "dailyDoseMg", nu
 
 else := null
 
-# evidence_dispense: the order itself, with the quantity dispensed.
-evidence_dispense(order) := compact({
+# evidence_dispense: the order itself, with the quantity dispensed
+# (dispense: its input.dispense entry, which the caller reads, so that
+# lib itself never reads input.dispense; see docs/policy-input.md).
+evidence_dispense(order, dispense) := compact({
 	"reference": order.ref,
 	"display": truncate(sprintf("Dispense: %s", [display_name(order)]), 80),
-	"value": object.get(order, ["dispenseQuantity", "value"], null),
-	"unit": object.get(order, ["dispenseQuantity", "unit"], null),
+	"value": object.get(dispense, ["quantity", "value"], null),
+	"unit": object.get(dispense, ["quantity", "unit"], null),
 })
 
 # evidence_age: the patient, with the age in years at the evaluation time.

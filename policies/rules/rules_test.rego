@@ -57,7 +57,7 @@ sink_orders := [
 	t.order("upadacitinib", 45),
 	object.remove(t.order("abrocitinib", 0), ["dailyDoseMg"]),
 	t.order("baricitinib", 8),
-	t.target_order("ruxolitinib-cream", {"text": "ruxolitinib 15 mg/g topical cream", "topical": true, "dispenseQuantity": {"value": 200, "unit": "g"}, "supplyDays": 7}),
+	t.target_order("ruxolitinib-cream", {"text": "ruxolitinib 15 mg/g topical cream", "topical": true}),
 	t.draft_med("clop", "clopidogrel 75 mg oral tablet"),
 ]
 
@@ -91,6 +91,7 @@ sink_conditions := [
 ]
 
 sink_input := t.input_with(sink_orders, {
+	"dispense": {"MedicationRequest/ruxolitinib-cream-order": {"quantity": {"value": 200, "unit": "g"}, "supplyDays": 7}},
 	"patient": t.patient(70, "female"),
 	"medications": sink_meds,
 	"conditions": sink_conditions,

@@ -29,20 +29,29 @@ gram_units := {"g", "gm", "gram", "grams", "[g]", ""}
 
 orders := lib.orders_of("ruxolitinib-cream")
 
+# dispense: what the order's dispenseRequest asks for. It is read here,
+# not in lib, so that calls without a cream order are evaluated (and their
+# decisions cached) without input.dispense.
+dispense(order) := input.dispense[order.ref]
+
 # grams: the dispense quantity when it is in grams.
-grams(order) := order.dispenseQuantity.value if lower(object.get(order.dispenseQuantity, "unit", "")) in gram_units
+grams(order) := q.value if {
+	q := dispense(order).quantity
+	lower(object.get(q, "unit", "")) in gram_units
+}
 
 # quantity_excess: text when the dispense exceeds the label's amounts.
-quantity_excess(order) := sprintf("%s g per week (%s g over %s days)", [lib.format_num(per_week), lib.format_num(g), lib.format_num(order.supplyDays)]) if {
+quantity_excess(order) := sprintf("%s g per week (%s g over %s days)", [lib.format_num(per_week), lib.format_num(g), lib.format_num(days)]) if {
 	g := grams(order)
-	order.supplyDays > 0
-	per_week := (g * 7) / order.supplyDays
+	days := dispense(order).supplyDays
+	days > 0
+	per_week := (g * 7) / days
 	per_week > max_grams_per_week
 }
 
 quantity_excess(order) := sprintf("%s g in a single dispense without a supply duration", [lib.format_num(g)]) if {
 	g := grams(order)
-	not lib.number_field(order, "supplyDays")
+	not lib.number_field(dispense(order), "supplyDays")
 	g > max_grams_single_dispense
 }
 
@@ -66,7 +75,7 @@ findings contains f if {
 			sprintf("Ordered: **%s**. Do not use more than %s g per week (one %s g tube per week or one %s g tube per 2 weeks).", [excess, lib.format_num(max_grams_per_week), lib.format_num(max_grams_per_week), lib.format_num(max_grams_single_dispense)]),
 		]),
 		"order": order.ref,
-		"evidence": [lib.evidence_dispense(order)],
+		"evidence": [lib.evidence_dispense(order, dispense(order))],
 		"suggestions": [],
 		"links": lib.topic_links("ruxolitinib-cream", "dose"),
 	}

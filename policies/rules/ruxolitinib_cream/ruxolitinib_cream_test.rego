@@ -8,6 +8,9 @@ ids(orders, extra) := s if {
 	s := {f.rule | some f in t.drug_findings("ruxolitinib-cream", t.order_packages)} with input as t.input_with(orders, extra)
 }
 
+# dispensed: input.dispense for the cream order (t.target_order's ref).
+dispensed(d) := {"dispense": {"MedicationRequest/ruxolitinib-cream-order": d}}
+
 finding(id, orders, extra) := f if {
 	some f in t.drug_findings("ruxolitinib-cream", t.order_packages) with input as t.input_with(orders, extra)
 	f.rule == id
@@ -22,24 +25,21 @@ test_age_2_approved if {
 }
 
 test_60_g_per_week_is_fine if {
-	o := cream({"dispenseQuantity": {"value": 60, "unit": "g"}, "supplyDays": 7})
-	ids([o], {}) == set()
+	ids([cream({})], dispensed({"quantity": {"value": 60, "unit": "g"}, "supplyDays": 7})) == set()
 }
 
 test_61_g_per_week_fires if {
-	o := cream({"dispenseQuantity": {"value": 61, "unit": "g"}, "supplyDays": 7})
-	f := finding("ruxolitinib-cream.quantity-max", [o], {})
+	f := finding("ruxolitinib-cream.quantity-max", [cream({})], dispensed({"quantity": {"value": 61, "unit": "g"}, "supplyDays": 7}))
 	count(f.summary) <= 140
 }
 
 test_120_g_over_14_days_is_fine if {
-	o := cream({"dispenseQuantity": {"value": 120, "unit": "g"}, "supplyDays": 14})
-	ids([o], {}) == set()
+	ids([cream({})], dispensed({"quantity": {"value": 120, "unit": "g"}, "supplyDays": 14})) == set()
 }
 
 test_single_dispense_100_g_without_duration_is_fine_101_fires if {
-	ids([cream({"dispenseQuantity": {"value": 100, "unit": "g"}})], {}) == set()
-	"ruxolitinib-cream.quantity-max" in ids([cream({"dispenseQuantity": {"value": 101, "unit": "g"}})], {})
+	ids([cream({})], dispensed({"quantity": {"value": 100, "unit": "g"}})) == set()
+	"ruxolitinib-cream.quantity-max" in ids([cream({})], dispensed({"quantity": {"value": 101, "unit": "g"}}))
 }
 
 test_bsa_21_percent_fires_20_does_not if {
