@@ -148,7 +148,7 @@ func TestDecisionCacheMetricsWithoutTheCache(t *testing.T) {
 		t.Fatalf("hook: %d %s", rec.Code, rec.Body)
 	}
 	got := scrape(t, h)
-	for _, want := range []string{"labelguard_decision_cache_hits_total 0", "labelguard_decision_cache_misses_total 0", "labelguard_decision_cache_entries 0", "labelguard_decision_cache_bytes 0"} {
+	for _, want := range []string{"labelguard_decision_cache_hits_total 0", "labelguard_decision_cache_misses_total 0", "labelguard_decision_cache_entries 0", "labelguard_decision_cache_bytes 0", "labelguard_decision_cache_derived_hits_total 0", "labelguard_decision_cache_derived_bytes 0"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("/metrics lacks %q:\n%s", want, grepLines(got, "decision_cache"))
 		}

@@ -220,6 +220,14 @@ func New(cfg Config, policies *engine.Active, log *slog.Logger) *Server {
 			func() float64 { n, _ := dc.Size(); return float64(n) })
 		m.Func("labelguard_decision_cache_bytes", "Size of the decisions held (their JSON form plus a per-entry overhead), bounded by --decision-cache-bytes.", false,
 			func() float64 { _, b := dc.Size(); return float64(b) })
+		m.Func("labelguard_decision_cache_derived_hits_total", "Hook calls whose policy input was the one an earlier call derived from the same request data (re-timed to the call).", true,
+			func() float64 { h, _ := dc.DerivedStats(); return float64(h) })
+		m.Func("labelguard_decision_cache_derived_misses_total", "Hook calls that looked for a derived policy input and derived it.", true,
+			func() float64 { _, miss := dc.DerivedStats(); return float64(miss) })
+		m.Func("labelguard_decision_cache_derived_entries", "Derived policy inputs held by the decision cache.", false,
+			func() float64 { n, _ := dc.DerivedSize(); return float64(n) })
+		m.Func("labelguard_decision_cache_derived_bytes", "Estimated size of the derived policy inputs held, bounded by --decision-cache-bytes apart from the decisions.", false,
+			func() float64 { _, b := dc.DerivedSize(); return float64(b) })
 		m.Func("labelguard_cors_refused_total", "Requests from a browser origin CORS does not allow (each distinct origin is logged once).", true,
 			func() float64 { return float64(s.corsPolicy.refused.Load()) })
 		m.Func("labelguard_conformance_calls_total", "Hook calls marked as a conformance tester's, answered and kept out of the decision audit.", true,

@@ -140,6 +140,9 @@ func (s *Server) service(c *gin.Context) {
 	if res.DecisionCached {
 		addLogAttrs(c, slog.Bool("decision_cached", true))
 	}
+	if res.DerivedCached {
+		addLogAttrs(c, slog.Bool("derived_cached", true))
+	}
 	if res.Input != nil {
 		if len(res.Input.Repairs) > 0 {
 			addLogAttrs(c, slog.Any("repairs", res.Input.Repairs))

@@ -39,7 +39,7 @@ func ageYears(birth, now time.Time) (int, bool) {
 // history also accepts inactive, resolved and remission. A Condition with
 // no clinicalStatus but an abatement[x] has abated (FHIR R4 con-4 requires
 // inactive, resolved or remission then): history, not active.
-func conditionFacts(r *resource, now time.Time) facts.Condition {
+func conditionFacts(r *resource, clk *clock) facts.Condition {
 	c := facts.Condition{
 		Ref:                "Condition/" + r.ID,
 		Codes:              r.Code.codes(),
@@ -57,7 +57,7 @@ func conditionFacts(r *resource, now time.Time) facts.Condition {
 	switch c.ClinicalStatus {
 	case "":
 		c.History = valid
-		c.Active = valid && !abated(r, now)
+		c.Active = valid && !abated(r, clk)
 	case "active", "recurrence", "relapse":
 		c.Active = valid
 		c.History = valid
@@ -70,13 +70,13 @@ func conditionFacts(r *resource, now time.Time) facts.Condition {
 // abated reports whether a Condition carries an abatement[x] that has
 // happened: any abatement except abatementBoolean false (STU3) and an
 // abatementDateTime after now.
-func abated(r *resource, now time.Time) bool {
+func abated(r *resource, clk *clock) bool {
 	switch {
 	case bool(r.AbatementAge || r.AbatementPeriod || r.AbatementRange || r.AbatementString) || bool(r.AbatementBoolean):
 		return true
 	case r.AbatementDateTime.Sent:
 		t, ok := parseTime(r.AbatementDateTime.Value)
-		return !ok || !t.After(now)
+		return !ok || !clk.after(t)
 	}
 	return false
 }

@@ -3,7 +3,6 @@ package fhir
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -47,6 +46,15 @@ type Derived struct {
 	// Repairs lists the tolerated deviations, without patient data, for
 	// the log.
 	Repairs []string
+	// Until is the earliest resource time after the evaluation time that
+	// the derivation compared with it (a result or an abatement not yet
+	// happened); zero when none. The facts hold for any later time of the
+	// same UTC date before it (At).
+	Until time.Time
+
+	now      time.Time            // the evaluation time
+	labTimes map[string]time.Time // per analyte, its result's time
+	interest []order              // the orders of interest, selected or not
 }
 
 // Active statuses (docs/clinical/conventions.md#active-medication).
@@ -115,7 +123,8 @@ func derive(t Tables, req Request) (*Derived, error) {
 		}
 		return req.Drafts.medication(ref)
 	}
-	labs := labCollector{t: t, now: now, labs: map[string]facts.Lab{}, times: map[string]time.Time{}, issues: st.issue}
+	clk := &clock{now: now}
+	labs := labCollector{t: t, clk: clk, labs: map[string]facts.Lab{}, times: map[string]time.Time{}, issues: st.issue}
 	var active []facts.Med
 	dispense := map[string]facts.Dispense{}
 	for _, it := range st.items {
@@ -126,7 +135,7 @@ func derive(t Tables, req Request) (*Derived, error) {
 		}
 		switch r.ResourceType {
 		case "Condition":
-			in.Conditions = append(in.Conditions, conditionFacts(r, now))
+			in.Conditions = append(in.Conditions, conditionFacts(r, clk))
 		case "Immunization":
 			if im, ok := immunizationFacts(r); ok {
 				in.Immunizations = append(in.Immunizations, im)
@@ -152,6 +161,7 @@ func derive(t Tables, req Request) (*Derived, error) {
 	}
 	if len(labs.labs) > 0 {
 		in.Labs = labs.labs
+		out.labTimes = labs.times
 	}
 	orders, drafts, notes, err := deriveOrders(t, req, now, active, resolve, dispense)
 	if err != nil {
@@ -159,16 +169,18 @@ func derive(t Tables, req Request) (*Derived, error) {
 	}
 	out.Repairs = append(out.Repairs, notes...)
 	in.Medications = append(active, drafts...)
-	for _, o := range orders {
-		in.Orders = append(in.Orders, o.med)
-		out.OrderResources[o.med.Ref] = o.json
-	}
 	if len(dispense) > 0 {
 		in.Dispense = dispense
 	}
 	in.DataIssues = st.dataIssues()
 	annotateValueSets(t, &in)
+	vs := matcherFor(t.ValueSets)
+	for i := range orders {
+		orders[i].med.ValueSets = vs.membership(orders[i].med.Codes, orders[i].med.Text)
+	}
 	out.Input = in
+	out.now, out.Until, out.interest = now, clk.until, orders
+	out.selectOrders(req.Hook, req.Selections) // after Now is set
 	return out, nil
 }
 
@@ -188,11 +200,14 @@ func otherPatient(st *store, r *resource, pid string) bool {
 type order struct {
 	med  facts.Med
 	json json.RawMessage
+	// startedNow: med.Started is the evaluation time (initiation).
+	startedNow bool
 }
 
-// deriveOrders finds the orders of interest (docs/clinical/conventions.md#orders-of-interest) and returns them
-// with every draft order as a medication fact; it adds each draft's
-// dispense to dispense.
+// deriveOrders finds the orders of interest (docs/clinical/conventions.md#orders-of-interest), whether or not
+// order-select selected them (selectOrders applies the selection), and
+// returns them with every draft order as a medication fact; it adds each
+// draft's dispense to dispense.
 func deriveOrders(t Tables, req Request, now time.Time, active []facts.Med, resolve medResolver, dispense map[string]facts.Dispense) ([]order, []facts.Med, []string, error) {
 	if req.Drafts == nil {
 		return nil, nil, nil, nil
@@ -220,7 +235,6 @@ func deriveOrders(t Tables, req Request, now time.Time, active []facts.Med, reso
 		}
 		drafts = append(drafts, draft{o: o, med: m, v: o.view})
 	}
-	selectOnly := req.Hook == "order-select"
 	var orders []order
 	var notes []string
 	meds := make([]facts.Med, 0, len(drafts))
@@ -244,15 +258,15 @@ func deriveOrders(t Tables, req Request, now time.Time, active []facts.Med, reso
 		if d, ok := dispenseOf(view); ok {
 			dispense[m.Ref] = d
 		}
-		if !interest || selectOnly && !slices.Contains(req.Selections, dr.o.Ref) {
+		if !interest {
 			continue
 		}
 		om := m
-		om.Selected = selectOnly
+		startedNow := false
 		if om.Target != "" {
-			om.Phase, om.Started = phase(&om, active, now)
+			om.Phase, om.Started, startedNow = phase(&om, active, now)
 		}
-		orders = append(orders, order{med: om, json: dr.o.JSON})
+		orders = append(orders, order{med: om, json: dr.o.JSON, startedNow: startedNow})
 	}
 	return orders, meds, notes, nil
 }
@@ -261,7 +275,7 @@ func deriveOrders(t Tables, req Request, now time.Time, active []facts.Med, reso
 // same target, or the order is not a draft (re-signed), or it carries
 // priorPrescription; other draft orders never count. Started is the earliest
 // start among those active medications, else now.
-func phase(m *facts.Med, active []facts.Med, now time.Time) (string, string) {
+func phase(m *facts.Med, active []facts.Med, now time.Time) (phase, started string, startedNow bool) {
 	var earliest time.Time
 	found := false
 	for _, a := range active {
@@ -273,14 +287,14 @@ func phase(m *facts.Med, active []facts.Med, now time.Time) (string, string) {
 			earliest = t
 		}
 	}
-	started := formatTime(now)
-	if !earliest.IsZero() {
+	started, startedNow = formatTime(now), earliest.IsZero()
+	if !startedNow {
 		started = formatTime(earliest)
 	}
 	if found || m.Status != "draft" || m.PriorPrescription {
-		return "continuation", started
+		return "continuation", started, startedNow
 	}
-	return "initiation", started
+	return "initiation", started, startedNow
 }
 
 // HasCandidates reports whether any draft order could be an order of

@@ -407,7 +407,7 @@ func TestConditionFlags(t *testing.T) {
 		if err := json.Unmarshal([]byte(raw), &r); err != nil {
 			t.Fatal(err)
 		}
-		c := conditionFacts(&r, testNow)
+		c := conditionFacts(&r, &clock{now: testNow})
 		if c.Active != tc.active || c.History != tc.history {
 			t.Errorf("%s %s: active %v history %v, want %v %v", tc.clinical, tc.verification, c.Active, c.History, tc.active, tc.history)
 		}

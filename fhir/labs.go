@@ -36,7 +36,7 @@ var usableStatus = map[string]bool{"final": true, "amended": true, "corrected": 
 
 type labCollector struct {
 	t      Tables
-	now    time.Time
+	clk    *clock
 	labs   map[string]facts.Lab
 	times  map[string]time.Time
 	issues func(kind, key, detail string, n int)
@@ -70,14 +70,14 @@ func (c *labCollector) add(key string, r *resource) {
 	}
 	a := c.t.Labs.Analytes[id]
 	when, ok := observationTime(r)
-	if !ok || when.After(c.now) {
+	if !ok || c.clk.after(when) {
 		return
 	}
 	if prev, ok := c.times[id]; ok && !when.After(prev) {
 		return
 	}
 	lab := facts.Lab{Ref: "Observation/" + r.ID, Code: labCode(codes, a), Time: formatTime(when),
-		AgeDays: round(c.now.Sub(when).Hours() / 24)}
+		AgeDays: labAgeDays(c.clk.now, when)}
 	switch a.Kind {
 	case terminology.KindQuantity:
 		q := r.ValueQuantity

@@ -71,7 +71,7 @@ func TestMatcherAgreesWithMembership(t *testing.T) {
 			for _, it := range st.items {
 				switch it.r.ResourceType {
 				case "Condition":
-					c := conditionFacts(it.r, testNow)
+					c := conditionFacts(it.r, &clock{now: testNow})
 					probes = append(probes, probe{c.Codes, c.Text})
 				case "AllergyIntolerance":
 					a := allergyFacts(it.r)

@@ -49,5 +49,5 @@ for round in $(seq "$ROUNDS"); do
 done
 for port in 19082 19083; do
   echo "== caches of the storm server on $port"
-  curl -fsS "http://127.0.0.1:$port/metrics" | grep -E '^labelguard_(prefetch|decision)_cache_(order_)?(hits|misses)_total' || true
+  curl -fsS "http://127.0.0.1:$port/metrics" | grep -E '^labelguard_(prefetch|decision)_cache_((order|derived)_)?(hits_total|misses_total|entries|bytes)' || true
 done

@@ -1,17 +1,14 @@
 package pipeline
 
 import (
-	"container/list"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"hash"
+	"io"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
-	"weak"
 
 	"github.com/labelguard/labelguard/engine"
 	"github.com/labelguard/labelguard/facts"
@@ -66,27 +63,17 @@ import (
 // values and text about the patient's resources) in memory only, keyed by
 // hashes; nothing of it is logged or exported beyond counts.
 type DecisionCache struct {
-	ttl      time.Duration
-	maxBytes int
-
-	mu      sync.Mutex
-	entries map[[sha256.Size]byte]*list.Element
-	fifo    *list.List // of *cachedDecision, newest first
-	bytes   int
+	decisions *boundedStore[*engine.RuleResults]
+	// derived holds what calls derived (derived.go), so that a call on
+	// the same request data is not derived again.
+	derived *boundedStore[*derivedEntry]
 
 	// set is the digest of the last policy set seen (most calls see the
 	// same set: it is computed once per set, not per call).
 	set atomic.Pointer[setDigest]
 
-	hits, misses atomic.Int64
-}
-
-type cachedDecision struct {
-	key  [sha256.Size]byte
-	set  weak.Pointer[engine.PolicySet]
-	at   time.Time
-	size int
-	d    *engine.RuleResults
+	hits, misses               atomic.Int64
+	derivedHits, derivedMisses atomic.Int64
 }
 
 type setDigest struct {
@@ -99,14 +86,14 @@ type setDigest struct {
 const entryOverhead = 256
 
 // NewDecisionCache returns a cache keeping decisions for ttl, up to
-// maxBytes of their JSON form. A ttl or maxBytes of zero or less returns
-// nil, which caches nothing.
+// maxBytes of their JSON form, and as much of the facts calls derived. A
+// ttl or maxBytes of zero or less returns nil, which caches nothing.
 func NewDecisionCache(ttl time.Duration, maxBytes int) *DecisionCache {
 	if ttl <= 0 || maxBytes <= 0 {
 		return nil
 	}
-	return &DecisionCache{ttl: ttl, maxBytes: maxBytes,
-		entries: map[[sha256.Size]byte]*list.Element{}, fifo: list.New()}
+	return &DecisionCache{decisions: newBoundedStore[*engine.RuleResults](ttl, maxBytes),
+		derived: newBoundedStore[*derivedEntry](ttl, maxBytes)}
 }
 
 // Stats reports the calls answered from the cache and those that looked in
@@ -118,31 +105,39 @@ func (c *DecisionCache) Stats() (hits, misses int64) {
 	return c.hits.Load(), c.misses.Load()
 }
 
+// DerivedStats reports the calls whose facts were those an earlier call
+// derived from the same request data, and those derived afresh, since
+// the start.
+func (c *DecisionCache) DerivedStats() (hits, misses int64) {
+	if c == nil {
+		return 0, 0
+	}
+	return c.derivedHits.Load(), c.derivedMisses.Load()
+}
+
 // Size reports the decisions held and their size (JSON bytes plus a
 // per-entry overhead), the quantity maxBytes bounds.
 func (c *DecisionCache) Size() (entries, bytes int) {
 	if c == nil {
 		return 0, 0
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.entries), c.bytes
+	return c.decisions.size()
+}
+
+// DerivedSize reports the derived facts held and their estimated size,
+// bounded by maxBytes too.
+func (c *DecisionCache) DerivedSize() (entries, bytes int) {
+	if c == nil {
+		return 0, 0
+	}
+	return c.derived.size()
 }
 
 // get returns the decision stored under key by the policy set ps within
 // ttl of now, counting a hit or a miss.
 func (c *DecisionCache) get(key [sha256.Size]byte, ps *engine.PolicySet, now time.Time) (*engine.RuleResults, bool) {
-	c.mu.Lock()
-	c.expire(now)
-	var d *engine.RuleResults
-	if el, ok := c.entries[key]; ok {
-		e := el.Value.(*cachedDecision)
-		if e.set == weak.Make(ps) && fresh(e.at, now, c.ttl) {
-			d = e.d
-		}
-	}
-	c.mu.Unlock()
-	if d == nil {
+	d, ok := c.decisions.get(key, ps, now)
+	if !ok {
 		c.misses.Add(1)
 		return nil, false
 	}
@@ -150,7 +145,7 @@ func (c *DecisionCache) get(key [sha256.Size]byte, ps *engine.PolicySet, now tim
 	return d, true
 }
 
-// fresh reports whether a decision made at "at" may answer a call at now:
+// fresh reports whether a value made at "at" may answer a call at now:
 // within ttl either way (concurrent calls finish out of order).
 func fresh(at, now time.Time, ttl time.Duration) bool {
 	d := now.Sub(at)
@@ -164,35 +159,7 @@ func (c *DecisionCache) put(key [sha256.Size]byte, ps *engine.PolicySet, d *engi
 	if err != nil {
 		return // not cached; the call is answered all the same
 	}
-	size := len(data) + entryOverhead
-	if size > c.maxBytes {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if el, ok := c.entries[key]; ok {
-		c.remove(el) // a concurrent twin, or one made by another set
-	}
-	c.entries[key] = c.fifo.PushFront(&cachedDecision{key: key, set: weak.Make(ps), at: now, size: size, d: d})
-	c.bytes += size
-	for c.bytes > c.maxBytes {
-		c.remove(c.fifo.Back())
-	}
-}
-
-// expire drops the entries older than ttl, from the oldest. Entries are
-// stored in about the order of their calls' clocks; one stored out of
-// order leaves a little later, and get checks each entry's age anyway.
-func (c *DecisionCache) expire(now time.Time) {
-	for el := c.fifo.Back(); el != nil && now.Sub(el.Value.(*cachedDecision).at) > c.ttl; el = c.fifo.Back() {
-		c.remove(el)
-	}
-}
-
-func (c *DecisionCache) remove(el *list.Element) {
-	e := c.fifo.Remove(el).(*cachedDecision)
-	delete(c.entries, e.key)
-	c.bytes -= e.size
+	c.decisions.put(key, ps, d, len(data), now)
 }
 
 // setKey is what identifies the policy set in a key: its revision and the
@@ -210,29 +177,42 @@ func (c *DecisionCache) setKey(ps *engine.PolicySet) (string, error) {
 	return s.digest, nil
 }
 
-// decisionKey is the key of a call's decision: see DecisionCache.
-func (c *DecisionCache) decisionKey(ps *engine.PolicySet, svc engine.Service, patientID string, in *facts.Input, now time.Time) ([sha256.Size]byte, error) {
+// decisionKey is the key of a call's decision (see DecisionCache), and
+// the size of the input's JSON it hashed.
+func (c *DecisionCache) decisionKey(ps *engine.PolicySet, svc engine.Service, patientID string, in *facts.Input, now time.Time) ([sha256.Size]byte, int, error) {
 	var key [sha256.Size]byte
 	set, err := c.setKey(ps)
 	if err != nil {
-		return key, err
+		return key, 0, err
 	}
 	h := sha256.New()
 	for _, s := range []string{"labelguard decision v2", set, ps.EvaluationScope(svc, in), patientID, now.UTC().Format(time.DateOnly)} {
 		writeField(h, s)
 	}
-	if err := json.NewEncoder(h).Encode(timeless(ps.EvaluationInput(svc.Hook, in))); err != nil {
-		return key, fmt.Errorf("pipeline: decision key: %w", err)
+	w := &countingWriter{w: h}
+	if err := json.NewEncoder(w).Encode(timeless(ps.EvaluationInput(svc.Hook, in))); err != nil {
+		return key, 0, fmt.Errorf("pipeline: decision key: %w", err)
 	}
 	h.Sum(key[:0])
-	return key, nil
+	return key, w.n, nil
+}
+
+// countingWriter counts what is written through it.
+type countingWriter struct {
+	w io.Writer
+	n int
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += n
+	return n, err
 }
 
 // writeField writes s length-prefixed, so that no two field lists hash
 // the same by moving a boundary.
 func writeField(h hash.Hash, s string) {
-	var n [binary.MaxVarintLen64]byte
-	h.Write(n[:binary.PutUvarint(n[:], uint64(len(s)))])
+	writeUvarint(h, uint64(len(s)))
 	h.Write([]byte(s))
 }
 

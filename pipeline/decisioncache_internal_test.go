@@ -27,7 +27,7 @@ func TestDecisionKeyAndTime(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		k, err := c.decisionKey(ps, svc, hc.Order.PatientID, &d.Input, now)
+		k, _, err := c.decisionKey(ps, svc, hc.Order.PatientID, &d.Input, now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -69,7 +69,7 @@ func BenchmarkPerfDecisionKey(b *testing.B) {
 	c := NewDecisionCache(time.Minute, 1<<20)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := c.decisionKey(ps, svc, hc.Order.PatientID, &d.Input, now); err != nil {
+		if _, _, err := c.decisionKey(ps, svc, hc.Order.PatientID, &d.Input, now); err != nil {
 			b.Fatal(err)
 		}
 	}

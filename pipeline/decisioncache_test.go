@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/labelguard/labelguard/cdshooks"
 	"github.com/labelguard/labelguard/engine"
 	"github.com/labelguard/labelguard/internal/testpolicies"
@@ -151,7 +153,9 @@ func rules(out *pipeline.Outcome) string {
 func TestDecisionCacheAnswersTheSameInput(t *testing.T) {
 	t.Parallel()
 	ps := defaultSet(t)
-	body := lowANC(t)
+	// Both bodies encoded alike: the derived facts are reused only for
+	// byte-identical request data.
+	body := edit(t, lowANC(t), func(map[string]any) {})
 	second := edit(t, body, instance("0c4c1c52-9d1f-4a4e-8d52-6a3f9f7e2b10"))
 	cached := &pipeline.Pipeline{Decisions: pipeline.NewDecisionCache(2*time.Minute, 1<<20)}
 
@@ -160,8 +164,8 @@ func TestDecisionCacheAnswersTheSameInput(t *testing.T) {
 		t.Fatalf("first call: cached %v, %d cards; want an evaluation with cards", first.DecisionCached, len(first.Cards))
 	}
 	got := run(t, cached, ps, second, t0.Add(30*time.Second))
-	if !got.DecisionCached {
-		t.Fatal("the same input 30 s later was evaluated again, not answered from the cache")
+	if !got.DecisionCached || !got.DerivedCached {
+		t.Fatalf("the same input 30 s later: decision cached %v, derived cached %v; want both from the cache", got.DecisionCached, got.DerivedCached)
 	}
 	want := run(t, &pipeline.Pipeline{}, ps, second, t0)
 	if a, b := answer(t, got), answer(t, want); a != b {
@@ -490,6 +494,14 @@ func TestDecisionCacheAcrossHooks(t *testing.T) {
 			if tc.card != "" && !strings.Contains(rules(got), tc.card) {
 				t.Errorf("order-sign lacks %s: %s", tc.card, rules(got))
 			}
+			// The same request data: order-sign takes the facts order-select
+			// derived, as its own derivation would give them.
+			if !got.DerivedCached {
+				t.Error("order-sign derived again the facts order-select derived from the same data")
+			}
+			if diff := cmp.Diff(want.Input.Input, got.Input.Input); diff != "" {
+				t.Errorf("order-sign's input differs from a derivation (-derived +reused):\n%s", diff)
+			}
 		})
 	}
 }
@@ -530,5 +542,58 @@ func TestDecisionCacheDispenseOfTheCream(t *testing.T) {
 	want := run(t, &pipeline.Pipeline{}, ps, more, t0.Add(10*time.Second))
 	if a, b := answer(t, got), answer(t, want); a != b {
 		t.Errorf("answer differs from an evaluation:\ngot:  %.600s\nwant: %.600s", a, b)
+	}
+}
+
+// TestDerivedFactsReused: a call on the same request data takes the facts
+// the first call derived, re-timed to its own time and hookInstance, and
+// answers as a fresh derivation would; until a result that was still to
+// come has arrived, after which it derives them again.
+func TestDerivedFactsReused(t *testing.T) {
+	t.Parallel()
+	ps := defaultSet(t)
+	body := lowANC(t)
+	// An ANC of 3.0 resulted a minute after the first call: from then on
+	// it is the latest, and the low-ANC card goes.
+	later := edit(t, body, func(req map[string]any) {
+		bundle := req["prefetch"].(map[string]any)["labObservations"].(map[string]any)
+		bundle["entry"] = append(bundle["entry"].([]any), map[string]any{"resource": map[string]any{
+			"resourceType": "Observation", "id": "anc-2", "status": "final",
+			"subject":           map[string]any{"reference": "Patient/" + lowANCPatient},
+			"code":              map[string]any{"coding": []any{map[string]any{"system": "http://loinc.org", "code": "751-8"}}},
+			"effectiveDateTime": t0.Add(time.Minute).Format(time.RFC3339),
+			"valueQuantity":     map[string]any{"value": 3.0, "unit": "10*3/uL", "system": "http://unitsofmeasure.org", "code": "10*3/uL"},
+		}})
+	})
+	pl := &pipeline.Pipeline{Decisions: pipeline.NewDecisionCache(2*time.Minute, 1<<20)}
+	first := run(t, pl, ps, later, t0)
+	if first.DerivedCached || !strings.Contains(rules(first), "jak.lab-anc-low") {
+		t.Fatalf("first call: derived cached %v, rules %s; want a derivation and the low ANC", first.DerivedCached, rules(first))
+	}
+	second := edit(t, later, instance("2c4c1c52-9d1f-4a4e-8d52-6a3f9f7e2b10"))
+	got := run(t, pl, ps, second, t0.Add(30*time.Second))
+	if !got.DerivedCached {
+		t.Fatal("the same request data 30 s later was derived again")
+	}
+	if got.Input.Input.HookInstance != "2c4c1c52-9d1f-4a4e-8d52-6a3f9f7e2b10" || got.Input.Input.Now != t0.Add(30*time.Second).Format(time.RFC3339) {
+		t.Errorf("the reused input is not re-timed to the call: %s %s", got.Input.Input.HookInstance, got.Input.Input.Now)
+	}
+	fresh := run(t, &pipeline.Pipeline{}, ps, second, t0.Add(30*time.Second))
+	if diff := cmp.Diff(fresh.Input.Input, got.Input.Input); diff != "" {
+		t.Errorf("reused input differs from a derivation (-derived +reused):\n%s", diff)
+	}
+	after := run(t, pl, ps, second, t0.Add(90*time.Second))
+	if after.DerivedCached || after.DecisionCached {
+		t.Fatalf("after the new result arrived: derived cached %v, decision cached %v; want both evaluated afresh", after.DerivedCached, after.DecisionCached)
+	}
+	if strings.Contains(rules(after), "jak.lab-anc-low") {
+		t.Errorf("after the ANC of 3.0: %s", rules(after))
+	}
+	want := run(t, &pipeline.Pipeline{}, ps, second, t0.Add(90*time.Second))
+	if a, b := answer(t, after), answer(t, want); a != b {
+		t.Errorf("answer differs from an evaluation:\ngot:  %.600s\nwant: %.600s", a, b)
+	}
+	if h, m := pl.Decisions.DerivedStats(); h != 1 || m != 2 {
+		t.Errorf("derived stats: %d hits, %d misses; want 1 and 2", h, m)
 	}
 }

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime/pprof"
@@ -31,6 +32,9 @@ type Outcome struct {
 	// DecisionCached is set when the rules' decision came from the
 	// DecisionCache (the cards were built for this call).
 	DecisionCached bool
+	// DerivedCached is set when the policy input was the one an earlier
+	// call derived from the same request data, re-timed to this call.
+	DerivedCached bool
 }
 
 // ErrTooManyDraftOrders is returned for a request with more draft orders
@@ -82,7 +86,7 @@ func Run(ctx context.Context, ps *engine.PolicySet, svc engine.Service, req *cds
 // (*fhir.OrderError, fhir.ErrPatientUnavailable,
 // prefetch.ErrPatientScopeMismatch) so that callers can map them.
 func (p *Pipeline) Run(ctx context.Context, c Call) (*Outcome, error) {
-	derived, early, err := p.derive(ctx, c)
+	derived, early, memo, err := p.derive(ctx, c)
 	if err != nil || early != nil {
 		return early, err
 	}
@@ -90,10 +94,18 @@ func (p *Pipeline) Run(ctx context.Context, c Call) (*Outcome, error) {
 	req := engine.Request{Service: svc.ID, Input: &derived.Input, Orders: derived.OrderResources}
 	cache := p.Decisions
 	var key [sha256.Size]byte
-	if cache != nil {
+	if cache != nil && memo != nil && memo.found != nil && memo.found.keyFor == callKey(memo.call) {
+		key = memo.found.decisionKey // the facts and the call of the call that computed it
+	} else if cache != nil {
+		var size int
 		pprof.Do(ctx, pprof.Labels("stage", "decision-key"), func(context.Context) {
-			key, err = cache.decisionKey(ps, svc, contextPatient(c.Context), &derived.Input, c.Now)
+			key, size, err = cache.decisionKey(ps, svc, contextPatient(c.Context), &derived.Input, c.Now)
 		})
+		if err == nil && memo != nil && memo.found == nil {
+			cache.putDerived(memo.key, ps, derived, memo.call, key, size, c.Now)
+		}
+	}
+	if cache != nil {
 		if err != nil {
 			cache = nil // not cacheable; evaluate
 		} else if r, ok := cache.get(key, ps, c.Now); ok {
@@ -107,7 +119,7 @@ func (p *Pipeline) Run(ctx context.Context, c Call) (*Outcome, error) {
 			if err != nil {
 				return nil, fmt.Errorf("pipeline.Run: %w", err)
 			}
-			return &Outcome{Result: res, Input: derived, DecisionCached: true}, nil
+			return &Outcome{Result: res, Input: derived, DecisionCached: true, DerivedCached: memo != nil && memo.found != nil}, nil
 		}
 	}
 	ectx := ctx
@@ -140,7 +152,7 @@ func (p *Pipeline) Run(ctx context.Context, c Call) (*Outcome, error) {
 	if cache != nil && len(r.Failures) == 0 {
 		cache.put(key, ps, r, c.Now)
 	}
-	return &Outcome{Result: res, Input: derived}, nil
+	return &Outcome{Result: res, Input: derived, DerivedCached: memo != nil && memo.found != nil}, nil
 }
 
 // contextPatient is the patient a call's context names.
@@ -158,7 +170,7 @@ func contextPatient(hc *cdshooks.HookContext) string {
 // rules would see (the playground's patient summary, authoring tools).
 // For an order hook with no order of interest it returns nil.
 func (p *Pipeline) Derive(ctx context.Context, c Call) (*fhir.Derived, error) {
-	derived, early, err := p.derive(ctx, c)
+	derived, early, _, err := p.derive(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -169,9 +181,10 @@ func (p *Pipeline) Derive(ctx context.Context, c Call) (*fhir.Derived, error) {
 }
 
 // derive screens the draft orders, fetches what the prefetch lacks and
-// derives the policy input. A call with no order of interest is answered
-// at once: early is its outcome.
-func (p *Pipeline) derive(ctx context.Context, c Call) (derived *fhir.Derived, early *Outcome, err error) {
+// derives the policy input, or takes it from the decision cache's derived
+// facts (memo says which; nil without the cache). A call with no order of
+// interest is answered at once: early is its outcome.
+func (p *Pipeline) derive(ctx context.Context, c Call) (derived *fhir.Derived, early *Outcome, memo *derivedMemo, err error) {
 	ps, svc, req, hc, now := c.Policies, c.Service, c.Request, c.Context, c.Now
 	vs, labs, drugs := ps.Tables()
 	tables := fhir.Tables{ValueSets: vs, Labs: labs, Drugs: drugs}
@@ -187,14 +200,14 @@ func (p *Pipeline) derive(ctx context.Context, c Call) (derived *fhir.Derived, e
 	case hc.Order != nil:
 		drafts, err := fhir.ParseDraftOrders(hc.Order.DraftOrders)
 		if err != nil {
-			return nil, nil, fmt.Errorf("pipeline.Run: %w", err)
+			return nil, nil, nil, fmt.Errorf("pipeline.Run: %w", err)
 		}
 		if c.MaxDraftOrders > 0 && len(drafts.Orders) > c.MaxDraftOrders {
-			return nil, nil, fmt.Errorf("pipeline.Run: %w (%d, limit %d)", ErrTooManyDraftOrders, len(drafts.Orders), c.MaxDraftOrders)
+			return nil, nil, nil, fmt.Errorf("pipeline.Run: %w (%d, limit %d)", ErrTooManyDraftOrders, len(drafts.Orders), c.MaxDraftOrders)
 		}
 		if !drafts.HasCandidates(tables) {
 			// Nothing to check: answer at once and fetch nothing.
-			return nil, &Outcome{Result: &engine.Result{}, NoOrderOfInterest: true}, nil
+			return nil, &Outcome{Result: &engine.Result{}, NoOrderOfInterest: true}, nil, nil
 		}
 		freq.Drafts = drafts
 		freq.PatientID = hc.Order.PatientID
@@ -202,7 +215,7 @@ func (p *Pipeline) derive(ctx context.Context, c Call) (derived *fhir.Derived, e
 	case hc.PatientView != nil:
 		freq.PatientID = hc.PatientView.PatientID
 	default:
-		return nil, nil, fmt.Errorf("pipeline.Run: context of hook %s not decoded", hc.Hook)
+		return nil, nil, nil, fmt.Errorf("pipeline.Run: context of hook %s not decoded", hc.Hook)
 	}
 	var fetchIssues []facts.DataIssue
 	if p.Fetcher != nil {
@@ -217,26 +230,38 @@ func (p *Pipeline) derive(ctx context.Context, c Call) (derived *fhir.Derived, e
 			Horizons:      horizons(ctx, ps, svc, now),
 		})
 		if err != nil {
-			return nil, nil, fmt.Errorf("pipeline.Run: %w", err)
+			return nil, nil, nil, fmt.Errorf("pipeline.Run: %w", err)
 		}
 		freq.Prefetch = fr.Prefetch
 		fetchIssues = fr.Issues
 	}
 	freq.Cache = p.Cache
-	// Stage labels make CPU profiles add up by stage (go tool pprof
-	// -tags): OPA's evaluator recurses deeper than the stacks a profile
-	// records, so cumulative times alone under-count it.
-	pprof.Do(ctx, pprof.Labels("stage", "derive"), func(context.Context) {
-		derived, err = fhir.Derive(tables, freq)
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("pipeline.Run: %w", err)
+	if p.Decisions != nil {
+		var draftOrders json.RawMessage
+		if hc.Order != nil {
+			draftOrders = hc.Order.DraftOrders
+		}
+		if key, kerr := derivedKey(&freq, draftOrders, fetchIssues); kerr == nil {
+			memo = &derivedMemo{key: key, call: fhir.Call{Service: freq.Service, Hook: freq.Hook, HookInstance: freq.HookInstance, Selections: freq.Selections}}
+			derived, memo.found = p.Decisions.lookupDerived(key, ps, now, memo.call)
+		}
 	}
-	derived.Input.DataIssues = mergeIssues(derived.Input.DataIssues, fetchIssues)
+	if derived == nil {
+		// Stage labels make CPU profiles add up by stage (go tool pprof
+		// -tags): OPA's evaluator recurses deeper than the stacks a
+		// profile records, so cumulative times alone under-count it.
+		pprof.Do(ctx, pprof.Labels("stage", "derive"), func(context.Context) {
+			derived, err = fhir.Derive(tables, freq)
+		})
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("pipeline.Run: %w", err)
+		}
+		derived.Input.DataIssues = mergeIssues(derived.Input.DataIssues, fetchIssues)
+	}
 	if hc.Order != nil && len(derived.Input.Orders) == 0 {
-		return nil, &Outcome{Result: &engine.Result{}, Input: derived, NoOrderOfInterest: true}, nil
+		return nil, &Outcome{Result: &engine.Result{}, Input: derived, NoOrderOfInterest: true}, nil, nil
 	}
-	return derived, nil, nil
+	return derived, nil, memo, nil
 }
 
 // mergeIssues adds the fetch issues to what Derive found, dropping Derive's

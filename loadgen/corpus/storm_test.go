@@ -45,6 +45,9 @@ func TestStormSessions(t *testing.T) {
 		t.Fatalf("the served policy set is hook-bound (%s): the order-sign would be evaluated", where)
 	}
 	wantCached := []bool{false, true, true, true, true}
+	// The facts are derived again when the draft changes (the dispense, the
+	// note), and reused for the repeat and the order-sign.
+	wantDerived := []bool{false, false, false, true, true}
 	if len(corpus.StormEdits) != len(wantCached) {
 		t.Fatalf("%d steps named, the test knows %d", len(corpus.StormEdits), len(wantCached))
 	}
@@ -80,6 +83,9 @@ func TestStormSessions(t *testing.T) {
 			}
 			if out.DecisionCached != wantCached[k] {
 				t.Errorf("session %d call %d (%s): answered from the decision cache %v, want %v", i, k, corpus.StormEdits[k], out.DecisionCached, wantCached[k])
+			}
+			if out.DerivedCached != wantDerived[k] {
+				t.Errorf("session %d call %d (%s): facts of an earlier call %v, want %v", i, k, corpus.StormEdits[k], out.DerivedCached, wantDerived[k])
 			}
 		}
 		if hits, _ := pl.Cache.Stats(); hits == 0 {
