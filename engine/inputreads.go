@@ -81,6 +81,12 @@ func packageReads(modules map[string]*ast.Module) (map[string]map[string]bool, m
 		if reads[pkg] == nil {
 			reads[pkg], deps[pkg] = map[string]bool{}, map[string]bool{}
 		}
+		// The walk visits the module's package line too, which makes the
+		// package depend on the packages enclosing it (a rule written in
+		// package labelguard.rules as baricitinib.probe belongs to
+		// labelguard.rules.baricitinib) and on those nested in it; so
+		// does any reference to the package's own rules, which are data
+		// references once compiled.
 		ast.WalkRefs(m, func(r ast.Ref) bool {
 			switch {
 			case r[0].Equal(ast.InputRootDocument):
@@ -170,6 +176,7 @@ func (ps *PolicySet) withoutUnread(out *facts.Input, set packageSet) bool {
 // read nothing and never fire, so it is refused at load and by check.
 var movedInputs = map[string]string{
 	"dispenseQuantity": "input.dispense[order.ref].quantity",
+	"supplyDays":       "input.dispense[order.ref].supplyDurationDays",
 }
 
 // movedInputProblems reports each use of a moved fact's old name.

@@ -21,7 +21,7 @@ func TestInputValueMatchesJSON(t *testing.T) {
 			Orders: []facts.Med{{Ref: "MedicationRequest/1", ValueSets: nil, DoseMg: f(0.0000001), DailyDoseMg: f(1e21),
 				StrengthMg: f(15), FrequencyPerDay: f(0.5),
 				Codes: []string{}, Text: " a <b> & c ", Selected: true}},
-			Dispense:      map[string]facts.Dispense{"MedicationRequest/1": {SupplyDays: f(-3.25), Quantity: &facts.Quantity{Value: 0}}, "": {}},
+			Dispense:      map[string]facts.Dispense{"MedicationRequest/1": {SupplyDurationDays: f(-3.25), Quantity: &facts.Quantity{Value: 0}}, "": {}},
 			Medications:   []facts.Med{{ValueSets: []string{}}, {ValueSets: []string{"x", "y"}}},
 			Conditions:    []facts.Condition{{Ref: "Condition/1", ValueSets: []string{"psoriasis"}, Active: true}},
 			Immunizations: []facts.Immunization{{Ref: "Immunization/1"}},

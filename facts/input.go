@@ -113,8 +113,8 @@ type Med struct {
 
 // Dispense is what a medication's dispenseRequest asks for.
 type Dispense struct {
-	Quantity   *Quantity `json:"quantity,omitempty"`   // dispenseRequest.quantity
-	SupplyDays *float64  `json:"supplyDays,omitempty"` // expectedSupplyDuration in days
+	Quantity           *Quantity `json:"quantity,omitempty"`           // dispenseRequest.quantity
+	SupplyDurationDays *float64  `json:"supplyDurationDays,omitempty"` // expectedSupplyDuration in days
 }
 
 // Quantity is a value with its unit as sent.

@@ -10,23 +10,26 @@ import (
 // patientFacts reads the demographic facts. Age is in completed years at
 // now: the 65th birthday counts as 65. A partial birth date (YYYY, YYYY-MM)
 // is read as the start of the period, like every partial date.
-func patientFacts(r *resource, now time.Time) *facts.Patient {
+func patientFacts(r *resource, clk *clock) *facts.Patient {
 	p := &facts.Patient{Ref: "Patient/" + r.ID, Sex: lower(r.Gender)}
 	p.Deceased = r.DeceasedBoolean != nil && *r.DeceasedBoolean || strings.TrimSpace(r.DeceasedDateTime) != ""
 	if b, ok := parseTime(r.BirthDate); ok {
 		p.BirthDate = strings.TrimSpace(r.BirthDate)
-		if age, ok := ageYears(b, now); ok {
+		if age, ok := ageYears(b, clk); ok {
 			p.AgeYears = &age
 		}
 	}
 	return p
 }
 
-func ageYears(birth, now time.Time) (int, bool) {
-	birth, now = birth.UTC(), now.UTC()
-	if birth.After(now) {
+// ageYears is the age in completed years at the clock's time; none for a
+// birth after it (a birth date with a time of day, not FHIR's date, can be
+// later the same day).
+func ageYears(birth time.Time, clk *clock) (int, bool) {
+	if clk.after(birth) {
 		return 0, false
 	}
+	birth, now := birth.UTC(), clk.now.UTC()
 	age := now.Year() - birth.Year()
 	if now.Month() < birth.Month() || now.Month() == birth.Month() && now.Day() < birth.Day() {
 		age--

@@ -78,6 +78,7 @@ func Derive(t Tables, req Request) (*Derived, error) {
 
 func derive(t Tables, req Request) (*Derived, error) {
 	now := req.Now.UTC()
+	clk := &clock{now: now}
 	st := newStore()
 	keys := make([]string, 0, len(req.Prefetch))
 	for k := range req.Prefetch {
@@ -103,7 +104,7 @@ func derive(t Tables, req Request) (*Derived, error) {
 	}
 	in := facts.Input{
 		Version: facts.Version, Service: req.Service, Hook: req.Hook, HookInstance: req.HookInstance,
-		Now: formatTime(now), Patient: patientFacts(pat.r, now),
+		Now: formatTime(now), Patient: patientFacts(pat.r, clk),
 	}
 	out := &Derived{OrderResources: map[string]json.RawMessage{}}
 	if req.Drafts != nil {
@@ -123,7 +124,6 @@ func derive(t Tables, req Request) (*Derived, error) {
 		}
 		return req.Drafts.medication(ref)
 	}
-	clk := &clock{now: now}
 	labs := labCollector{t: t, clk: clk, labs: map[string]facts.Lab{}, times: map[string]time.Time{}, issues: st.issue}
 	var active []facts.Med
 	dispense := map[string]facts.Dispense{}

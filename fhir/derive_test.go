@@ -351,16 +351,16 @@ func TestPatientAge(t *testing.T) {
 		{"garbage", nil},
 	}
 	for _, tc := range tests {
-		p := patientFacts(&resource{ID: "p", BirthDate: tc.birth}, testNow)
+		p := patientFacts(&resource{ID: "p", BirthDate: tc.birth}, &clock{now: testNow})
 		if diff := cmp.Diff(tc.want, p.AgeYears); diff != "" {
 			t.Errorf("age for %q (-want +got):\n%s", tc.birth, diff)
 		}
 	}
 	b := true
-	if p := patientFacts(&resource{ID: "p", DeceasedBoolean: &b}, testNow); !p.Deceased {
+	if p := patientFacts(&resource{ID: "p", DeceasedBoolean: &b}, &clock{now: testNow}); !p.Deceased {
 		t.Error("deceasedBoolean not read")
 	}
-	if p := patientFacts(&resource{ID: "p", DeceasedDateTime: "1941-01-01"}, testNow); !p.Deceased {
+	if p := patientFacts(&resource{ID: "p", DeceasedDateTime: "1941-01-01"}, &clock{now: testNow}); !p.Deceased {
 		t.Error("deceasedDateTime not read")
 	}
 }

@@ -168,7 +168,7 @@ func TestSupplyAndDispense(t *testing.T) {
 	}
 	typed, tok := dispenseOf(v)
 	days := 14.0
-	want := facts.Dispense{Quantity: &facts.Quantity{Value: 100, Unit: "g"}, SupplyDays: &days}
+	want := facts.Dispense{Quantity: &facts.Quantity{Value: 100, Unit: "g"}, SupplyDurationDays: &days}
 	for name, got := range map[string]facts.Dispense{"light": light, "typed": typed} {
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("%s dispense (-want +got):\n%s", name, diff)

@@ -97,9 +97,9 @@ func dispenseOf(v *medView) (facts.Dispense, bool) {
 		d.Quantity = &facts.Quantity{Value: *q.Value, Unit: firstNonEmpty(q.Unit, q.Code)}
 	}
 	if days, ok := durationDays(dr.ExpectedSupplyDuration); ok {
-		d.SupplyDays = &days
+		d.SupplyDurationDays = &days
 	}
-	return d, d.Quantity != nil || d.SupplyDays != nil
+	return d, d.Quantity != nil || d.SupplyDurationDays != nil
 }
 
 // topicalText reports whether normalized medication text names a topical

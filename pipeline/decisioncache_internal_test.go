@@ -11,6 +11,7 @@ import (
 
 	"github.com/labelguard/labelguard/cdshooks"
 	"github.com/labelguard/labelguard/engine"
+	"github.com/labelguard/labelguard/fhir"
 	"github.com/labelguard/labelguard/policies"
 )
 
@@ -97,4 +98,29 @@ func lowANCCall(tb testing.TB) (*engine.PolicySet, engine.Service, *cdshooks.Req
 	}
 	svc, _ := ps.Service("jak-order-sign")
 	return ps, svc, req, hc
+}
+
+// TestCallKey: calls whose service, hook or selections differ never share
+// a key, however their ids are spelled.
+func TestCallKey(t *testing.T) {
+	calls := []fhir.Call{
+		{Service: "s", Hook: "order-select", Selections: []string{"MedicationRequest/a", "MedicationRequest/b"}},
+		{Service: "s", Hook: "order-select", Selections: []string{"MedicationRequest/a\x00MedicationRequest/b"}},
+		{Service: "s", Hook: "order-select", Selections: []string{"MedicationRequest/a\x13MedicationRequest/b"}},
+		{Service: "s", Hook: "order-select"},
+		{Service: "s", Hook: "order-select", Selections: []string{""}},
+		{Service: "s\x00order-select", Hook: ""},
+		{Service: "s", Hook: "order-sign"},
+	}
+	seen := map[string]int{}
+	for i, c := range calls {
+		k := callKey(c)
+		if j, ok := seen[k]; ok {
+			t.Errorf("calls %d and %d share a key: %+v, %+v", j, i, calls[j], c)
+		}
+		seen[k] = i
+	}
+	if callKey(fhir.Call{Service: "s", Hook: "h", HookInstance: "x"}) != callKey(fhir.Call{Service: "s", Hook: "h", HookInstance: "y"}) {
+		t.Error("the hookInstance changed the key: cards take it from the call, the decision does not depend on it")
+	}
 }

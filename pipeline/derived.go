@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"hash"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/labelguard/labelguard/engine"
@@ -36,17 +35,15 @@ type derivedEntry struct {
 }
 
 // callKey is what a decision key depends on of the call itself, besides
-// its facts: its service, hook and order-select's selections.
+// its facts: its service, hook and order-select's selections, each
+// length-prefixed (ids are the EHR's and may hold any byte).
 func callKey(c fhir.Call) string {
-	var b strings.Builder
-	b.WriteString(c.Service)
-	b.WriteByte(0)
-	b.WriteString(c.Hook)
-	for _, s := range c.Selections {
-		b.WriteByte(0)
-		b.WriteString(s)
+	var b []byte
+	for _, s := range append([]string{c.Service, c.Hook}, c.Selections...) {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
 	}
-	return b.String()
+	return string(b)
 }
 
 // derivedMemo is a call's place in the derived cache: its key, and the

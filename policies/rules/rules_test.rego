@@ -91,7 +91,7 @@ sink_conditions := [
 ]
 
 sink_input := t.input_with(sink_orders, {
-	"dispense": {"MedicationRequest/ruxolitinib-cream-order": {"quantity": {"value": 200, "unit": "g"}, "supplyDays": 7}},
+	"dispense": {"MedicationRequest/ruxolitinib-cream-order": {"quantity": {"value": 200, "unit": "g"}, "supplyDurationDays": 7}},
 	"patient": t.patient(70, "female"),
 	"medications": sink_meds,
 	"conditions": sink_conditions,

@@ -43,7 +43,7 @@ grams(order) := q.value if {
 # quantity_excess: text when the dispense exceeds the label's amounts.
 quantity_excess(order) := sprintf("%s g per week (%s g over %s days)", [lib.format_num(per_week), lib.format_num(g), lib.format_num(days)]) if {
 	g := grams(order)
-	days := dispense(order).supplyDays
+	days := dispense(order).supplyDurationDays
 	days > 0
 	per_week := (g * 7) / days
 	per_week > max_grams_per_week
@@ -51,7 +51,7 @@ quantity_excess(order) := sprintf("%s g per week (%s g over %s days)", [lib.form
 
 quantity_excess(order) := sprintf("%s g in a single dispense without a supply duration", [lib.format_num(g)]) if {
 	g := grams(order)
-	not lib.number_field(dispense(order), "supplyDays")
+	not lib.number_field(dispense(order), "supplyDurationDays")
 	g > max_grams_single_dispense
 }
 

@@ -25,16 +25,16 @@ test_age_2_approved if {
 }
 
 test_60_g_per_week_is_fine if {
-	ids([cream({})], dispensed({"quantity": {"value": 60, "unit": "g"}, "supplyDays": 7})) == set()
+	ids([cream({})], dispensed({"quantity": {"value": 60, "unit": "g"}, "supplyDurationDays": 7})) == set()
 }
 
 test_61_g_per_week_fires if {
-	f := finding("ruxolitinib-cream.quantity-max", [cream({})], dispensed({"quantity": {"value": 61, "unit": "g"}, "supplyDays": 7}))
+	f := finding("ruxolitinib-cream.quantity-max", [cream({})], dispensed({"quantity": {"value": 61, "unit": "g"}, "supplyDurationDays": 7}))
 	count(f.summary) <= 140
 }
 
 test_120_g_over_14_days_is_fine if {
-	ids([cream({})], dispensed({"quantity": {"value": 120, "unit": "g"}, "supplyDays": 14})) == set()
+	ids([cream({})], dispensed({"quantity": {"value": 120, "unit": "g"}, "supplyDurationDays": 14})) == set()
 }
 
 test_single_dispense_100_g_without_duration_is_fine_101_fires if {
