@@ -95,6 +95,11 @@ type CheckReport struct {
 	// and an order-sign is evaluated again after its order-select
 	// (crosshook.go).
 	HookBound string `json:"hookBound,omitempty"`
+	// IndirectInputReads lists the rule packages that read a member few
+	// rules read (input.dispense) only through other packages: not a
+	// defect, but their calls are evaluated, and keyed, with it
+	// (inputreads.go).
+	IndirectInputReads []string `json:"indirectInputReads,omitempty"`
 }
 
 // OK reports whether no error was found (warnings allowed).
@@ -218,6 +223,7 @@ func Check(_ context.Context, fsys fs.FS) (*CheckReport, error) {
 		for _, p := range append(paramNameProblems(f, data.params), movedInputProblems(compiler.Modules)...) {
 			add(p.Check, p.File, p.Row, "%s", p.Message)
 		}
+		rep.IndirectInputReads = indirectReads(compiler.Modules)
 		if metaErr == nil && data.servicesOK && data.drugs != nil && data.knowledge != nil {
 			checkReach(f, modules, data, add, warn)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
@@ -143,6 +144,43 @@ func closureReads(pkg string, reads, deps map[string]map[string]bool) map[string
 				seen[q] = true
 				todo = append(todo, q)
 			}
+		}
+	}
+	return out
+}
+
+// indirectReads says, for each optional input member, which rule packages
+// read it only through other packages ("rules.jak through lib"), sorted:
+// a helper that names the member makes every package using it a reader, so
+// their calls are evaluated with it (slower, not wrong). modules are the
+// compiled modules; test modules are left out.
+func indirectReads(modules map[string]*ast.Module) []string {
+	served := map[string]*ast.Module{}
+	for name, m := range modules {
+		if !isTest(name) {
+			served[name] = m
+		}
+	}
+	reads, deps := packageReads(served)
+	var out []string
+	for _, pkg := range slices.Sorted(maps.Keys(reads)) {
+		if !strings.HasPrefix(pkg, rulesRoot.String()+".") {
+			continue
+		}
+		own := reads[pkg]
+		got := closureReads(pkg, reads, deps)
+		for _, m := range optionalInputs {
+			if own[m.name] || own[allInputs] || !got[m.name] && !got[allInputs] {
+				continue
+			}
+			var via []string
+			for q := range deps[pkg] {
+				if r := closureReads(q, reads, deps); r[m.name] || r[allInputs] {
+					via = append(via, strings.TrimPrefix(q, "data.labelguard."))
+				}
+			}
+			slices.Sort(via)
+			out = append(out, fmt.Sprintf("input.%s: %s through %s", m.name, strings.TrimPrefix(pkg, "data.labelguard."), strings.Join(via, ", ")))
 		}
 	}
 	return out

@@ -162,3 +162,31 @@ func TestMovedInputRefused(t *testing.T) {
 		t.Errorf("Load: %v\nwant an error containing %s", loadErr, want)
 	}
 }
+
+// TestCheckNotesIndirectInputReads: check notes the rule packages that
+// read input.dispense only through a helper, naming it; the served set has
+// none (the cream's package names it itself).
+func TestCheckNotesIndirectInputReads(t *testing.T) {
+	t.Parallel()
+	served, err := engine.Check(context.Background(), policies.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(served.IndirectInputReads) != 0 {
+		t.Errorf("served set: %v, want none", served.IndirectInputReads)
+	}
+	rep, err := engine.Check(context.Background(), defaultWith(t, map[string]string{
+		"lib/zz_probe.rego": "package labelguard.lib\n\n# probe names input.dispense in a helper.\nprobe(ref) := input.dispense[ref]\n",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(rep.IndirectInputReads, "input.dispense: rules.jak through lib") {
+		t.Errorf("notes %v: want rules.jak through lib", rep.IndirectInputReads)
+	}
+	for _, n := range rep.IndirectInputReads {
+		if strings.Contains(n, "ruxolitinib_cream") {
+			t.Errorf("note %q: the cream's package names input.dispense itself", n)
+		}
+	}
+}

@@ -129,6 +129,9 @@ Exits non-zero on any error (and on warnings with --strict).`,
 				if rep.HookBound != "" {
 					fmt.Fprintf(w, "note: %s: the rules read which hook asks, so an order-sign is evaluated again after its order-select (slower, not wrong; docs/policy-input.md)\n", rep.HookBound)
 				}
+				for _, r := range rep.IndirectInputReads {
+					fmt.Fprintf(w, "note: %s, so its calls are evaluated with it and an edit of it is evaluated again (slower, not wrong; docs/policy-input.md)\n", r)
+				}
 				fmt.Fprintf(w, "%d modules, %d rules, %d summaries and %d value set references checked: %d error(s), %d warning(s)\n",
 					rep.Modules, rep.Rules, rep.SummariesChecked, rep.ValueSetRefs, errs, warns)
 			}
