@@ -5,7 +5,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
+	"time"
 )
 
 // draftSeeds are the draft orders of the fixtures and tests.
@@ -80,6 +82,18 @@ func FuzzDerive(f *testing.F) {
 	for _, s := range prefetchSeeds(f) {
 		f.Add(s)
 	}
+	// Times after testNow, for the check of Derived.At below: a result
+	// half an hour on, an abatement six hours on, a birth later today.
+	later, err := json.Marshal(map[string]json.RawMessage{"patient": json.RawMessage(testPatient),
+		"observations": searchset(obs("o1", "final", "751-8", qty("1500", "/uL"), `"effectiveDateTime":"2026-11-20"`),
+			obs("o2", "final", "751-8", qty("900", "/uL"), `"effectiveDateTime":"2026-11-23T12:30:00Z"`)),
+		"conditions": searchset(`{"resourceType":"Condition","id":"c","subject":{"reference":"Patient/p1"},"code":{"text":"Herpes zoster"},"abatementDateTime":"2026-11-23T18:00:00Z"}`),
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(later)
+	f.Add([]byte(`{"patient":{"resourceType":"Patient","id":"p1","birthDate":"2026-11-23T23:00:00Z"}}`))
 	tab := tables(f)
 	d, err := ParseDraftOrders(drafts(abroDraft, clopidogrelDraft))
 	if err != nil {
@@ -103,6 +117,32 @@ func FuzzDerive(f *testing.F) {
 		}
 		if _, err := json.Marshal(got.Input); err != nil {
 			t.Fatalf("input does not encode: %v", err)
+		}
+		// What Derived.At gives for a later time and another call is what
+		// deriving again gives, whatever the prefetch holds.
+		for _, later := range []struct {
+			after time.Duration
+			call  Call
+		}{
+			{time.Hour, Call{Service: "s", Hook: "order-select", HookInstance: "h2", Selections: []string{"MedicationRequest/abro-1"}}},
+			{11*time.Hour + 59*time.Minute, Call{Service: "s", Hook: "order-sign", HookInstance: "h3"}},
+		} {
+			at := testNow.Add(later.after)
+			re, ok := got.At(at, later.call)
+			if !ok {
+				if got.Until.IsZero() || at.Before(got.Until) {
+					t.Fatalf("At(+%v) refused a time of the same date before Until %v", later.after, got.Until)
+				}
+				continue
+			}
+			want, err := Derive(tab, Request{Service: later.call.Service, Hook: later.call.Hook, HookInstance: later.call.HookInstance,
+				Selections: later.call.Selections, Now: at, PatientID: "p1", Drafts: d, Prefetch: pf, ExpectedKeys: []string{"patient", "conditions"}})
+			if err != nil {
+				t.Fatalf("Derive at +%v: %v", later.after, err)
+			}
+			if !reflect.DeepEqual(want.Input, re.Input) || !reflect.DeepEqual(want.OrderResources, re.OrderResources) || !reflect.DeepEqual(want.Repairs, re.Repairs) {
+				t.Fatalf("At(+%v) differs from deriving again:\nAt:     %+v\nDerive: %+v", later.after, re.Input, want.Input)
+			}
 		}
 	})
 }
