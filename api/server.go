@@ -226,7 +226,7 @@ func New(cfg Config, policies *engine.Active, log *slog.Logger) *Server {
 			func() float64 { _, miss := dc.DerivedStats(); return float64(miss) })
 		m.Func("labelguard_decision_cache_derived_entries", "Derived policy inputs held by the decision cache.", false,
 			func() float64 { n, _ := dc.DerivedSize(); return float64(n) })
-		m.Func("labelguard_decision_cache_derived_bytes", "Estimated size of the derived policy inputs held, bounded by --decision-cache-bytes apart from the decisions.", false,
+		m.Func("labelguard_decision_cache_derived_bytes", "Estimated heap of the derived policy inputs held (twice their JSON form), bounded by --decision-cache-bytes apart from the decisions.", false,
 			func() float64 { _, b := dc.DerivedSize(); return float64(b) })
 		m.Func("labelguard_cors_refused_total", "Requests from a browser origin CORS does not allow (each distinct origin is logged once).", true,
 			func() float64 { return float64(s.corsPolicy.refused.Load()) })

@@ -8,7 +8,8 @@
 #   loadgen/storm-ab.sh OLD_REV [ROUNDS]     # e.g. loadgen/storm-ab.sh 28dd57a 3
 #
 # It prints lgbench's report per run (throughput per hook, latencies, the
-# server's CPU per call) and the caches' counters at the end; the
+# server's CPU per call), each server's peak RSS and the caches' counters
+# at the end; the
 # measurements of docs/performance.md are in docs/bench/28-storm-*.txt.
 set -euo pipefail
 OLD=${1:?usage: loadgen/storm-ab.sh OLD_REV [ROUNDS]}
@@ -46,6 +47,9 @@ for round in $(seq "$ROUNDS"); do
     "$OUT/lgbench" --url "http://127.0.0.1:$port" --rate 0 --workers 4 --duration 20s --mode "$mode" --server-pid "$(pid $i)" | grep -v '^$'
     i=$((i + 1))
   done
+done
+for i in 0 1 2 3; do
+  echo "== peak RSS of server $((19080 + i)): $(grep VmHWM "/proc/$(pid $i)/status" | awk '{print $2, $3}')"
 done
 for port in 19082 19083; do
   echo "== caches of the storm server on $port"

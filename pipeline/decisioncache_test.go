@@ -315,6 +315,23 @@ func TestDecisionCacheBoundsItsSize(t *testing.T) {
 	if out := run(t, pl, ps, edit(t, body, func(req map[string]any) { draft(req)["id"] = "upa-3" }), t0); !out.DecisionCached {
 		t.Error("the newest decision was dropped")
 	}
+	// The derived facts are bounded by the same number of bytes, apart:
+	// a derived input is larger than a decision, so fewer are held.
+	_, oneDerived := probe.Decisions.DerivedSize()
+	if oneDerived == 0 {
+		t.Fatal("the probe kept no derived facts")
+	}
+	derivedLimit := oneDerived*2 + oneDerived/2
+	dl := &pipeline.Pipeline{Decisions: pipeline.NewDecisionCache(time.Minute, derivedLimit)}
+	for i := range 4 {
+		run(t, dl, ps, edit(t, body, func(req map[string]any) { draft(req)["id"] = fmt.Sprintf("upa-%d", i) }), t0)
+		if n, size := dl.Decisions.DerivedSize(); size > derivedLimit || n > 2 {
+			t.Fatalf("after %d calls: %d derived inputs held, %d bytes; limit %d bytes (2 inputs)", i+1, n, size, derivedLimit)
+		}
+	}
+	if out := run(t, dl, ps, edit(t, body, func(req map[string]any) { draft(req)["id"] = "upa-0" }), t0); out.DerivedCached {
+		t.Error("the oldest derived input is still used after two newer ones filled the cache")
+	}
 }
 
 // TestDecisionCacheOverTheScenarios runs every scenario through one shared
