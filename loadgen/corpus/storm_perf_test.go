@@ -1,13 +1,11 @@
 package corpus_test
 
 import (
-	"bytes"
 	"context"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/labelguard/labelguard/cdshooks"
 	"github.com/labelguard/labelguard/engine"
 	"github.com/labelguard/labelguard/fhir"
 	tp "github.com/labelguard/labelguard/internal/testpatient"
@@ -50,16 +48,7 @@ func BenchmarkStormSession(b *testing.B) {
 				patient := corpus.UUID(uint64(i), 0xbe7c)
 				for k, r := range session {
 					body := r.WithIDs(corpus.UUID(uint64(i), uint64(k)), patient)
-					req, err := cdshooks.DecodeRequest(bytes.NewReader(body), cdshooks.Limits{})
-					if err != nil {
-						b.Fatal(err)
-					}
-					hc, err := cdshooks.DecodeContext(req.Hook, req.Context)
-					if err != nil {
-						b.Fatal(err)
-					}
-					svc, _ := ps.Service(r.Service)
-					if _, err := pl.Run(context.Background(), pipeline.Call{Policies: ps, Service: svc, Request: req, Context: hc, Now: now.Add(time.Duration(k) * time.Second)}); err != nil {
+					if _, _, err := answer(pl, ps, r, body, now.Add(time.Duration(k)*time.Second)); err != nil {
 						b.Fatal(err)
 					}
 				}

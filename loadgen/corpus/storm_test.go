@@ -62,21 +62,12 @@ func TestStormSessions(t *testing.T) {
 			if bytes.Contains(body, []byte(r.PatientID)) || len(r.PatientAt) < 3 {
 				t.Fatalf("session %d call %d: the variant's patient id remains (%d occurrences replaced)", i, k, len(r.PatientAt))
 			}
-			req, err := cdshooks.DecodeRequest(bytes.NewReader(body), cdshooks.Limits{})
+			out, hc, err := answer(pl, ps, r, body, now.Add(time.Duration(k)*time.Second))
 			if err != nil {
-				t.Fatal(err)
-			}
-			hc, err := cdshooks.DecodeContext(req.Hook, req.Context)
-			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("session %d call %d (%s): %v", i, k, corpus.StormEdits[k], err)
 			}
 			if hc.Order.PatientID != patient {
 				t.Fatalf("session %d call %d: patient %s, want %s", i, k, hc.Order.PatientID, patient)
-			}
-			svc, _ := ps.Service(r.Service)
-			out, err := pl.Run(context.Background(), pipeline.Call{Policies: ps, Service: svc, Request: req, Context: hc, Now: now.Add(time.Duration(k) * time.Second)})
-			if err != nil {
-				t.Fatalf("session %d call %d (%s): %v", i, k, corpus.StormEdits[k], err)
 			}
 			if len(out.Cards) == 0 || out.Input == nil || out.Input.Input.Patient.Ref != "Patient/"+patient {
 				t.Fatalf("session %d call %d (%s): %d cards for %v; want cards for the session's patient", i, k, corpus.StormEdits[k], len(out.Cards), out.Input)
@@ -92,4 +83,20 @@ func TestStormSessions(t *testing.T) {
 			t.Errorf("session %d: no prefetch value decoded once and reused", i)
 		}
 	}
+}
+
+// answer decodes a request body as the handler does and answers it with
+// the pipeline pl.
+func answer(pl *pipeline.Pipeline, ps *engine.PolicySet, r *corpus.Request, body []byte, at time.Time) (*pipeline.Outcome, *cdshooks.HookContext, error) {
+	req, err := cdshooks.DecodeRequest(bytes.NewReader(body), cdshooks.Limits{})
+	if err != nil {
+		return nil, nil, err
+	}
+	hc, err := cdshooks.DecodeContext(req.Hook, req.Context)
+	if err != nil {
+		return nil, nil, err
+	}
+	svc, _ := ps.Service(r.Service)
+	out, err := pl.Run(context.Background(), pipeline.Call{Policies: ps, Service: svc, Request: req, Context: hc, Now: at})
+	return out, hc, err
 }
