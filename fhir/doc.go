@@ -27,5 +27,7 @@
 // google/fhir/go parse), prefetch.go (prefetch shapes, references, duplicates),
 // medication.go (medication facts), dose.go (daily dose), labs.go (lab
 // results), clinical.go (patient, conditions, immunizations, allergies),
-// derive.go (the policy input), light.go and fhirtime.go (shared helpers).
+// derive.go (the policy input), clock.go (the evaluation time as derive reads
+// it, and Derived.At, which gives the facts for a later call on the same
+// data), light.go and fhirtime.go (shared helpers).
 package fhir
