@@ -7,5 +7,8 @@
 // Loading refuses a set that does not compile under the restricted
 // capabilities or whose card-yielding rules lack metadata, naming the file
 // and the rule. Evaluation uses prepared queries and converts the policy
-// input once; the engine never parses HTTP or FHIR.
+// input once; the engine never parses HTTP or FHIR. It also decides at load
+// what of the input the rules can read: which call asks (crosshook.go) and
+// the members few packages read (inputreads.go), so that the pipeline's
+// decision cache keys a call on what its rules see.
 package engine

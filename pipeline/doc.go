@@ -5,5 +5,7 @@
 // informaticist tests is what the EHR gets. With a DecisionCache, a call
 // whose policy input the rules would read as an earlier call's is answered
 // with that call's decision and cards built for it (serve's order-select
-// storms); everything else evaluates every call.
+// storms), and a call on the same request data as an earlier one takes the
+// facts that call derived, re-timed to it (derived.go); everything else
+// evaluates every call.
 package pipeline
