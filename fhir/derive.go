@@ -173,11 +173,7 @@ func derive(t Tables, req Request) (*Derived, error) {
 		in.Dispense = dispense
 	}
 	in.DataIssues = st.dataIssues()
-	annotateValueSets(t, &in)
-	vs := matcherFor(t.ValueSets)
-	for i := range orders {
-		orders[i].med.ValueSets = vs.membership(orders[i].med.Codes, orders[i].med.Text)
-	}
+	annotateValueSets(t, &in, orders)
 	out.Input = in
 	out.now, out.Until, out.interest = now, clk.until, orders
 	out.selectOrders(req.Hook, req.Selections) // after Now is set
@@ -333,11 +329,13 @@ func (d *DraftOrders) HasCandidates(t Tables) bool {
 // annotateValueSets records each resource's value set membership once, in
 // Go, so that policies test membership with one lookup instead of matching
 // every code and name of every value set in every rule (which cost most of
-// the evaluation time when done in Rego).
-func annotateValueSets(t Tables, in *facts.Input) {
+// the evaluation time when done in Rego). The orders of interest are
+// annotated where they are kept (Derived.selectOrders copies them into
+// the input).
+func annotateValueSets(t Tables, in *facts.Input, orders []order) {
 	vs := matcherFor(t.ValueSets)
-	for i := range in.Orders {
-		in.Orders[i].ValueSets = vs.membership(in.Orders[i].Codes, in.Orders[i].Text)
+	for i := range orders {
+		orders[i].med.ValueSets = vs.membership(orders[i].med.Codes, orders[i].med.Text)
 	}
 	for i := range in.Medications {
 		in.Medications[i].ValueSets = vs.membership(in.Medications[i].Codes, in.Medications[i].Text)
