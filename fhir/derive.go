@@ -106,7 +106,7 @@ func derive(t Tables, req Request) (*Derived, error) {
 		Version: facts.Version, Service: req.Service, Hook: req.Hook, HookInstance: req.HookInstance,
 		Now: formatTime(now), Patient: patientFacts(pat.r, clk),
 	}
-	out := &Derived{OrderResources: map[string]json.RawMessage{}}
+	out := &Derived{} // OrderResources: selectOrders
 	if req.Drafts != nil {
 		out.Repairs = append(out.Repairs, req.Drafts.Repairs...)
 	}
