@@ -90,6 +90,10 @@ type Variant struct {
 	// Entry is the key of the profile map entry a rule made per entry
 	// concerns ("cyp3a4-inducer").
 	Entry string `json:"entry,omitempty"`
+	// Card is the card's text as templates (custom.card), rendered from
+	// the finding's values after evaluation (cardtext.go); nil when the
+	// rule's findings carry their summary and detail.
+	Card *CardTemplate `json:"card,omitempty"`
 
 	// packages holds the rule package of each location.
 	packages []string
@@ -181,18 +185,23 @@ func buildCatalog(modules map[string]*ast.Module) (map[string]*Rule, error) {
 	}
 	catalog := map[string]*Rule{}
 	var problems []error
+	cards, cardProblems := sharedCards(as)
+	for _, p := range cardProblems {
+		problems = append(problems, fmt.Errorf("%s:%d: %w", p.file, p.row, p.err))
+	}
 	for _, m := range mods {
 		if !m.Package.Path.HasPrefix(rulesRoot) {
 			continue
 		}
 		pkg := packageName(m.Package.Path)
+		shared := cards[m.Package.Path.String()]
 		for _, r := range m.Rules {
 			if !isFindingsRule(r) {
 				continue
 			}
 			loc := fmt.Sprintf("%s:%d", r.Location.File, r.Location.Row)
 			ann := ruleAnnotation(as, r)
-			id, v, err := variantFromAnnotation(ann)
+			id, v, err := variantFromAnnotation(ann, shared)
 			if err != nil {
 				problems = append(problems, fmt.Errorf("%s: rule %s.%s: %w", loc, strings.TrimPrefix(m.Package.Path.String(), "data."), findingsRule, err))
 				continue
@@ -230,7 +239,7 @@ func ruleAnnotation(as *ast.AnnotationSet, r *ast.Rule) *ast.Annotations {
 	return as.GetDocumentScope(r.Ref().GroundPrefix())
 }
 
-func variantFromAnnotation(a *ast.Annotations) (string, *Variant, error) {
+func variantFromAnnotation(a *ast.Annotations, shared map[string]*CardTemplate) (string, *Variant, error) {
 	if a == nil {
 		return "", nil, errors.New("missing METADATA (title and custom.id, indicator, source are required)")
 	}
@@ -284,6 +293,9 @@ func variantFromAnnotation(a *ast.Annotations) (string, *Variant, error) {
 			return "", nil, fmt.Errorf("custom.tags: %q is an indicator, not a tag", t)
 		}
 	}
+	if v.Card, err = cardOfRule(c["card"], shared); err != nil {
+		return "", nil, err
+	}
 	src, _ := c["source"].(map[string]any)
 	str := func(k string) string { s, _ := src[k].(string); return strings.TrimSpace(s) }
 	if v.Topic = str("topic"); v.Topic != "" {
@@ -316,7 +328,7 @@ func variantFromAnnotation(a *ast.Annotations) (string, *Variant, error) {
 // METADATA on several bodies of one rule makes one variant.
 func sameVariant(vs []*Variant, v *Variant) *Variant {
 	for _, o := range vs {
-		if o.Title == v.Title && o.Description == v.Description && o.Source == v.Source && o.Topic == v.Topic && slices.Equal(o.Tags, v.Tags) && slices.Equal(o.Reads, v.Reads) && slices.Equal(o.OmitWhen, v.OmitWhen) &&
+		if o.Title == v.Title && o.Description == v.Description && o.Source == v.Source && o.Topic == v.Topic && slices.Equal(o.Tags, v.Tags) && slices.Equal(o.Reads, v.Reads) && slices.Equal(o.OmitWhen, v.OmitWhen) && sameCard(o.Card, v.Card) &&
 			slices.Equal(o.Indicators, v.Indicators) && slices.Equal(o.Drugs, v.Drugs) && slices.Equal(o.Hooks, v.Hooks) {
 			return o
 		}

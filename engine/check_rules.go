@@ -39,16 +39,21 @@ func metadataEntries(modules map[string]*ast.Module, add addFunc) ([]metaEntry, 
 		return nil, errs
 	}
 	var out []metaEntry
+	cards, cardProblems := sharedCards(as)
+	for _, p := range cardProblems {
+		add(CheckMetadata, p.file, p.row, "%v", p.err)
+	}
 	for _, m := range mods {
 		if !m.Package.Path.HasPrefix(rulesRoot) {
 			continue
 		}
 		pkg := strings.TrimPrefix(m.Package.Path.String(), "data.")
+		shared := cards[m.Package.Path.String()]
 		for _, r := range m.Rules {
 			if r.Head.Name.String() != findingsRule && r.Head.Ref().String() != findingsRule {
 				continue
 			}
-			id, v, err := variantFromAnnotation(ruleAnnotation(as, r))
+			id, v, err := variantFromAnnotation(ruleAnnotation(as, r), shared)
 			if err != nil {
 				add(CheckMetadata, r.Location.File, r.Location.Row, "rule %s.%s: %v", pkg, findingsRule, err)
 				continue

@@ -37,6 +37,10 @@ type Finding struct {
 	Factors     []Factor        `json:"factors,omitempty"`
 	Suggestions []SuggestionDef `json:"suggestions,omitempty"`
 	Links       []cdshooks.Link `json:"links,omitempty"`
+	// Text are the values a rule with card templates (custom.card) gives
+	// for its summary and detail, which the engine renders when it accepts
+	// the finding; not kept after.
+	Text map[string]any `json:"text,omitempty"`
 }
 
 // Evidence names a resource that made a rule fire.

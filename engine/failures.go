@@ -92,7 +92,7 @@ func (ps *PolicySet) acceptFindings(b cardBuilder, pkg *RulePackage, v any) ([]F
 			}
 			f.Rule = id
 		}
-		if reason := ps.findingProblem(b, pkg, f); reason != "" {
+		if reason := ps.findingProblem(b, pkg, &f); reason != "" {
 			failures = append(failures, RuleFailure{Package: pkg.Name, Rule: f.Rule, Checks: knownChecks(ps.Catalog, f.Rule), Reason: reason})
 			continue
 		}
@@ -136,8 +136,9 @@ func ruleOf(item any) string {
 	return ""
 }
 
-// findingProblem says why a decoded finding cannot become a card, or "".
-func (ps *PolicySet) findingProblem(b cardBuilder, pkg *RulePackage, f Finding) string {
+// findingProblem says why a decoded finding cannot become a card, or "";
+// it renders the text of a rule that writes its card in METADATA.
+func (ps *PolicySet) findingProblem(b cardBuilder, pkg *RulePackage, f *Finding) string {
 	r, ok := ps.Catalog[f.Rule]
 	switch {
 	case f.Rule == "":
@@ -152,11 +153,14 @@ func (ps *PolicySet) findingProblem(b cardBuilder, pkg *RulePackage, f Finding) 
 	case !r.inPackage(pkg.Name):
 		return fmt.Sprintf("rule %s is declared in package %s, not in %s which yielded it", f.Rule, r.Package, pkg.Name)
 	}
+	drug := b.drugOf(*f)
+	v := r.VariantFor(r.checkedOn(b.in.Hook), drug)
+	if reason := renderCard(v, f); reason != "" {
+		return reason
+	}
 	if strings.TrimSpace(f.Summary) == "" {
 		return fmt.Sprintf("rule %s: finding without summary", f.Rule)
 	}
-	drug := b.drugOf(f)
-	v := r.VariantFor(r.checkedOn(b.in.Hook), drug)
 	if !slices.Contains(v.Indicators, f.Indicator) {
 		return fmt.Sprintf("rule %s: indicator %q is not what its METADATA at %s allows (%s)", f.Rule, f.Indicator, v.Locations[0], strings.Join(v.Indicators, ", "))
 	}

@@ -72,7 +72,7 @@ func strictError(err error) string {
 		where := strings.ReplaceAll(strings.TrimPrefix(string(se.JSONPointer), "/"), "/", ".")
 		switch {
 		case errors.Is(err, jsonv2.ErrUnknownName):
-			return fmt.Sprintf("unknown member %q (the finding contract names rule, indicator, summary, detail, order, drug, entry, evidence, factors, suggestions, links)", where)
+			return fmt.Sprintf("unknown member %q (the finding contract names rule, indicator, summary, detail, text, order, drug, entry, evidence, factors, suggestions, links)", where)
 		case se.JSONKind != 0:
 			return fmt.Sprintf("member %s: a JSON %s is not what the contract takes", where, kindName(se.JSONKind))
 		}
@@ -167,6 +167,11 @@ func findingField(f *Finding, k string, v any) (ok bool) {
 		f.Suggestions, ok = objectList(v, suggestionField)
 	case "links":
 		f.Links, ok = objectList(v, linkField)
+	case "text":
+		// numbers as float64, as the strict decode gives them, so that
+		// templates compare them ({{if gt .days 90.0}})
+		f.Text, ok = v.(map[string]any)
+		numbersAsFloats(f.Text)
 	}
 	return ok
 }

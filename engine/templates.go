@@ -239,9 +239,15 @@ func applyProfiles(catalog map[string]*Rule, pkgs map[string]*RulePackage, k *kn
 	for _, p := range pkgs {
 		p.Drugs = k.expandDrugs(p.Drugs)
 	}
+	funcs := cardFuncs(labs, k)
 	for _, id := range slices.Sorted(maps.Keys(catalog)) {
 		r := catalog[id]
 		for _, v := range r.Variants {
+			if v.Card != nil {
+				if err := v.Card.compile(funcs); err != nil {
+					bad(v, "rule %s: %v", id, err)
+				}
+			}
 			explicit := map[string]bool{}
 			for _, d := range v.Drugs {
 				if _, group := drugGroups[d]; !group {

@@ -18,7 +18,7 @@ import (
 	"github.com/labelguard/labelguard/scenario"
 )
 
-var updateSchemaExample = flag.Bool("update", false, "rewrite docs/policy-input.example.json")
+var update = flag.Bool("update", false, "rewrite the golden files: docs/policy-input.example.json, testdata/card-text.golden.json")
 
 var (
 	schemaPath  = filepath.Join("..", "docs", "policy-input.schema.json")
@@ -85,7 +85,7 @@ func checkExample(t *testing.T, input []byte) {
 		t.Fatal(err)
 	}
 	pretty.WriteByte('\n')
-	if *updateSchemaExample {
+	if *update {
 		if err := os.WriteFile(examplePath, pretty.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
 		}

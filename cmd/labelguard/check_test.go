@@ -42,7 +42,7 @@ func TestCheckCmd(t *testing.T) {
 
 	dir := copyPolicies(t, "../../policies", false)
 	labs := filepath.Join(dir, "rules/jak/labs.rego")
-	replaceIn(t, labs, "lab_action_short := {", "lab_action_short :=    {")
+	replaceIn(t, labs, `"rule": rule_id,`, `"rule":    rule_id,`)
 	replaceIn(t, labs, `lab := lib.lab_below(order.target, "anc", lib.phase(order))`, `lab := lib.lab_below(order.target, "anc", lib.phase(order))
 	lib.in_valueset(lab, "no-such-value-set")`)
 	replaceIn(t, filepath.Join(dir, "rules/jak/pregnancy.rego"), "# title: ", "# titel: ")
@@ -70,7 +70,7 @@ func TestCheckCmd(t *testing.T) {
 		t.Errorf("--fix: %v\n%s%s", err, out, errOut)
 	}
 	data, _ := os.ReadFile(labs)
-	if strings.Contains(string(data), "lab    if") {
+	if strings.Contains(string(data), `"rule":    rule_id`) {
 		t.Error("--fix did not format labs.rego")
 	}
 }

@@ -6,35 +6,30 @@ package labelguard.rules.jak
 
 import data.labelguard.lib
 
+# METADATA
+# custom:
+#   card:
+#     summary: >-
+#       {{drug .drug}}: {{labname .analyte}} {{num .lab.value}} {{labunit .analyte}}
+#       is below {{num .limit}} — {{if eq .phase "initiation"}}do not initiate{{else}}interrupt treatment{{end}}
+#     detail: |-
+#       **{{labname .analyte}} {{num .lab.value}} {{labunit .analyte}}** ({{date .lab.time}}), below the threshold of {{num .limit}} {{labunit .analyte}}.
+#
+#       {{if eq .phase "initiation"}}Do not initiate{{else}}Interrupt{{end}} {{lower (drug .drug)}} {{if eq .phase "initiation"}}while {{labname .analyte}} is below{{else}}until {{labname .analyte}} is at least{{end}} {{num .limit}} {{labunit .analyte}}.
 lab_finding(rule_id, analyte, order, lab) := {
 	"rule": rule_id,
 	"indicator": "critical",
-	"summary": sprintf("%s: %s %s %s is below %s — %s", [
-		lib.drug_display[order.target], name, lib.format_num(lab.value),
-		unit, limit, lab_action_short[lib.phase(order)],
-	]),
-	"detail": concat("\n\n", [
-		sprintf("**%s %s %s** (%s), below the threshold of %s %s.", [
-			name, lib.format_num(lab.value), unit, lib.date_of(lab.time),
-			limit, unit,
-		]),
-		sprintf(lab_action_long[lib.phase(order)], [lower(lib.drug_display[order.target]), name, limit, unit]),
-	]),
+	"text": {
+		"drug": order.target,
+		"analyte": analyte,
+		"lab": lab,
+		"limit": lib.lab_limit(order.target, analyte, lib.phase(order)),
+		"phase": lib.phase(order),
+	},
 	"order": order.ref,
-	"evidence": [lib.evidence_lab(lab, name)],
+	"evidence": [lib.evidence_lab(lab, lib.lab_short(analyte))],
 	"suggestions": [],
 	"links": lib.topic_links(order.target, "labs"),
-} if {
-	name := lib.lab_short(analyte)
-	unit := lib.lab_display_unit(analyte)
-	limit := lib.format_num(lib.lab_limit(order.target, analyte, lib.phase(order)))
-}
-
-lab_action_short := {"initiation": "do not initiate", "continuation": "interrupt treatment"}
-
-lab_action_long := {
-	"initiation": "Do not initiate %s while %s is below %s %s.",
-	"continuation": "Interrupt %s until %s is at least %s %s.",
 }
 
 # METADATA
@@ -42,6 +37,7 @@ lab_action_long := {
 # description: "Absolute neutrophil count below {{labs.anc.below}} {{units.anc}} within the lab window; do not initiate or interrupt."
 # custom:
 #   id: jak.lab-anc-low
+#   card: lab_finding
 #   indicator: critical
 #   drugs: [oral]
 #   hooks: [order-select, order-sign]
@@ -57,6 +53,7 @@ findings contains lab_finding("jak.lab-anc-low", "anc", order, lab) if {
 # description: "Absolute lymphocyte count below {{labs.alc.below}} {{units.alc}} within the lab window; do not initiate or interrupt."
 # custom:
 #   id: jak.lab-alc-low
+#   card: lab_finding
 #   indicator: critical
 #   drugs: [oral]
 #   hooks: [order-select, order-sign]
@@ -72,6 +69,7 @@ findings contains lab_finding("jak.lab-alc-low", "alc", order, lab) if {
 # description: "Hemoglobin below {{labs.hgb.below}} {{units.hgb}} within the lab window; do not initiate or interrupt."
 # custom:
 #   id: jak.lab-hgb-low
+#   card: lab_finding
 #   indicator: critical
 #   drugs: [oral]
 #   hooks: [order-select, order-sign]

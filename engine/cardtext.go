@@ -1,0 +1,530 @@
+package engine
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"text/template"
+	"text/template/parse"
+	"unicode/utf8"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/labelguard/labelguard/terminology"
+)
+
+// Card text written in METADATA and rendered after evaluation.
+//
+// A rule may write its card's summary and detail as templates in its
+// METADATA (custom.card) instead of building them with sprintf in Rego:
+//
+//	# custom:
+//	#   card:
+//	#     summary: "{{drug .drug}}: {{labname .analyte}} {{num .lab.value}} {{labunit .analyte}} is below {{num .limit}}"
+//	#     detail: |
+//	#       **{{labname .analyte}} {{lab .lab}}**, below the threshold.
+//
+//	#       {{if .initiation}}Do not initiate.{{else}}Interrupt.{{end}}
+//
+// Its findings then carry the values the text shows, as "text": {...},
+// and no summary or detail. The engine renders them (Go text/template,
+// with the functions of cardFuncs) when it accepts the finding, so that
+// the policies decide and Go writes: formatting in Rego (sprintf,
+// format_num) was a quarter of the evaluation (docs/performance.md).
+//
+// A template is parsed at load: a syntax error, an unknown function or
+// a key that is not summary or detail is refused naming the file, row and
+// key. At run time a finding whose values do not fit its template (a
+// missing key, a text where a number is wanted) fails alone, as a rule
+// failure: counted, logged, named on the rule-failure card, never a card
+// with half its text.
+//
+// Paragraphs in a detail are separated by a blank line; a paragraph a
+// condition leaves empty is dropped (runs of blank lines become one), as
+// lib.paragraphs does in Rego.
+
+// CardTemplate is a rule variant's card text (custom.card).
+type CardTemplate struct {
+	Summary string `json:"summary"`
+	Detail  string `json:"detail,omitempty"`
+
+	summary, detail *template.Template
+}
+
+// cardKeys are the members custom.card takes.
+var cardKeys = []string{"summary", "detail"}
+
+// cardTemplateFrom reads custom.card (nil when absent). The templates are
+// parsed here for their syntax and again, with the tables their functions
+// read, by compile.
+func cardTemplateFrom(v any) (*CardTemplate, error) {
+	if v == nil {
+		return nil, nil
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("custom.card is an object with summary and detail templates, not a %s", jsonKind(v))
+	}
+	c := &CardTemplate{}
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		s, ok := m[k].(string)
+		switch {
+		case !slices.Contains(cardKeys, k):
+			return nil, fmt.Errorf("custom.card.%s: unknown member (custom.card takes summary and detail)", k)
+		case !ok:
+			return nil, fmt.Errorf("custom.card.%s: a template is a string, not a %s", k, jsonKind(m[k]))
+		case k == "summary":
+			c.Summary = strings.TrimSpace(s)
+		case k == "detail":
+			c.Detail = strings.TrimSpace(s)
+		}
+	}
+	if c.Summary == "" {
+		return nil, errors.New("custom.card.summary: missing (a card needs a summary)")
+	}
+	if err := c.compile(cardFuncs(nil, nil)); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// compile parses the templates with the functions they may call.
+func (c *CardTemplate) compile(funcs template.FuncMap) error {
+	var err error
+	if c.summary, err = parseCardText("summary", c.Summary, funcs); err != nil {
+		return err
+	}
+	if c.Detail != "" {
+		if c.detail, err = parseCardText("detail", c.Detail, funcs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func parseCardText(key, text string, funcs template.FuncMap) (*template.Template, error) {
+	t, err := template.New(key).Option("missingkey=error").Funcs(funcs).Parse(text)
+	if err != nil {
+		return nil, fmt.Errorf("custom.card.%s: %s", key, strings.TrimPrefix(err.Error(), "template: "))
+	}
+	return t, nil
+}
+
+// Keys are the finding's text members the templates read at their top
+// level ({{.lab}}, {{if .initiation}}), for the authoring checks.
+func (c *CardTemplate) Keys() []string {
+	seen := map[string]bool{}
+	for _, t := range []*template.Template{c.summary, c.detail} {
+		if t != nil && t.Tree != nil {
+			topFields(t.Tree.Root, seen)
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
+}
+
+// topFields collects the first name of each field read from the finding's
+// values: outside {{range}} and {{with}}, whose dot is something else.
+func topFields(n parse.Node, seen map[string]bool) {
+	switch x := n.(type) {
+	case *parse.ListNode:
+		if x == nil {
+			return
+		}
+		for _, c := range x.Nodes {
+			topFields(c, seen)
+		}
+	case *parse.ActionNode:
+		topFields(x.Pipe, seen)
+	case *parse.PipeNode:
+		if x == nil {
+			return
+		}
+		for _, c := range x.Cmds {
+			topFields(c, seen)
+		}
+	case *parse.CommandNode:
+		for _, a := range x.Args {
+			topFields(a, seen)
+		}
+	case *parse.FieldNode:
+		seen[x.Ident[0]] = true
+	case *parse.IfNode:
+		topFields(x.Pipe, seen)
+		topFields(x.List, seen)
+		topFields(x.ElseList, seen)
+	case *parse.RangeNode:
+		topFields(x.Pipe, seen)
+		topFields(x.ElseList, seen)
+	case *parse.WithNode:
+		topFields(x.Pipe, seen)
+		topFields(x.ElseList, seen)
+	}
+}
+
+// blankLines are the runs of blank lines an empty paragraph leaves.
+var blankLines = regexp.MustCompile(`\n[ \t]*\n(?:[ \t]*\n)+`)
+
+// render writes a finding's summary and detail from its values.
+func (c *CardTemplate) render(values map[string]any) (summary, detail string, err error) {
+	var b strings.Builder
+	if err := c.summary.Execute(&b, values); err != nil {
+		return "", "", fmt.Errorf("custom.card.summary: %s", templateError(err))
+	}
+	summary = strings.Join(strings.Fields(b.String()), " ")
+	if summary == "" {
+		return "", "", errors.New("custom.card.summary: rendered empty")
+	}
+	if c.detail == nil {
+		return summary, "", nil
+	}
+	b.Reset()
+	if err := c.detail.Execute(&b, values); err != nil {
+		return "", "", fmt.Errorf("custom.card.detail: %s", templateError(err))
+	}
+	detail = strings.TrimSpace(blankLines.ReplaceAllString(b.String(), "\n\n"))
+	return summary, detail, nil
+}
+
+// templateError words an execution error without Go's template prefix.
+func templateError(err error) string {
+	s := err.Error()
+	if i := strings.Index(s, ": executing "); i >= 0 {
+		s = s[i+len(": executing "):]
+	}
+	return s
+}
+
+// numbersAsFloats turns OPA's json.Number values into float64 in place
+// (the values are the finding's own, decoded for this call).
+func numbersAsFloats(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if f, err := x.Float64(); err == nil {
+			return f
+		}
+	case map[string]any:
+		for k, e := range x {
+			x[k] = numbersAsFloats(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = numbersAsFloats(e)
+		}
+	}
+	return v
+}
+
+// cardFuncs are the functions card templates call: the Go forms of the
+// library's text helpers (policies/lib/format.rego), each giving exactly
+// the text its Rego form gives (TestCardFuncsMatchRego).
+func cardFuncs(labs *terminology.LabTable, k *knowledge) template.FuncMap {
+	displayUnit := func(u string) string {
+		if labs != nil {
+			if d, ok := labs.DisplayUnits[u]; ok {
+				return d
+			}
+		}
+		return u
+	}
+	analyte := func(id string) *terminology.Analyte {
+		if labs == nil {
+			return nil
+		}
+		return labs.Analytes[id]
+	}
+	return template.FuncMap{
+		// num: lib.format_num.
+		"num": func(v any) (string, error) {
+			x, ok := toFloat(v)
+			if !ok {
+				return "", fmt.Errorf("num takes a number, not a %s", jsonKind(v))
+			}
+			return formatNum(x), nil
+		},
+		// unit: lib.display_unit, a UCUM unit as card text writes it.
+		"unit": func(u any) string {
+			s, _ := u.(string)
+			return displayUnit(s)
+		},
+		// labname: lib.lab_short ("ANC").
+		"labname": func(id string) string {
+			a := analyte(id)
+			switch {
+			case a == nil:
+				return id
+			case a.Short != "":
+				return a.Short
+			case a.Display != "":
+				return a.Display
+			}
+			return id
+		},
+		// labunit: lib.lab_display_unit, the analyte's unit as shown.
+		"labunit": func(id string) string {
+			if a := analyte(id); a != nil {
+				return displayUnit(a.Unit)
+			}
+			return displayUnit("")
+		},
+		// drug: lib.drug_display, the drug's display name.
+		"drug": func(id string) string {
+			if k != nil {
+				if p := k.profiles[id]; p != nil {
+					return p.Display
+				}
+			}
+			return id
+		},
+		// date: lib.date_of, the date of a time.
+		"date": dateOf,
+		// lab: lib.lab_text, "0.8 ×10⁹/L on 2026-05-01".
+		"lab": func(v any) (string, error) {
+			lab, ok := v.(map[string]any)
+			if !ok {
+				return "", fmt.Errorf("lab takes a lab object, not a %s", jsonKind(v))
+			}
+			t, _ := lab["time"].(string)
+			if x, ok := toFloat(lab["value"]); ok {
+				u, _ := lab["unit"].(string)
+				return formatNum(x) + " " + displayUnit(u) + " on " + dateOf(t), nil
+			}
+			r, ok := lab["result"].(string)
+			if !ok {
+				if r, ok = lab["valueText"].(string); !ok {
+					r = "recorded"
+				}
+			}
+			return r + " on " + dateOf(t), nil
+		},
+		// dose: lib.dose_phrase, "30 mg/day" or "dose not verifiable".
+		"dose": func(v any) (string, error) {
+			med, ok := v.(map[string]any)
+			if !ok {
+				return "", fmt.Errorf("dose takes an order or medication, not a %s", jsonKind(v))
+			}
+			if x, ok := toFloat(med["dailyDoseMg"]); ok {
+				return formatNum(x) + " mg/day", nil
+			}
+			return "dose not verifiable", nil
+		},
+		// egfr: lib.egfr_text, "25 mL/min/1.73 m²".
+		"egfr": func(v any) (string, error) {
+			x, ok := toFloat(v)
+			if !ok {
+				return "", fmt.Errorf("egfr takes a number, not a %s", jsonKind(v))
+			}
+			u := ""
+			if a := analyte("egfr"); a != nil {
+				u = a.Unit
+			}
+			return formatNum(x) + " " + displayUnit(u), nil
+		},
+		// evidence: lib.evidence_text, the evidence objects as one line
+		// each ("eGFR 25 mL/min/1.73 m² (2026-06-01)"), sorted, each once.
+		"evidence": func(v any) (string, error) {
+			list, ok := v.([]any)
+			if !ok {
+				return "", fmt.Errorf("evidence takes a list of evidence objects, not a %s", jsonKind(v))
+			}
+			lines := make([]string, 0, len(list))
+			for _, e := range list {
+				m, ok := e.(map[string]any)
+				if !ok {
+					return "", fmt.Errorf("evidence takes a list of evidence objects, not of %s", jsonKind(e))
+				}
+				// as in Rego, an object without the members its line
+				// shows gives no line
+				d, ok := m["display"].(string)
+				if !ok {
+					continue
+				}
+				if x, ok := toFloat(m["value"]); ok {
+					t, ok := m["time"].(string)
+					if !ok {
+						continue
+					}
+					u, _ := m["unit"].(string)
+					d = d + " " + formatNum(x) + " " + displayUnit(u) + " (" + dateOf(t) + ")"
+				}
+				lines = append(lines, d)
+			}
+			slices.Sort(lines)
+			return strings.Join(slices.Compact(lines), "; "), nil
+		},
+		// truncate: lib.truncate, at most n characters, "…" for the rest
+		// ({{.name | truncate 60}}).
+		"truncate": func(n int, s string) string {
+			if utf8.RuneCountInString(s) <= n {
+				return s
+			}
+			return string([]rune(s)[:max(n-1, 0)]) + "…"
+		},
+		// seealso: lib.see_also, "See also: [document](url), section." for
+		// a shared document (the IEC consensus).
+		"seealso": func(key, section string) (string, error) {
+			var d Document
+			ok := false
+			if k != nil {
+				d, ok = k.documents[key]
+			}
+			if !ok {
+				return "", fmt.Errorf("seealso: no shared document %q", key)
+			}
+			return "See also: [" + d.Title + "](" + d.URL + "), " + section + ".", nil
+		},
+		"lower": strings.ToLower,
+		// join: the strings of a list joined with sep.
+		"join": func(sep string, v any) (string, error) {
+			list, ok := v.([]any)
+			if !ok {
+				return "", fmt.Errorf("join takes a list, not a %s", jsonKind(v))
+			}
+			parts := make([]string, len(list))
+			for i, e := range list {
+				if parts[i], ok = e.(string); !ok {
+					return "", fmt.Errorf("join takes a list of strings, not of %s", jsonKind(e))
+				}
+			}
+			return strings.Join(parts, sep), nil
+		},
+	}
+}
+
+// dateOf is lib.date_of: the first ten characters of an RFC 3339 time.
+func dateOf(t string) string {
+	if len(t) > 10 {
+		return t[:10]
+	}
+	return t
+}
+
+func toFloat(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case int:
+		return float64(x), true
+	case json.Number:
+		f, err := x.Float64()
+		return f, err == nil
+	}
+	return 0, false
+}
+
+// formatNum is lib.format_num: at most three significant digits below
+// 100, whole numbers from 100, no trailing zeros.
+func formatNum(x float64) string {
+	var r float64
+	switch a := math.Abs(x); {
+	case a >= 100:
+		r = math.Round(x)
+	case a >= 10:
+		r = math.Round(x*10) / 10
+	case a >= 1:
+		r = math.Round(x*100) / 100
+	default:
+		r = math.Round(x*1000) / 1000
+	}
+	if r == 0 {
+		return "0"
+	}
+	return strconv.FormatFloat(r, 'f', -1, 64)
+}
+
+// sameCard reports whether two variants write the same card text.
+func sameCard(a, b *CardTemplate) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Summary == b.Summary && a.Detail == b.Detail
+}
+
+// renderCard writes the summary and detail of a finding whose rule has
+// card templates, and says why it cannot, or "".
+func renderCard(v *Variant, f *Finding) string {
+	switch {
+	case v.Card == nil && f.Text != nil:
+		return fmt.Sprintf("rule %s: the finding gives text values but the METADATA at %s has no custom.card to write them", f.Rule, v.Locations[0])
+	case v.Card == nil:
+		return ""
+	case f.Summary != "" || f.Detail != "":
+		return fmt.Sprintf("rule %s: its METADATA at %s writes the card (custom.card), and the finding gives a summary or detail too: give the values as text", f.Rule, v.Locations[0])
+	case f.Text == nil:
+		return fmt.Sprintf("rule %s: its METADATA at %s writes the card (custom.card) from the finding's text values, and the finding has none", f.Rule, v.Locations[0])
+	}
+	s, d, err := v.Card.render(f.Text)
+	if err != nil {
+		return fmt.Sprintf("rule %s: %v (METADATA at %s)", f.Rule, err, v.Locations[0])
+	}
+	f.Summary, f.Detail, f.Text = s, d, nil
+	return ""
+}
+
+// sharedCards reads the card templates written on the functions that
+// build findings for several rules (lab_finding), which those rules name
+// (custom.card: lab_finding), so that rules that differ only in their
+// values write their text once, next to the function that gives the
+// values. It returns them by package path ("data.labelguard.rules.jak")
+// and the problems, each with its METADATA's file and row.
+func sharedCards(as *ast.AnnotationSet) (map[string]map[string]*CardTemplate, []cardProblem) {
+	out := map[string]map[string]*CardTemplate{}
+	var problems []cardProblem
+	for _, ref := range as.Flatten() {
+		a := ref.Annotations
+		if a == nil || a.Custom["card"] == nil || len(ref.Path) < 2 {
+			continue
+		}
+		name, ok := ref.Path[len(ref.Path)-1].Value.(ast.String)
+		if !ok || string(name) == findingsRule {
+			continue
+		}
+		c, err := cardTemplateFrom(a.Custom["card"])
+		if err != nil {
+			file, row := annotationPlace(a)
+			problems = append(problems, cardProblem{file, row, fmt.Errorf("%s: %w", name, err)})
+			continue
+		}
+		pkg := ref.Path[:len(ref.Path)-1].String()
+		if out[pkg] == nil {
+			out[pkg] = map[string]*CardTemplate{}
+		}
+		out[pkg][string(name)] = c
+	}
+	return out, problems
+}
+
+// cardProblem is a card template refused at load, where it is written.
+type cardProblem struct {
+	file string
+	row  int
+	err  error
+}
+
+// cardOfRule reads a rule's custom.card: its own templates, or the name
+// of a function of its package whose METADATA has them (sharedCards).
+func cardOfRule(v any, shared map[string]*CardTemplate) (*CardTemplate, error) {
+	name, ok := v.(string)
+	if !ok {
+		return cardTemplateFrom(v)
+	}
+	c, ok := shared[name]
+	if !ok {
+		return nil, fmt.Errorf("custom.card names %q, which is no function of the package with a card in its METADATA (those with one: %s)", name, strings.Join(slices.Sorted(maps.Keys(shared)), ", "))
+	}
+	// Each variant compiles its own copy against the tables at load.
+	cp := *c
+	return &cp, nil
+}
+
+// annotationPlace is the file and row of a METADATA block.
+func annotationPlace(a *ast.Annotations) (string, int) {
+	if a == nil || a.Location == nil {
+		return "", 0
+	}
+	return a.Location.File, a.Location.Row
+}

@@ -1,0 +1,93 @@
+package scenario_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/labelguard/labelguard/engine"
+	"github.com/labelguard/labelguard/policies"
+	"github.com/labelguard/labelguard/scenario"
+)
+
+// cardTextGolden holds the text of every card of every scenario.
+const cardTextGolden = "testdata/card-text.golden.json"
+
+// cardText is what a clinician reads of a card.
+type cardText struct {
+	Order     string `json:"order,omitempty"`
+	Rule      string `json:"rule"`
+	Indicator string `json:"indicator"`
+	Summary   string `json:"summary"`
+	Detail    string `json:"detail,omitempty"`
+}
+
+// TestCardTextIsCurrent pins the words of every card every scenario
+// gives, in every jurisdiction, so that a change to how card text is
+// written (sprintf in Rego, templates in METADATA, a library helper)
+// shows each card it changes. Regenerate with -update and read the diff.
+func TestCardTextIsCurrent(t *testing.T) {
+	ctx := context.Background()
+	base, err := engine.Load(ctx, policies.FS, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scenarios, err := scenario.Load(scenariosDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]cardText{}
+	for _, j := range engine.Jurisdictions {
+		ps, err := base.InJurisdiction(ctx, j)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range scenarios {
+			res, err := scenario.Run(ctx, ps, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			key := j + "/" + strings.TrimSuffix(filepath.Base(s.File), ".json")
+			cards := []cardText{}
+			if res.Outcome.Result != nil {
+				for _, f := range res.Outcome.Findings {
+					cards = append(cards, cardText{Order: f.Order, Rule: f.Rule, Indicator: f.Indicator, Summary: f.Summary, Detail: f.Detail})
+				}
+			}
+			got[key] = cards
+		}
+	}
+	if *update {
+		data, err := json.MarshalIndent(got, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(cardTextGolden, append(data, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	data, err := os.ReadFile(cardTextGolden)
+	if err != nil {
+		t.Fatalf("%v (generate it with -update)", err)
+	}
+	var want map[string][]cardText
+	if err := json.Unmarshal(data, &want); err != nil {
+		t.Fatal(err)
+	}
+	for key, w := range want {
+		if d := cmp.Diff(w, got[key]); d != "" {
+			t.Errorf("%s: card text differs (-golden +now; regenerate with -update if meant):\n%s", key, d)
+		}
+	}
+	for key := range got {
+		if _, ok := want[key]; !ok {
+			t.Errorf("%s: not in %s (regenerate with -update)", key, cardTextGolden)
+		}
+	}
+}
