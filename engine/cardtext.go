@@ -14,8 +14,9 @@ import (
 	"text/template/parse"
 	"unicode/utf8"
 
-	"github.com/labelguard/labelguard/terminology"
 	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/labelguard/labelguard/terminology"
 )
 
 // Card text written in METADATA and rendered after evaluation.
