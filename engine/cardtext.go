@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"math/big"
 	"regexp"
 	"slices"
 	"strconv"
@@ -273,13 +274,13 @@ func cardFuncs(labs *terminology.LabTable, k *knowledge) template.FuncMap {
 			return displayUnit("")
 		},
 		// drug: lib.drug_display, the drug's display name.
-		"drug": func(id string) string {
+		"drug": func(id string) (string, error) {
 			if k != nil {
 				if p := k.profiles[id]; p != nil {
-					return p.Display
+					return p.Display, nil
 				}
 			}
-			return id
+			return "", fmt.Errorf("drug: no profile for drug %q", id)
 		},
 		// date: lib.date_of, the date of a time.
 		"date": dateOf,
@@ -338,17 +339,14 @@ func cardFuncs(labs *terminology.LabTable, k *knowledge) template.FuncMap {
 				if !ok {
 					return "", fmt.Errorf("evidence takes a list of evidence objects, not of %s", jsonKind(e))
 				}
-				// as in Rego, an object without the members its line
-				// shows gives no line
+				// as in Rego: no display, no line; a value without a
+				// time, the display alone
 				d, ok := m["display"].(string)
 				if !ok {
 					continue
 				}
-				if x, ok := toFloat(m["value"]); ok {
-					t, ok := m["time"].(string)
-					if !ok {
-						continue
-					}
+				x, isNum := toFloat(m["value"])
+				if t, hasTime := m["time"].(string); isNum && hasTime {
 					u, _ := m["unit"].(string)
 					d = d + " " + formatNum(x) + " " + displayUnit(u) + " (" + dateOf(t) + ")"
 				}
@@ -418,23 +416,99 @@ func toFloat(v any) (float64, bool) {
 }
 
 // formatNum is lib.format_num: at most three significant digits below
-// 100, whole numbers from 100, no trailing zeros.
+// 100, whole numbers from 100, no trailing zeros. It does what OPA does
+// for round(x * 100) / 100 and sprintf("%v"), step by step (regoMul,
+// regoRound, regoQuo): OPA's numbers are decimal text computed with
+// 64-bit-mantissa floats, which round some halves differently from both
+// float64 and exact decimals (4.805 gives 4.8), and the card must read as
+// it did when Rego wrote it.
 func formatNum(x float64) string {
-	var r float64
+	if math.IsInf(x, 0) || math.IsNaN(x) {
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	}
+	n := strconv.FormatFloat(x, 'f', -1, 64)
+	var scale string
 	switch a := math.Abs(x); {
 	case a >= 100:
-		r = math.Round(x)
+		return regoSprintfV(regoRound(n))
 	case a >= 10:
-		r = math.Round(x*10) / 10
+		scale = "10"
 	case a >= 1:
-		r = math.Round(x*100) / 100
+		scale = "100"
 	default:
-		r = math.Round(x*1000) / 1000
+		scale = "1000"
 	}
-	if r == 0 {
-		return "0"
+	return regoSprintfV(regoQuo(regoRound(regoMul(n, scale)), scale))
+}
+
+// regoFloat is OPA's big float of a number's text (builtins.NumberToFloat).
+func regoFloat(n string) *big.Float {
+	f, _ := new(big.Float).SetString(n)
+	return f
+}
+
+// regoNumber is OPA's number text of a big float (builtins.FloatToNumber).
+func regoNumber(f *big.Float) string {
+	if f.IsInt() {
+		return f.Text('f', -1)
 	}
-	return strconv.FormatFloat(r, 'f', -1, 64)
+	return f.Text('g', -1)
+}
+
+// regoSmallInt is OPA's small-integer fast path of arithmetic.
+func regoSmallInt(n string) (int64, bool) {
+	i, err := strconv.ParseInt(n, 10, 64)
+	return i, err == nil && i >= -1<<31 && i <= 1<<31-1
+}
+
+func regoMul(a, b string) string {
+	if x, ok := regoSmallInt(a); ok {
+		if y, ok := regoSmallInt(b); ok {
+			return strconv.FormatInt(x*y, 10)
+		}
+	}
+	return regoNumber(new(big.Float).Mul(regoFloat(a), regoFloat(b)))
+}
+
+func regoQuo(a, b string) string {
+	if x, ok := regoSmallInt(a); ok {
+		if y, ok := regoSmallInt(b); ok && y != 0 && x != 0 && x%y == 0 {
+			return strconv.FormatInt(x/y, 10)
+		}
+	}
+	return regoNumber(new(big.Float).Quo(regoFloat(a), regoFloat(b)))
+}
+
+// regoRound is OPA's round: half away from zero.
+func regoRound(a string) string {
+	if _, ok := regoSmallInt(a); ok {
+		return a
+	}
+	f := regoFloat(a)
+	half := big.NewFloat(0.5)
+	if f.Signbit() {
+		f = new(big.Float).Sub(f, half)
+	} else {
+		f = new(big.Float).Add(f, half)
+	}
+	i, _ := f.Int(nil)
+	return regoNumber(new(big.Float).SetInt(i))
+}
+
+// regoSprintfV is OPA's sprintf("%v") of a number: a float's text as Go
+// prints a float64, an integer's as an integer.
+func regoSprintfV(n string) string {
+	if strings.ContainsAny(n, ".eE") {
+		f, err := strconv.ParseFloat(n, 64)
+		if err != nil {
+			return n
+		}
+		return fmt.Sprintf("%v", f)
+	}
+	if i, err := strconv.ParseInt(n, 10, 64); err == nil {
+		return strconv.FormatInt(i, 10)
+	}
+	return n
 }
 
 // sameCard reports whether two variants write the same card text.
@@ -484,16 +558,17 @@ func sharedCards(as *ast.AnnotationSet) (map[string]map[string]*CardTemplate, []
 		if !ok || string(name) == findingsRule {
 			continue
 		}
-		c, err := cardTemplateFrom(a.Custom["card"])
-		if err != nil {
-			file, row := annotationPlace(a)
-			problems = append(problems, cardProblem{file, row, fmt.Errorf("%s: %w", name, err)})
-			continue
-		}
 		pkg := ref.Path[:len(ref.Path)-1].String()
 		if out[pkg] == nil {
 			out[pkg] = map[string]*CardTemplate{}
 		}
+		c, err := cardTemplateFrom(a.Custom["card"])
+		if err != nil {
+			file, row := annotationPlace(a)
+			problems = append(problems, cardProblem{file, row, fmt.Errorf("function %s: %w", string(name), err)})
+		}
+		// a refused card stays named (nil), so that the rules naming it
+		// are not told it does not exist
 		out[pkg][string(name)] = c
 	}
 	return out, problems
@@ -514,8 +589,13 @@ func cardOfRule(v any, shared map[string]*CardTemplate) (*CardTemplate, error) {
 		return cardTemplateFrom(v)
 	}
 	c, ok := shared[name]
-	if !ok {
+	switch {
+	case !ok && len(shared) == 0:
+		return nil, fmt.Errorf("custom.card names %q, and no function of the package has a card in its METADATA", name)
+	case !ok:
 		return nil, fmt.Errorf("custom.card names %q, which is no function of the package with a card in its METADATA (those with one: %s)", name, strings.Join(slices.Sorted(maps.Keys(shared)), ", "))
+	case c == nil:
+		return nil, fmt.Errorf("custom.card names %q, whose card is refused where it is written", name)
 	}
 	// Each variant compiles its own copy against the tables at load.
 	cp := *c

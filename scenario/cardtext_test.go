@@ -91,3 +91,43 @@ func TestCardTextIsCurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryCardTemplateIsPinned: each rule whose card text is a template
+// (custom.card) gives a card in some scenario, so that the golden above
+// pins its words and TestCardsInAClinicansWords checks them; a template
+// no scenario renders would meet its first values in a clinician's EHR.
+func TestEveryCardTemplateIsPinned(t *testing.T) {
+	ps, err := engine.Load(context.Background(), policies.FS, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(cardTextGolden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var golden map[string][]cardText
+	if err := json.Unmarshal(data, &golden); err != nil {
+		t.Fatal(err)
+	}
+	rendered := map[string]bool{}
+	for _, cards := range golden {
+		for _, c := range cards {
+			rendered[c.Rule] = true
+		}
+	}
+	n := 0
+	for id, r := range ps.Catalog {
+		for _, v := range r.Variants {
+			if v.Card == nil {
+				continue
+			}
+			n++
+			if !rendered[id] {
+				t.Errorf("rule %s writes its card from a template (%s) and no scenario gives its card: add one", id, v.Locations[0])
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no rule writes its card from a template: the test checks nothing")
+	}
+}

@@ -1,0 +1,199 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"testing"
+
+	"github.com/labelguard/labelguard/policies"
+)
+
+// The template functions give exactly the text their Rego forms in
+// policies/lib give, so that moving a card's text from sprintf in Rego to
+// its METADATA changes no word: each case is rendered both ways.
+func TestCardFuncsMatchRego(t *testing.T) {
+	ps, err := Load(context.Background(), policies.FS, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	funcs := cardFuncs(ps.tables.labs, ps.tables.knowledge)
+	type fn struct{ tmpl, rego string }
+	var (
+		num      = fn{"{{num .x}}", "data.labelguard.lib.format_num(input.x)"}
+		lab      = fn{"{{lab .x}}", "data.labelguard.lib.lab_text(input.x)"}
+		dose     = fn{"{{dose .x}}", "data.labelguard.lib.dose_phrase(input.x)"}
+		egfr     = fn{"{{egfr .x}}", "data.labelguard.lib.egfr_text(input.x)"}
+		evidence = fn{"{{evidence .x}}", "data.labelguard.lib.evidence_text(input.x)"}
+		trunc    = fn{"{{.x | truncate 10}}", "data.labelguard.lib.truncate(input.x, 10)"}
+		unit     = fn{"{{unit .x}}", "data.labelguard.lib.display_unit(input.x)"}
+		labname  = fn{"{{labname .x}}", "data.labelguard.lib.lab_short(input.x)"}
+		labunit  = fn{"{{labunit .x}}", "data.labelguard.lib.lab_display_unit(input.x)"}
+		drug     = fn{"{{drug .x}}", "data.labelguard.lib.drug_display[input.x]"}
+		date     = fn{"{{date .x}}", "data.labelguard.lib.date_of(input.x)"}
+		seealso  = fn{`{{seealso .x "§ 4"}}`, `data.labelguard.lib.see_also(input.x, "§ 4")`}
+	)
+	type tc struct {
+		f fn
+		x string // JSON
+	}
+	var cases []tc
+	for _, x := range []string{"0", "0.8", "1", "1.005", "2.675", "7.63", "7.625", "9.995", "10", "25.44", "25.45", "99.95", "99.94",
+		"100", "149.5", "1250", "0.0004", "0.0005", "0.1234", "-0.0004", "-3.14159", "-149.5", "123456789", "0.30000000000000004", "1e-7", "4.9e3"} {
+		cases = append(cases, tc{num, x}, tc{egfr, x})
+	}
+	for _, x := range []string{
+		`{"value": 0.8, "unit": "10*9/L", "time": "2026-11-16T09:00:00Z"}`,
+		`{"value": 7.625, "unit": "g/dL", "time": "2026-11-16"}`,
+		`{"value": 25, "time": "2026-11-16T09:00:00+02:00"}`,
+		`{"value": 3, "unit": "no-such-unit", "time": "2026-11-16T09:00:00Z"}`,
+		`{"result": "positive", "valueText": "pos", "time": "2026-11-16T09:00:00Z"}`,
+		`{"valueText": "reactive", "time": "2026-11-16T09:00:00Z"}`,
+		`{"time": "2026-11-16T09:00:00Z"}`,
+	} {
+		cases = append(cases, tc{lab, x})
+	}
+	for _, x := range []string{`{"dailyDoseMg": 30}`, `{"dailyDoseMg": 7.5}`, `{"dailyDoseMg": 0.05}`, `{}`, `{"dailyDoseMg": "30"}`} {
+		cases = append(cases, tc{dose, x})
+	}
+	for _, x := range []string{
+		`[]`,
+		`[{"display": "eGFR", "value": 25, "unit": "mL/min/{1.73_m2}", "time": "2026-06-01T00:00:00Z"}, {"display": "Clopidogrel"}, {"display": "Clopidogrel"}, {"display": "Aspirin"}]`,
+		`[{"display": "ANC", "value": 0.8, "time": "2026-06-01"}, {"display": "no time", "value": 1}, {"value": 2, "time": "2026-06-01"}]`,
+	} {
+		cases = append(cases, tc{evidence, x})
+	}
+	for _, x := range []string{`""`, `"short"`, `"exactly 10"`, `"eleven char"`, `"älter als zehn Zeichen"`, `"日本語の長い薬の名前です"`} {
+		cases = append(cases, tc{trunc, x})
+	}
+	for _, x := range []string{`""`, `"2026-11-16T09:00:00Z"`, `"2026-11"`, `"2026-11-16"`} {
+		cases = append(cases, tc{date, x})
+	}
+	cases = append(cases, tc{unit, `""`}, tc{unit, `"no-such-unit"`}, tc{labname, `"no-such-analyte"`}, tc{labunit, `"no-such-analyte"`},
+		tc{drug, `"no-such-drug"`})
+	for _, u := range slices.Sorted(maps.Keys(ps.tables.labs.DisplayUnits)) {
+		cases = append(cases, tc{unit, fmt.Sprintf("%q", u)})
+	}
+	for _, a := range slices.Sorted(maps.Keys(ps.tables.labs.Analytes)) {
+		cases = append(cases, tc{labname, fmt.Sprintf("%q", a)}, tc{labunit, fmt.Sprintf("%q", a)})
+	}
+	for _, d := range slices.Sorted(maps.Keys(ps.tables.knowledge.profiles)) {
+		cases = append(cases, tc{drug, fmt.Sprintf("%q", d)})
+	}
+	for _, d := range slices.Sorted(maps.Keys(ps.tables.knowledge.documents)) {
+		cases = append(cases, tc{seealso, fmt.Sprintf("%q", d)})
+	}
+	for _, c := range cases {
+		var x any
+		if err := json.Unmarshal([]byte(c.x), &x); err != nil {
+			t.Fatal(err)
+		}
+		want, err := ps.Query(context.Background(), c.f.rego, map[string]any{"x": x})
+		if err != nil {
+			t.Fatalf("%s with %s: %v", c.f.rego, c.x, err)
+		}
+		tmpl, err := parseCardText("summary", c.f.tmpl, funcs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b []byte
+		w := &byteWriter{&b}
+		err = tmpl.Execute(w, map[string]any{"x": numbersAsFloats(x)})
+		switch {
+		case want == nil && err == nil:
+			// where Rego is undefined (the finding would vanish), the
+			// template fails, and the rule failure is counted and shown
+			t.Errorf("%s with %s: Rego gives nothing (undefined), the template %q", c.f.tmpl, c.x, b)
+		case want != nil && err != nil:
+			t.Errorf("%s with %s: Rego gives %q, the template fails: %v", c.f.tmpl, c.x, want, err)
+		case want != nil && string(b) != want:
+			t.Errorf("%s with %s: template %q, Rego %q", c.f.tmpl, c.x, b, want)
+		}
+	}
+}
+
+type byteWriter struct{ b *[]byte }
+
+func (w *byteWriter) Write(p []byte) (int, error) { *w.b = append(*w.b, p...); return len(p), nil }
+
+// A detail's paragraphs: one a condition leaves empty is dropped, as
+// data.labelguard.lib.paragraphs drops empty strings; the summary is one line.
+func TestCardRenderParagraphs(t *testing.T) {
+	c := &CardTemplate{
+		Summary: "{{.a}}\n   and   {{.b}}",
+		Detail:  "First.\n\n{{if .more}}More.{{end}}\n\n{{if .more}}Again.{{end}}\n\nLast.\n",
+	}
+	if err := c.compile(cardFuncs(nil, nil)); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		more          bool
+		summary, want string
+	}{
+		{false, "x and y", "First.\n\nLast."},
+		{true, "x and y", "First.\n\nMore.\n\nAgain.\n\nLast."},
+	} {
+		s, d, err := c.render(map[string]any{"a": "x", "b": "y", "more": tc.more})
+		if err != nil || s != tc.summary || d != tc.want {
+			t.Errorf("more=%v: %q / %q, %v; want %q / %q", tc.more, s, d, err, tc.summary, tc.want)
+		}
+	}
+}
+
+// Keys names the values a template reads from the finding, not the
+// fields of a value ranged over.
+func TestCardTemplateKeys(t *testing.T) {
+	c := &CardTemplate{Summary: `{{drug .drug}} {{if eq .phase "initiation"}}{{num .lab.value}}{{end}}`, Detail: `{{range .items}}{{.display}}{{end}}{{with .extra}}{{.inner}}{{end}}`}
+	if err := c.compile(cardFuncs(nil, nil)); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.Keys(), []string{"drug", "extra", "items", "lab", "phase"}; !slices.Equal(got, want) {
+		t.Errorf("Keys() = %v, want %v", got, want)
+	}
+}
+
+// num over many decimals as labs and doses write them, against Rego.
+func TestFormatNumMatchesRegoOnManyValues(t *testing.T) {
+	ps, err := Load(context.Background(), policies.FS, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(28, 2026))
+	var xs []any
+	for range 3000 {
+		mag := math.Pow(10, float64(rng.IntN(8)-4)) // 1e-4 .. 1e3
+		places := rng.IntN(6)
+		x := math.Round(rng.Float64()*1000*mag*math.Pow(10, float64(places))) / math.Pow(10, float64(places))
+		if rng.IntN(5) == 0 {
+			x = -x
+		}
+		// halves at each rounding place, the hard cases
+		if rng.IntN(3) == 0 {
+			x = math.Trunc(x*100)/100 + 0.005
+		}
+		xs = append(xs, json.Number(strconv.FormatFloat(x, 'f', -1, 64)))
+	}
+	got, err := ps.Query(context.Background(), "[data.labelguard.lib.format_num(x) | some x in input.xs]", map[string]any{"xs": xs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := got.([]any)
+	bad := 0
+	for i, x := range xs {
+		f, _ := x.(json.Number).Float64()
+		if g := formatNum(f); g != want[i] {
+			bad++
+			if bad <= 10 {
+				t.Errorf("format_num(%s): Go %q, Rego %q", x, g, want[i])
+			}
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d of %d values differ", bad, len(xs))
+	}
+}
