@@ -609,3 +609,107 @@ func annotationPlace(a *ast.Annotations) (string, int) {
 	}
 	return a.Location.File, a.Location.Row
 }
+
+// checkCardTemplates is labelguard check's look at the card templates:
+// the words a summary template always shows fit in a summary, and where
+// the finding's text is an object literal in the same rule (a rule or
+// function with its own card), each value the templates read is one it
+// gives, so that a renamed value is refused before a call fails on it. It
+// returns how many summary templates it checked.
+func checkCardTemplates(modules map[string]*ast.Module, add addFunc) int {
+	var mods []*ast.Module
+	for _, p := range slices.Sorted(maps.Keys(modules)) {
+		if !isTest(p) {
+			mods = append(mods, modules[p])
+		}
+	}
+	as, errs := ast.BuildAnnotationSet(mods)
+	if len(errs) > 0 {
+		return 0 // the metadata check reports them
+	}
+	n := 0
+	for _, ref := range as.Flatten() {
+		a := ref.Annotations
+		if a == nil {
+			continue
+		}
+		if _, own := a.Custom["card"].(map[string]any); !own {
+			continue
+		}
+		c, err := cardTemplateFrom(a.Custom["card"])
+		if err != nil {
+			continue // the metadata check reports it
+		}
+		file, row := annotationPlace(a)
+		n++
+		if l := utf8.RuneCountInString(c.fixedSummary()); l > MaxSummary {
+			add(CheckSummary, file, row, "custom.card.summary has %d characters before its values are filled in; CDS Hooks allows %d", l, MaxSummary)
+		}
+		r := ref.GetRule()
+		if r == nil {
+			continue
+		}
+		given, literal := textKeys(r)
+		if !literal {
+			continue
+		}
+		for _, k := range c.Keys() {
+			if !given[k] {
+				add(CheckMetadata, file, row, "custom.card reads .%s, which the finding's text (%s:%d) does not give", k, r.Location.File, r.Location.Row)
+			}
+		}
+	}
+	return n
+}
+
+// textKeys are the members of the object literals a rule gives as a
+// finding's "text", and whether it has any (a text built otherwise is not
+// checked).
+func textKeys(r *ast.Rule) (map[string]bool, bool) {
+	keys := map[string]bool{}
+	found := false
+	ast.WalkTerms(r, func(t *ast.Term) bool {
+		obj, ok := t.Value.(ast.Object)
+		if !ok {
+			return false
+		}
+		text := obj.Get(ast.StringTerm("text"))
+		if text == nil || obj.Get(ast.StringTerm("rule")) == nil {
+			return false
+		}
+		vals, ok := text.Value.(ast.Object)
+		if !ok {
+			return false
+		}
+		found = true
+		for _, k := range vals.Keys() {
+			if s, ok := k.Value.(ast.String); ok {
+				keys[string(s)] = true
+			}
+		}
+		return false
+	})
+	return keys, found
+}
+
+// fixedSummary is the summary template's own words, its values left out.
+func (c *CardTemplate) fixedSummary() string {
+	var b strings.Builder
+	var walk func(n parse.Node)
+	walk = func(n parse.Node) {
+		switch x := n.(type) {
+		case *parse.ListNode:
+			if x != nil {
+				for _, c := range x.Nodes {
+					walk(c)
+				}
+			}
+		case *parse.TextNode:
+			b.Write(x.Text)
+		}
+	}
+	if c.summary != nil && c.summary.Tree != nil {
+		walk(c.summary.Tree.Root)
+	}
+	return strings.Join(strings.Fields(b.String()), " ")
+}

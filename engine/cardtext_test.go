@@ -123,3 +123,31 @@ func TestTextWithoutCardTemplate(t *testing.T) {
 		t.Fatalf("failures %+v", out.Failures)
 	}
 }
+
+// check refuses a template that reads a value the finding's text does
+// not give (renamed in the Rego), and a summary whose own words are
+// already too long, naming the file and row of the METADATA.
+func TestCheckCardTemplates(t *testing.T) {
+	for _, tc := range []struct {
+		name, old, new, check, want string
+	}{
+		{"renamed value", `"limit": lib.lab_limit(`, `"threshold": lib.lab_limit(`, engine.CheckMetadata, "custom.card reads .limit, which the finding's text (rules/jak/labs.rego:"},
+		{"long summary", "is below {{num .limit}} — ", "is below {{num .limit}} " + strings.Repeat("and much more ", 12) + "— ", engine.CheckSummary, "custom.card.summary has 180 characters"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep, err := engine.Check(context.Background(), defaultWith(t, labsWith(t, tc.old, tc.new)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, p := range rep.Problems {
+				if p.Severity == engine.SeverityError && p.Check == tc.check && p.File == "rules/jak/labs.rego" && p.Row > 0 && strings.Contains(p.Message, tc.want) {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("check does not say %q: %+v", tc.want, rep.Problems)
+			}
+		})
+	}
+}

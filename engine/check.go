@@ -211,7 +211,7 @@ func Check(_ context.Context, fsys fs.FS) (*CheckReport, error) {
 		checkRuleIDs(entries, add, warn)
 		rep.Rules = len(uniqueIDs(entries))
 	}
-	rep.SummariesChecked = checkSummaries(modules, add)
+	rep.SummariesChecked = checkSummaries(modules, add) + checkCardTemplates(modules, add)
 	data := checkData(fsys, add)
 	if compiler.Failed() || len(modules) == 0 {
 		warn(CheckValueSet, "", 0, "value set, parameter and lookup references not checked: the policy set does not compile")
