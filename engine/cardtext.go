@@ -168,6 +168,10 @@ func topFields(n parse.Node, seen map[string]bool) {
 	}
 }
 
+// noValue is what text/template prints for a null value: a card never
+// shows it.
+const noValue = "<no value>"
+
 // blankLines are the runs of blank lines an empty paragraph leaves.
 var blankLines = regexp.MustCompile(`\n[ \t]*\n(?:[ \t]*\n)+`)
 
@@ -178,8 +182,11 @@ func (c *CardTemplate) render(values map[string]any) (summary, detail string, er
 		return "", "", fmt.Errorf("custom.card.summary: %s", templateError(err))
 	}
 	summary = strings.Join(strings.Fields(b.String()), " ")
-	if summary == "" {
+	switch {
+	case summary == "":
 		return "", "", errors.New("custom.card.summary: rendered empty")
+	case strings.Contains(summary, noValue):
+		return "", "", errors.New("custom.card.summary: shows a value that is null")
 	}
 	if c.detail == nil {
 		return summary, "", nil
@@ -189,6 +196,9 @@ func (c *CardTemplate) render(values map[string]any) (summary, detail string, er
 		return "", "", fmt.Errorf("custom.card.detail: %s", templateError(err))
 	}
 	detail = strings.TrimSpace(blankLines.ReplaceAllString(b.String(), "\n\n"))
+	if strings.Contains(detail, noValue) {
+		return "", "", errors.New("custom.card.detail: shows a value that is null")
+	}
 	return summary, detail, nil
 }
 
