@@ -202,11 +202,17 @@ func (c *CardTemplate) render(values map[string]any) (summary, detail string, er
 	return summary, detail, nil
 }
 
-// templateError words an execution error without Go's template prefix.
+// templateError words an execution error without Go's template prefix
+// and without a value of the finding (it reaches the log): text/template
+// quotes a value only where range cannot iterate over it; the rest names
+// the template's own keys and types, and cardFuncs' errors name no value.
 func templateError(err error) string {
 	s := err.Error()
 	if i := strings.Index(s, ": executing "); i >= 0 {
 		s = s[i+len(": executing "):]
+	}
+	if i := strings.Index(s, "range can't iterate over"); i >= 0 {
+		s = s[:i] + "range can't iterate over that value"
 	}
 	return s
 }
@@ -290,7 +296,7 @@ func cardFuncs(labs *terminology.LabTable, k *knowledge) template.FuncMap {
 					return p.Display, nil
 				}
 			}
-			return "", fmt.Errorf("drug: no profile for drug %q", id)
+			return "", errors.New("drug: no profile for that drug")
 		},
 		// date: lib.date_of, the date of a time.
 		"date": dateOf,
@@ -382,7 +388,7 @@ func cardFuncs(labs *terminology.LabTable, k *knowledge) template.FuncMap {
 				d, ok = k.documents[key]
 			}
 			if !ok {
-				return "", fmt.Errorf("seealso: no shared document %q", key)
+				return "", errors.New("seealso: no such shared document")
 			}
 			return "See also: [" + d.Title + "](" + d.URL + "), " + section + ".", nil
 		},

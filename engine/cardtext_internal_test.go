@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/labelguard/labelguard/policies"
@@ -195,5 +196,26 @@ func TestFormatNumMatchesRegoOnManyValues(t *testing.T) {
 	}
 	if bad > 0 {
 		t.Errorf("%d of %d values differ", bad, len(xs))
+	}
+}
+
+// A render error reaches the log: it names the template's keys, never a
+// value of the finding.
+func TestCardRenderErrorHoldsNoValue(t *testing.T) {
+	c := &CardTemplate{Summary: `{{range .lab}}x{{end}}{{drug .drug}}`}
+	if err := c.compile(cardFuncs(nil, &knowledge{})); err != nil {
+		t.Fatal(err)
+	}
+	for _, values := range []map[string]any{
+		{"lab": 12345.678, "drug": "upadacitinib"},
+		{"lab": []any{}, "drug": "Jane Doe 1970-01-01"},
+	} {
+		_, _, err := c.render(values)
+		if err == nil {
+			t.Fatalf("%v rendered", values)
+		}
+		if strings.Contains(err.Error(), "12345") || strings.Contains(err.Error(), "Jane") {
+			t.Errorf("error shows a value: %v", err)
+		}
 	}
 }
