@@ -84,16 +84,24 @@ start_dose_exceeded(order) if {
 #   tags: [dose]
 #   source:
 #     topic: dose
+#   card:
+#     summary: >-
+#       Upadacitinib: start atopic dermatitis at {{num .recommendedMgPerDay}} mg once daily
+#       (ordered {{dose .order}})
+#     detail: |-
+#       Ordered: **{{dose .order}}** at initiation. The US label starts atopic dermatitis at {{num .recommendedMgPerDay}} mg once daily and increases to {{num .maxMgPerDay}} mg only after an inadequate response.
 findings contains f if {
 	some order in orders
 	start_dose_exceeded(order)
 	f := {
 		"rule": "upadacitinib.start-dose",
 		"indicator": "info",
-		"summary": sprintf("Upadacitinib: start atopic dermatitis at %s mg once daily (ordered %s mg/day)", [lib.format_num(dose.recommendedMgPerDay), lib.format_num(order.dailyDoseMg)]),
-		"detail": concat("\n\n", [
-			sprintf("Ordered: **%s mg/day** at initiation. The US label starts atopic dermatitis at %s mg once daily and increases to %s mg only after an inadequate response.", [lib.format_num(order.dailyDoseMg), lib.format_num(dose.recommendedMgPerDay), lib.format_num(dose.maxMgPerDay)]),
-		]),
+		# the dose is known: start_dose_exceeded compares it
+		"text": {
+			"order": order,
+			"recommendedMgPerDay": dose.recommendedMgPerDay,
+			"maxMgPerDay": dose.maxMgPerDay,
+		},
 		"order": order.ref,
 		"evidence": [lib.evidence_dose(order)],
 		"suggestions": lib.update_dose(order, dose.recommendedMgPerDay),
@@ -111,6 +119,12 @@ findings contains f if {
 #   tags: [dose]
 #   source:
 #     topic: dose
+#   card:
+#     summary: >-
+#       Upadacitinib ({{dose .order}}): use {{num .maxMgPerDay}} mg once daily
+#       at age {{num .fromAge}} and older
+#     detail: |-
+#       Patient age **{{num .age}}**. Ordered: {{dose .order}}. In atopic dermatitis the recommended dose at {{num .fromAge}} years and older is {{num .maxMgPerDay}} mg once daily.
 findings contains f if {
 	some order in orders
 	age65_dose(order)
@@ -118,10 +132,14 @@ findings contains f if {
 	f := {
 		"rule": "upadacitinib.dose-age65",
 		"indicator": "warning",
-		"summary": sprintf("Upadacitinib (%s): use %s mg once daily at age %d and older", [lib.dose_phrase(order), lib.format_num(older.maxMgPerDay), older.fromAge]),
-		"detail": concat("\n\n", [
-			sprintf("Patient age **%d**. Ordered: %s. In atopic dermatitis the recommended dose at %d years and older is %s mg once daily.", [lib.age, lib.dose_phrase(order), older.fromAge, lib.format_num(older.maxMgPerDay)]),
-		]),
+		# the order's dose may be missing: the card says "dose not
+		# verifiable" then
+		"text": {
+			"order": order,
+			"age": lib.age,
+			"fromAge": older.fromAge,
+			"maxMgPerDay": older.maxMgPerDay,
+		},
 		"order": order.ref,
 		"evidence": [lib.evidence_dose(order), lib.evidence_age],
 		"suggestions": lib.update_dose(order, older.maxMgPerDay),
@@ -139,21 +157,29 @@ findings contains f if {
 #   tags: [dose]
 #   source:
 #     topic: renal-impairment
+#   card:
+#     summary: >-
+#       Upadacitinib ({{dose .order}}): use {{num .maxMgPerDay}} mg once daily
+#       in severe renal impairment
+#     detail: |-
+#       Severe renal impairment (eGFR {{num .egfrFrom}} to < {{egfr .egfrBelow}}, or CKD stage 4): {{evidence .evidence}}. Ordered: {{dose .order}}. Recommended: {{num .maxMgPerDay}} mg once daily.
 findings contains f if {
 	some order in orders
 	renal_severe_dose(order)
 	renal := limits.renalSevere
+	evidence := lib.evidence_list(severe_renal_evidence)
 	f := {
 		"rule": "upadacitinib.renal-severe-dose",
 		"indicator": "warning",
-		"summary": sprintf("Upadacitinib (%s): use %s mg once daily in severe renal impairment", [lib.dose_phrase(order), lib.format_num(renal.maxMgPerDay)]),
-		"detail": concat("\n\n", [
-			sprintf("Severe renal impairment (eGFR %s to < %s, or CKD stage 4): %s. Ordered: %s. Recommended: %s mg once daily.", [
-				lib.format_num(renal.egfrFrom), lib.egfr_text(renal.egfrBelow), lib.evidence_text(severe_renal_evidence), lib.dose_phrase(order), lib.format_num(renal.maxMgPerDay),
-			]),
-		]),
+		"text": {
+			"order": order,
+			"egfrFrom": renal.egfrFrom,
+			"egfrBelow": renal.egfrBelow,
+			"evidence": evidence,
+			"maxMgPerDay": renal.maxMgPerDay,
+		},
 		"order": order.ref,
-		"evidence": lib.evidence_list(severe_renal_evidence),
+		"evidence": evidence,
 		"suggestions": lib.update_dose(order, renal.maxMgPerDay),
 		"links": lib.topic_links("upadacitinib", "renal-impairment"),
 	}
@@ -169,21 +195,28 @@ findings contains f if {
 #   tags: [dose]
 #   source:
 #     topic: dose-interactions
+#   card:
+#     summary: >-
+#       {{printf "Upadacitinib (%s) with %s (strong CYP3A4 inhibitor): use %s mg once daily"
+#       (join ", " .doses) (join ", " .inhibitors) (num .maxMgPerDay) | truncate 140}}
+#     detail: |-
+#       Strong CYP3A4 inhibitors raise upadacitinib exposure. With {{join ", " .inhibitors}} the atopic dermatitis dose is {{num .maxMgPerDay}} mg once daily. Upadacitinib ordered or active: {{join ", " .doses}}.
 findings contains f if {
 	some order in input.orders
 	cyp3a4_dose(order)
 	inhibitors := cyp3a4_inhibitors(order)
-	names := concat(", ", sort({lib.med_name(m, "strong-cyp3a4-inhibitors") | some m in inhibitors}))
 	targets := lib.context_targets(order, "upadacitinib")
-	doses := concat(", ", sort({lib.dose_phrase(t) | some t in targets}))
-	mg := lib.format_num(limits.strongCyp3a4Inhibitors.maxMgPerDay)
 	f := {
 		"rule": "upadacitinib.cyp3a4-inhibitor",
 		"indicator": "warning",
-		"summary": lib.truncate(sprintf("Upadacitinib (%s) with %s (strong CYP3A4 inhibitor): use %s mg once daily", [doses, names, mg]), 140),
-		"detail": concat("\n\n", [
-			sprintf("Strong CYP3A4 inhibitors raise upadacitinib exposure. With %s the atopic dermatitis dose is %s mg once daily. Upadacitinib ordered or active: %s.", [names, mg, doses]),
-		]),
+		"text": {
+			"inhibitors": sort({lib.med_name(m, "strong-cyp3a4-inhibitors") | some m in inhibitors}),
+			# The dose phrases are made here, not in the template: the card
+			# lists each once, in the order of the phrases ("100 mg/day"
+			# before "15 mg/day"), which a template cannot sort.
+			"doses": sort({lib.dose_phrase(t) | some t in targets}),
+			"maxMgPerDay": limits.strongCyp3a4Inhibitors.maxMgPerDay,
+		},
 		"order": order.ref,
 		"evidence": [lib.evidence_med(m) | some m in (inhibitors | (targets - {order}))],
 		"suggestions": lib.update_dose(order, limits.strongCyp3a4Inhibitors.maxMgPerDay),

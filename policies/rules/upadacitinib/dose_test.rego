@@ -38,6 +38,9 @@ test_start_at_30_mg_suggests_15 if {
 	f := finding("upadacitinib.start-dose", [upa(30)], {})
 	f.indicator == "info"
 	f.suggestions[0].targetDailyDoseMg == 15
+	f.text.order.dailyDoseMg == 30 # the card says "ordered 30 mg/day"
+	f.text.recommendedMgPerDay == 15 # "start atopic dermatitis at 15 mg once daily"
+	f.text.maxMgPerDay == 30 # "increases to 30 mg only after an inadequate response"
 }
 
 test_start_at_15_mg_is_fine if {
@@ -67,7 +70,10 @@ test_start_dose_yields_to_age65 if {
 # --- dose-age65
 
 test_age_65_with_30_mg_fires if {
-	"upadacitinib.dose-age65" in fired([t.continuation(upa(30), 100)], {"patient": t.patient(65, "male")})
+	f := finding("upadacitinib.dose-age65", [t.continuation(upa(30), 100)], {"patient": t.patient(65, "male")})
+	f.text.order.dailyDoseMg == 30 # the card says "Upadacitinib (30 mg/day)"
+	f.text.age == 65 # "Patient age **65**"
+	f.text.fromAge == 65 # "at age 65 and older"
 }
 
 test_age_64_with_30_mg_does_not_fire if {
@@ -80,8 +86,8 @@ test_age_65_with_15_mg_does_not_fire if {
 
 test_age_65_with_unknown_dose_states_maximum if {
 	f := finding("upadacitinib.dose-age65", [upa_unknown_dose], {"patient": t.patient(70, "male")})
-	contains(f.summary, "dose not verifiable")
-	contains(f.summary, "15 mg once daily")
+	not "dailyDoseMg" in object.keys(f.text.order) # the card says "dose not verifiable"
+	f.text.maxMgPerDay == 15 # "use 15 mg once daily"
 }
 
 # --- renal-severe-dose
@@ -91,6 +97,15 @@ test_egfr_29_9_with_30_mg_fires if {
 	f := finding("upadacitinib.renal-severe-dose", [t.continuation(upa(30), 100)], {"labs": labs})
 	f.evidence[0].value == 29.9
 	f.suggestions[0].targetDailyDoseMg == 15
+	f.text.evidence == f.evidence # the card says "eGFR 29.9 mL/min/1.73 m² (…)"
+	f.text.order.dailyDoseMg == 30 # "Ordered: 30 mg/day"
+	[f.text.egfrFrom, f.text.egfrBelow, f.text.maxMgPerDay] == [15, 30, 15] # "(eGFR 15 to < 30 …)", "use 15 mg once daily"
+}
+
+test_renal_severe_dose_with_unknown_dose if {
+	labs := t.with_labs({"egfr": t.lab("egfr", 20, 10)})
+	f := finding("upadacitinib.renal-severe-dose", [upa_unknown_dose], {"labs": labs})
+	not "dailyDoseMg" in object.keys(f.text.order) # the card says "dose not verifiable"
 }
 
 test_egfr_30_does_not_fire if {
@@ -121,7 +136,19 @@ test_ketoconazole_with_30_mg_fires_on_upadacitinib_order if {
 	meds := [upa(30), t.med("keto", "ketoconazole 200 mg oral tablet")]
 	f := finding("upadacitinib.cyp3a4-inhibitor", [t.continuation(upa(30), 100)], {"medications": meds})
 	f.order == "MedicationRequest/upadacitinib-order"
-	contains(f.summary, "ketoconazole")
+	f.text.inhibitors == ["ketoconazole"] # the card says "with ketoconazole"
+	f.text.doses == ["30 mg/day"]
+	f.text.maxMgPerDay == 15 # "use 15 mg once daily"
+}
+
+test_cyp3a4_inhibitor_lists_each_dose_once_in_order if {
+	active := object.union(t.active_target("upadacitinib", 100), {"dailyDoseMg": 30})
+	statement := object.union(active, {"ref": "MedicationStatement/upa"})
+	other := object.union(t.draft_med("upa-2", "upadacitinib 15 mg tablet"), {"target": "upadacitinib", "dailyDoseMg": 15})
+	unknown := object.remove(object.union(t.draft_med("upa-3", "upadacitinib tablet"), {"target": "upadacitinib"}), ["dailyDoseMg"])
+	clar := t.draft_med("clar", "clarithromycin 500 mg oral tablet")
+	f := finding("upadacitinib.cyp3a4-inhibitor", [clar], {"medications": [clar, active, statement, other, unknown]})
+	f.text.doses == ["15 mg/day", "30 mg/day", "dose not verifiable"]
 }
 
 test_topical_ketoconazole_does_not_fire if {
@@ -135,6 +162,8 @@ test_clarithromycin_order_while_upadacitinib_30_active_fires_on_clarithromycin i
 	f := finding("upadacitinib.cyp3a4-inhibitor", [clar], {"medications": [clar, active]})
 	f.order == "MedicationRequest/clar"
 	f.suggestions == []
+	f.text.inhibitors == ["clarithromycin"] # the card says "with clarithromycin"
+	f.text.doses == ["30 mg/day"] # "Upadacitinib (30 mg/day)"
 }
 
 test_clarithromycin_with_upadacitinib_15_does_not_fire if {
