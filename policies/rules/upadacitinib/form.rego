@@ -19,17 +19,23 @@ oral_solution := object.get(lib.profiles.upadacitinib, "oralSolution", {})
 #   drugs: [upadacitinib]
 #   source:
 #     topic: oral-solution
+#   card:
+#     summary: >-
+#       Upadacitinib oral solution (Rinvoq LQ): no atopic dermatitis dose;
+#       not substitutable with the tablets
+#     detail: |-
+#       Ordered: {{dose .order}}.
+#
+#       {{.statement}}
 findings contains f if {
 	some order in orders
 	lib.in_valueset(order, object.get(oral_solution, "valueSet", ""))
 	f := {
 		"rule": "upadacitinib.oral-solution",
 		"indicator": "warning",
-		"summary": "Upadacitinib oral solution (Rinvoq LQ): no atopic dermatitis dose; not substitutable with the tablets",
-		"detail": concat("\n\n", [
-			sprintf("Ordered: %s.", [lib.dose_phrase(order)]),
-			oral_solution.statement,
-		]),
+		# the statement is the profile's, in the words of the
+		# jurisdiction's label
+		"text": {"order": order, "statement": oral_solution.statement},
 		"order": order.ref,
 		"evidence": [lib.evidence_dose(order)],
 		"suggestions": [],

@@ -7,7 +7,8 @@ lq(ml) := object.union(t.order("upadacitinib", ml), {"text": "upadacitinib 1 mg/
 test_oral_solution_fires if {
 	f := finding("upadacitinib.oral-solution", [lq(6)], {})
 	f.indicator == "warning"
-	contains(f.detail, "not substitutable")
+	contains(f.text.statement, "not substitutable") # the card's second paragraph
+	f.text.order.dailyDoseMg == 6 # "Ordered: 6 mg/day."
 }
 
 test_tablet_does_not_fire_oral_solution if {
