@@ -10,16 +10,17 @@ adolescents := lib.profiles.upadacitinib.dose.limits.adolescents
 
 esrd_egfr_below := lib.profiles.upadacitinib.dose.limits.renalSevere.egfrFrom
 
-# weight_problem: the latest weight within its window is below the minimum, or
-# there is none (text for the card).
-weight_problem := sprintf("latest weight %s", [lib.lab_text(w)]) if {
-	w := lib.latest_lab("weight")
-	w.value < adolescents.minWeightKg
-}
+# weight_missing_or_low: the latest weight within its window is below the
+# minimum, or there is none.
+weight_missing_or_low if lib.latest_lab("weight").value < adolescents.minWeightKg
 
-weight_problem := sprintf("no weight recorded within %d days", [lib.param("weightWindowDays")]) if {
-	not lib.latest_lab("weight")
-}
+weight_missing_or_low if not lib.latest_lab("weight")
+
+# latest_weight: the latest weight within its window, null when there is
+# none (the card says so).
+latest_weight := w if {
+	w := lib.latest_lab("weight")
+} else := null
 
 # METADATA
 # title: "Upadacitinib in an adolescent under {{dose.limits.adolescents.minWeightKg}} kg or without a recent weight"
@@ -30,18 +31,27 @@ weight_problem := sprintf("no weight recorded within %d days", [lib.param("weigh
 #   drugs: [upadacitinib]
 #   source:
 #     topic: dose
+#   card:
+#     summary: >-
+#       Upadacitinib in a {{num .age}}-year-old:
+#       {{if .weight}}latest weight {{lab .weight}}{{else}}no weight recorded within {{num .windowDays}} days{{end}}
+#       (dosing studied at ≥ {{num .minWeightKg}} kg)
+#     detail: |-
+#       Patient age **{{num .age}}**, {{if .weight}}latest weight {{lab .weight}}{{else}}no weight recorded within {{num .windowDays}} days{{end}}. In adolescents the atopic dermatitis dose applies to patients weighing at least {{num .minWeightKg}} kg.
 findings contains f if {
 	some order in orders
 	lib.age >= lib.profiles.upadacitinib.indication.minAgeYears
 	lib.age <= adolescents.toAge
-	problem := weight_problem
+	weight_missing_or_low
 	f := {
 		"rule": "upadacitinib.weight-min",
 		"indicator": "warning",
-		"summary": sprintf("Upadacitinib in a %d-year-old: %s (dosing studied at ≥ %s kg)", [lib.age, problem, lib.format_num(adolescents.minWeightKg)]),
-		"detail": concat("\n\n", [
-			sprintf("Patient age **%d**, %s. In adolescents the atopic dermatitis dose applies to patients weighing at least %s kg.", [lib.age, problem, lib.format_num(adolescents.minWeightKg)]),
-		]),
+		"text": {
+			"age": lib.age,
+			"weight": latest_weight,
+			"windowDays": lib.param("weightWindowDays"),
+			"minWeightKg": adolescents.minWeightKg,
+		},
 		"order": order.ref,
 		"evidence": array.concat([lib.evidence_age], [lib.evidence_lab(w, "Body weight") | w := lib.latest_lab("weight")]),
 		"suggestions": [],
@@ -67,18 +77,22 @@ esrd_evidence contains lib.evidence_condition(c) if {
 #   drugs: [upadacitinib]
 #   source:
 #     topic: renal-impairment
+#   card:
+#     summary: >-
+#       Upadacitinib not recommended in end-stage renal disease
+#       (eGFR < {{num .egfrBelow}} or dialysis)
+#     detail: |-
+#       End-stage renal disease: {{evidence .evidence}}. Upadacitinib has not been studied and is not recommended in patients with ESRD (eGFR < {{egfr .egfrBelow}}).
 findings contains f if {
 	some order in orders
 	count(esrd_evidence) > 0
+	evidence := lib.evidence_list(esrd_evidence)
 	f := {
 		"rule": "upadacitinib.renal-esrd",
 		"indicator": "critical",
-		"summary": sprintf("Upadacitinib not recommended in end-stage renal disease (eGFR < %s or dialysis)", [lib.format_num(esrd_egfr_below)]),
-		"detail": concat("\n\n", [
-			sprintf("End-stage renal disease: %s. Upadacitinib has not been studied and is not recommended in patients with ESRD (eGFR < %s).", [lib.evidence_text(esrd_evidence), lib.egfr_text(esrd_egfr_below)]),
-		]),
+		"text": {"evidence": evidence, "egfrBelow": esrd_egfr_below},
 		"order": order.ref,
-		"evidence": lib.evidence_list(esrd_evidence),
+		"evidence": evidence,
 		"suggestions": [],
 		"links": lib.topic_links("upadacitinib", "renal-impairment"),
 	}

@@ -21,6 +21,9 @@ test_adolescent_under_40_kg_fires if {
 	f := finding("upadacitinib.weight-min", [upa(15)], {"patient": t.patient(14, "female"), "labs": labs})
 	f.evidence[0].value == 14 # the age
 	f.evidence[1].value == 39.9 # the weight
+	f.text.age == 14 # the card says "in a 14-year-old"
+	f.text.weight.value == 39.9 # "latest weight 39.9 kg on …"
+	f.text.minWeightKg == 40 # "dosing studied at ≥ 40 kg"
 }
 
 test_adolescent_at_40_kg_does_not_fire if {
@@ -31,7 +34,8 @@ test_adolescent_at_40_kg_does_not_fire if {
 test_adolescent_without_recent_weight_fires if {
 	labs := t.with_labs({"weight": t.lab("weight", 55, 91)})
 	f := finding("upadacitinib.weight-min", [upa(15)], {"patient": t.patient(17, "female"), "labs": labs})
-	contains(f.summary, "no weight recorded within 90 days")
+	f.text.weight == null # the card says "no weight recorded within 90 days"
+	f.text.windowDays == 90
 }
 
 test_adult_without_weight_does_not_fire if {
@@ -42,6 +46,8 @@ test_esrd_by_dialysis_code if {
 	c := t.condition("hd", t.icd("Z992"), "dependence on renal dialysis")
 	f := finding("upadacitinib.renal-esrd", [upa(15)], {"conditions": [c]})
 	f.evidence[0].reference == "Condition/hd"
+	f.text.evidence == f.evidence # the card says "End-stage renal disease: dependence on renal dialysis"
+	f.text.egfrBelow == 15 # "(eGFR < 15 or dialysis)"
 }
 
 test_esrd_by_snomed if {
