@@ -20,8 +20,6 @@ limits := lib.profiles.abrocitinib.dose.limits
 
 reduced := limits.reduced
 
-reduced_text := {"start": lib.format_num(reduced.startMgPerDay), "max": lib.format_num(reduced.maxMgPerDay)}
-
 orders := lib.orders_of("abrocitinib")
 
 # reduced_limit: the highest daily dose when a 50 mg start applies:
@@ -51,6 +49,12 @@ renal_moderate_dose(order) if {
 #   tags: [dose]
 #   source:
 #     topic: renal-impairment
+#   card:
+#     summary: >-
+#       Abrocitinib ({{dose .order}}) with eGFR {{num .lab.value}}: use {{num .startMgPerDay}} mg once daily
+#       (may increase to {{num .maxMgPerDay}} mg)
+#     detail: |-
+#       Moderate renal impairment: eGFR **{{lab .lab}}**. Ordered: {{dose .order}} ({{.phase}}). Recommended: {{num .startMgPerDay}} mg once daily, increasing to {{num .maxMgPerDay}} mg once daily if needed.
 findings contains f if {
 	some order in orders
 	renal_moderate_dose(order)
@@ -58,10 +62,14 @@ findings contains f if {
 	f := {
 		"rule": "abrocitinib.renal-moderate-dose",
 		"indicator": "warning",
-		"summary": sprintf("Abrocitinib (%s) with eGFR %s: use %s mg once daily (may increase to %s mg)", [lib.dose_phrase(order), lib.format_num(lab.value), reduced_text.start, reduced_text.max]),
-		"detail": concat("\n\n", [
-			sprintf("Moderate renal impairment: eGFR **%s**. Ordered: %s (%s). Recommended: %s mg once daily, increasing to %s mg once daily if needed.", [lib.lab_text(lab), lib.dose_phrase(order), lib.therapy_phase(order), reduced_text.start, reduced_text.max]),
-		]),
+		# the phase is defined: above_reduced_dose reads it
+		"text": {
+			"order": order,
+			"lab": lab,
+			"phase": lib.therapy_phase(order),
+			"startMgPerDay": reduced.startMgPerDay,
+			"maxMgPerDay": reduced.maxMgPerDay,
+		},
 		"order": order.ref,
 		"evidence": [lib.evidence_lab(lab, "eGFR")],
 		"suggestions": lib.update_dose(order, reduced.startMgPerDay),
@@ -99,6 +107,11 @@ poor_metabolizer_dose(order) if {
 #   tags: [dose]
 #   source:
 #     topic: poor-metabolizers
+#   card:
+#     summary: >-
+#       Abrocitinib ({{dose .order}}) in a CYP2C19 poor metabolizer: use {{num .startMgPerDay}} mg once daily
+#     detail: |-
+#       CYP2C19 result: **{{with index .lab "valueText"}}{{.}}{{else}}poor metabolizer{{end}}** ({{date .lab.time}}). Ordered: {{dose .order}} ({{.phase}}). In CYP2C19 poor metabolizers the recommended dose is {{num .startMgPerDay}} mg once daily, increasing to {{num .maxMgPerDay}} mg if needed.
 findings contains f if {
 	some order in orders
 	poor_metabolizer_dose(order)
@@ -106,12 +119,15 @@ findings contains f if {
 	f := {
 		"rule": "abrocitinib.cyp2c19-poor-metabolizer",
 		"indicator": "warning",
-		"summary": sprintf("Abrocitinib (%s) in a CYP2C19 poor metabolizer: use %s mg once daily", [lib.dose_phrase(order), reduced_text.start]),
-		"detail": concat("\n\n", [
-			sprintf("CYP2C19 result: **%s** (%s). Ordered: %s (%s). In CYP2C19 poor metabolizers the recommended dose is %s mg once daily, increasing to %s mg if needed.", [
-				object.get(lab, "valueText", "poor metabolizer"), lib.date_of(lab.time), lib.dose_phrase(order), lib.therapy_phase(order), reduced_text.start, reduced_text.max,
-			]),
-		]),
+		# a coded result may come without its text (the facts leave out
+		# an empty valueText): the card says "poor metabolizer" then
+		"text": {
+			"order": order,
+			"lab": lab,
+			"phase": lib.therapy_phase(order),
+			"startMgPerDay": reduced.startMgPerDay,
+			"maxMgPerDay": reduced.maxMgPerDay,
+		},
 		"order": order.ref,
 		"evidence": [lib.evidence_lab(lab, "CYP2C19")],
 		"suggestions": lib.update_dose(order, reduced.startMgPerDay),
@@ -142,20 +158,29 @@ cyp2c19_inhibitor_dose(order) if {
 #   tags: [dose]
 #   source:
 #     topic: dose-interactions
+#   card:
+#     summary: >-
+#       {{printf "Abrocitinib (%s) with %s (strong CYP2C19 inhibitor): use %s mg once daily"
+#       (join ", " .doses) (join ", " .inhibitors) (num .startMgPerDay) | truncate 140}}
+#     detail: |-
+#       Strong CYP2C19 inhibitors raise abrocitinib exposure. With {{join ", " .inhibitors}} the recommended dose is {{num .startMgPerDay}} mg once daily, increasing to {{num .maxMgPerDay}} mg if needed. Abrocitinib ordered or active: {{join ", " .doses}}.
 findings contains f if {
 	some order in input.orders
 	cyp2c19_inhibitor_dose(order)
 	inhibitors := cyp2c19_inhibitors(order)
-	names := concat(", ", sort({lib.med_name(m, "strong-cyp2c19-inhibitors") | some m in inhibitors}))
 	targets := lib.context_targets(order, "abrocitinib")
-	doses := concat(", ", sort({lib.dose_phrase(t) | some t in targets}))
 	f := {
 		"rule": "abrocitinib.cyp2c19-inhibitor",
 		"indicator": "warning",
-		"summary": lib.truncate(sprintf("Abrocitinib (%s) with %s (strong CYP2C19 inhibitor): use %s mg once daily", [doses, names, reduced_text.start]), 140),
-		"detail": concat("\n\n", [
-			sprintf("Strong CYP2C19 inhibitors raise abrocitinib exposure. With %s the recommended dose is %s mg once daily, increasing to %s mg if needed. Abrocitinib ordered or active: %s.", [names, reduced_text.start, reduced_text.max, doses]),
-		]),
+		"text": {
+			"inhibitors": sort({lib.med_name(m, "strong-cyp2c19-inhibitors") | some m in inhibitors}),
+			# The dose phrases are made here, not in the template: the card
+			# lists each once, in the order of the phrases ("100 mg/day"
+			# before "50 mg/day"), which a template cannot sort.
+			"doses": sort({lib.dose_phrase(t) | some t in targets}),
+			"startMgPerDay": reduced.startMgPerDay,
+			"maxMgPerDay": reduced.maxMgPerDay,
+		},
 		"order": order.ref,
 		"evidence": [lib.evidence_med(m) | some m in (inhibitors | (targets - {order}))],
 		"suggestions": lib.update_dose(order, reduced.startMgPerDay),

@@ -34,6 +34,10 @@ test_200_mg_is_the_maximum if {
 test_egfr_59_initiation_100_mg_fires if {
 	f := finding("abrocitinib.renal-moderate-dose", [abro_mg(100)], egfr(59))
 	f.suggestions[0].targetDailyDoseMg == 50
+	f.text.lab.value == 59 # the card says "with eGFR 59"
+	f.text.order.dailyDoseMg == 100 # "Abrocitinib (100 mg/day)"
+	f.text.phase == "initiation" # "Ordered: 100 mg/day (initiation)"
+	[f.text.startMgPerDay, f.text.maxMgPerDay] == [50, 100] # "use 50 mg once daily (may increase to 100 mg)"
 }
 
 test_egfr_59_initiation_50_mg_does_not_fire if {
@@ -45,7 +49,8 @@ test_egfr_59_continuation_100_mg_does_not_fire if {
 }
 
 test_egfr_59_continuation_200_mg_fires if {
-	"abrocitinib.renal-moderate-dose" in fired([t.continuation(abro_mg(200), 200)], egfr(59))
+	f := finding("abrocitinib.renal-moderate-dose", [t.continuation(abro_mg(200), 200)], egfr(59))
+	f.text.phase == "continuation" # the card says "Ordered: 200 mg/day (continuation)"
 }
 
 test_egfr_60_does_not_fire if {
@@ -65,14 +70,28 @@ test_egfr_29_9_is_severe if {
 
 test_renal_moderate_unknown_dose_states_maximum if {
 	f := finding("abrocitinib.renal-moderate-dose", [abro_unknown_dose], egfr(45))
-	contains(f.summary, "dose not verifiable")
+	not "dailyDoseMg" in object.keys(f.text.order) # the card says "dose not verifiable"
+	f.text.maxMgPerDay == 100 # "(may increase to 100 mg)"
 }
 
 # --- CYP2C19 poor metabolizer
 
 test_poor_metabolizer_text_fires if {
 	labs := t.with_labs({"cyp2c19": t.coded("cyp2c19", "http://loinc.org|LA-x", "CYP2C19 poor metabolizer", 800)})
-	"abrocitinib.cyp2c19-poor-metabolizer" in fired([abro_mg(100)], {"labs": labs})
+	f := finding("abrocitinib.cyp2c19-poor-metabolizer", [abro_mg(100)], {"labs": labs})
+	f.text.lab.valueText == "CYP2C19 poor metabolizer" # the card says "CYP2C19 result: **CYP2C19 poor metabolizer**"
+	f.text.order.dailyDoseMg == 100 # "Abrocitinib (100 mg/day)"
+	f.text.phase == "initiation" # "Ordered: 100 mg/day (initiation)"
+	[f.text.startMgPerDay, f.text.maxMgPerDay] == [50, 100] # "use 50 mg once daily", "increasing to 100 mg"
+}
+
+test_poor_metabolizer_by_code_alone_fires if {
+	# a coded result without text, in the value set by its code (the facts
+	# layer's membership)
+	lab := object.union(object.remove(t.coded("cyp2c19", "http://loinc.org|LA-x", "", 800), ["valueText"]), {"valueSets": ["cyp2c19-poor-metabolizer"]})
+	f := finding("abrocitinib.cyp2c19-poor-metabolizer", [t.continuation(abro_mg(200), 200)], {"labs": t.with_labs({"cyp2c19": lab})})
+	not "valueText" in object.keys(f.text.lab) # the card says "CYP2C19 result: **poor metabolizer**"
+	f.text.phase == "continuation" # "Ordered: 200 mg/day (continuation)"
 }
 
 test_poor_metabolizer_diplotype_fires if {
@@ -90,7 +109,9 @@ test_intermediate_metabolizer_does_not_fire if {
 test_fluvoxamine_with_100_mg_at_initiation_fires if {
 	meds := [abro_mg(100), t.med("flv", "fluvoxamine maleate 100 mg oral tablet")]
 	f := finding("abrocitinib.cyp2c19-inhibitor", [abro_mg(100)], {"medications": meds})
-	contains(f.summary, "fluvoxamine")
+	f.text.inhibitors == ["fluvoxamine"] # the card says "with fluvoxamine"
+	f.text.doses == ["100 mg/day"] # "Abrocitinib (100 mg/day)"
+	[f.text.startMgPerDay, f.text.maxMgPerDay] == [50, 100] # "use 50 mg once daily", "increasing to 100 mg"
 	f.suggestions[0].targetDailyDoseMg == 50
 }
 
@@ -100,6 +121,18 @@ test_fluoxetine_order_while_abrocitinib_200_active_fires_on_fluoxetine if {
 	f := finding("abrocitinib.cyp2c19-inhibitor", [flx], {"medications": [flx, active]})
 	f.order == "MedicationRequest/flx"
 	f.suggestions == []
+	f.text.inhibitors == ["fluoxetine"] # the card says "with fluoxetine"
+	f.text.doses == ["200 mg/day"] # "Abrocitinib (200 mg/day)"
+}
+
+test_cyp2c19_inhibitor_lists_each_dose_once_in_order if {
+	active := object.union(t.active_target("abrocitinib", 200), {"dailyDoseMg": 200})
+	statement := object.union(active, {"ref": "MedicationStatement/abro"})
+	other := object.union(t.draft_med("abro-2", "abrocitinib 50 mg tablet"), {"target": "abrocitinib", "dailyDoseMg": 50})
+	unknown := object.union(t.draft_med("abro-3", "abrocitinib tablet"), {"target": "abrocitinib"})
+	flx := t.draft_med("flx", "fluoxetine 20 mg oral capsule")
+	f := finding("abrocitinib.cyp2c19-inhibitor", [flx], {"medications": [flx, active, statement, other, unknown]})
+	f.text.doses == ["200 mg/day", "50 mg/day", "dose not verifiable"] # in the order of the phrases, each once
 }
 
 test_fluoxetine_with_active_abrocitinib_100_does_not_fire if {
