@@ -29,6 +29,10 @@ aspirin_over_low_dose(m) if {
 	not lib.strength_mg(m)
 }
 
+# aspirin_text: how the card names an aspirin above the low dose. It is
+# made here, not in the card's template, because the card lists the
+# antiplatelets and aspirins in the order of their names (aspirin
+# between aggrenox and cilostazol), which a template cannot sort.
 aspirin_text(m) := sprintf("aspirin %s mg/day", [lib.format_num(m.dailyDoseMg)]) if {
 	is_number(m.dailyDoseMg)
 } else := sprintf("aspirin %s mg", [lib.format_num(lib.strength_mg(m))]) if {
@@ -58,29 +62,36 @@ early_abrocitinib(order) := {t |
 #   drugs: [abrocitinib]
 #   source:
 #     topic: contraindications
+#   card:
+#     summary: >-
+#       {{printf "Abrocitinib contraindicated with %s during the first %s months"
+#       (join ", " .interacting) (num .windowMonths) | truncate 140}}
+#     detail: |-
+#       Antiplatelet therapy other than low-dose aspirin (≤ {{num .lowDoseAspirinMg}} mg/day) is **contraindicated during the first {{num .windowMonths}} months** of abrocitinib treatment (risk of thrombocytopenia and bleeding).
+#
+#       Abrocitinib: {{if lt .daysSinceStart 1.0}}initiation{{else}}started {{date .started}} ({{num .daysSinceStart}} days ago){{end}}. Interacting: {{join ", " .interacting}}.
 findings contains f if {
 	some order in input.orders
 	targets := early_abrocitinib(order)
 	count(targets) > 0
 	drugs := antiplatelets(order)
 	count(drugs) > 0
-	names := concat(", ", sort({d.name | some d in drugs}))
 	started := min({lib.started(t) | some t in targets})
 	f := {
 		"rule": "abrocitinib.antiplatelet",
 		"indicator": "critical",
-		"summary": lib.truncate(sprintf("Abrocitinib contraindicated with %s during the first %d months", [names, window_months]), 140),
-		"detail": concat("\n\n", [
-			sprintf("Antiplatelet therapy other than low-dose aspirin (≤ %s mg/day) is **contraindicated during the first %d months** of abrocitinib treatment (risk of thrombocytopenia and bleeding).", [lib.format_num(low_dose_aspirin_mg), window_months]),
-			sprintf("Abrocitinib: %s. Interacting: %s.", [started_text(started), names]),
-		]),
+		# under a day since the start, the card says "initiation"; else
+		# "started <date> (<days> days ago)"
+		"text": {
+			"interacting": sort({d.name | some d in drugs}),
+			"windowMonths": window_months,
+			"lowDoseAspirinMg": low_dose_aspirin_mg,
+			"started": started,
+			"daysSinceStart": floor(lib.days_since(started)),
+		},
 		"order": order.ref,
 		"evidence": [lib.evidence_med(m) | some m in ({d.med | some d in drugs} | (targets - {order}))],
 		"suggestions": [],
 		"links": lib.topic_links("abrocitinib", "contraindications"),
 	}
 }
-
-started_text(started) := "initiation" if {
-	lib.days_since(started) < 1
-} else := sprintf("started %s (%d days ago)", [lib.date_of(started), floor(lib.days_since(started))])

@@ -12,7 +12,10 @@ test_clopidogrel_active_at_initiation_fires_on_abrocitinib_order if {
 	[f] := antiplatelet([abro], [t.med("clop", "clopidogrel 75 mg oral tablet")])
 	f.indicator == "critical"
 	f.order == "MedicationRequest/abrocitinib-order"
-	f.summary == "Abrocitinib contraindicated with clopidogrel during the first 3 months"
+	f.text.interacting == ["clopidogrel"] # the card says "contraindicated with clopidogrel"
+	f.text.windowMonths == 3 # "during the first 3 months"
+	f.text.lowDoseAspirinMg == 81 # "other than low-dose aspirin (≤ 81 mg/day)"
+	f.text.daysSinceStart < 1 # "Abrocitinib: initiation."
 	f.evidence[0].reference == "MedicationRequest/clop"
 }
 
@@ -34,7 +37,8 @@ test_clopidogrel_order_while_abrocitinib_started_30_days_ago_fires_on_clopidogre
 	clop := t.draft_med("clop", "clopidogrel 75 mg oral tablet")
 	[f] := antiplatelet([clop], [t.active_target("abrocitinib", 30)])
 	f.order == "MedicationRequest/clop"
-	contains(f.detail, "30 days ago")
+	f.text.daysSinceStart == 30 # the card says "started <date> (30 days ago)"
+	f.text.started == t.days_ago(30)
 }
 
 test_clopidogrel_order_while_abrocitinib_started_120_days_ago_does_not_fire if {
@@ -60,7 +64,7 @@ test_aspirin_81_mg_does_not_fire if {
 test_aspirin_325_mg_fires if {
 	asa := object.union(t.med("asa", "aspirin 325 mg oral tablet"), {"dailyDoseMg": 325})
 	[f] := antiplatelet([abro], [asa])
-	contains(f.summary, "aspirin 325 mg/day")
+	f.text.interacting == ["aspirin 325 mg/day"] # the card says "contraindicated with aspirin 325 mg/day"
 }
 
 test_aspirin_81_mg_twice_daily_fires if {
@@ -75,11 +79,19 @@ test_aspirin_as_needed_81_mg_strength_counts_as_low_dose if {
 
 test_aspirin_as_needed_325_mg_strength_fires if {
 	asa := object.union(t.med("asa", "aspirin 325 mg oral tablet"), {"asNeeded": true})
-	count(antiplatelet([abro], [asa])) == 1
+	[f] := antiplatelet([abro], [asa])
+	f.text.interacting == ["aspirin 325 mg"] # the strength, without a daily dose
 }
 
 test_aspirin_unknown_dose_and_strength_fires if {
-	count(antiplatelet([abro], [t.med("asa", "aspirin")])) == 1
+	[f] := antiplatelet([abro], [t.med("asa", "aspirin")])
+	f.text.interacting == ["aspirin of unknown dose"]
+}
+
+test_aspirin_and_antiplatelets_are_named_in_order if {
+	asa := object.union(t.med("asa", "aspirin 325 mg oral tablet"), {"dailyDoseMg": 325})
+	[f] := antiplatelet([abro], [t.med("clop", "clopidogrel 75 mg"), asa, t.med("agg", "aggrenox 25 mg/200 mg capsule")])
+	f.text.interacting == ["aggrenox", "aspirin 325 mg/day", "clopidogrel"]
 }
 
 test_mesalamine_5_asa_is_not_aspirin if {
@@ -88,7 +100,7 @@ test_mesalamine_5_asa_is_not_aspirin if {
 
 test_two_antiplatelets_one_finding if {
 	[f] := antiplatelet([abro], [t.med("clop", "clopidogrel 75 mg"), t.med("cil", "cilostazol 100 mg")])
-	f.summary == "Abrocitinib contraindicated with cilostazol, clopidogrel during the first 3 months"
+	f.text.interacting == ["cilostazol", "clopidogrel"] # the card says "contraindicated with cilostazol, clopidogrel"
 	count(f.evidence) == 2
 }
 
