@@ -33,6 +33,30 @@ severe_renal_evidence contains lib.evidence_condition(c) if {
 	some c in lib.active_conditions_in(vs)
 }
 
+# renal_severe_finding: the card of abrocitinib.renal-severe, both ways:
+# not recommended where the label does not dose abrocitinib in severe
+# renal impairment (dosed false), not studied in ESRD where it does (dosed
+# true). Both bodies have one METADATA, so one card with both wordings.
+
+# METADATA
+# custom:
+#   card:
+#     summary: >-
+#       {{if .dosed}}Abrocitinib in end-stage renal disease: not studied on renal replacement therapy
+#       {{else}}Abrocitinib not recommended in severe renal impairment or ESRD (eGFR < {{num .egfrBelow}}){{end}}
+#     detail: |-
+#       {{if .dosed}}End-stage renal disease: {{evidence .evidence}}. Abrocitinib has not been studied in patients with end-stage renal disease on renal replacement therapy.
+#       {{- else}}Severe renal impairment: {{evidence .evidence}}. Abrocitinib is not recommended with eGFR < {{egfr .egfrBelow}} or in end-stage renal disease, including dialysis.{{end}}
+renal_severe_finding(order, indicator, dosed, evidence) := {
+	"rule": "abrocitinib.renal-severe",
+	"indicator": indicator,
+	"text": {"dosed": dosed, "evidence": evidence, "egfrBelow": severe_renal_egfr_below},
+	"order": order.ref,
+	"evidence": evidence,
+	"suggestions": [],
+	"links": lib.topic_links("abrocitinib", "renal-impairment"),
+}
+
 # METADATA
 # title: Abrocitinib in severe renal impairment or ESRD
 # description: "Where the label advises against abrocitinib in severe renal impairment (no renalSevere.maxMgPerDay: the US): eGFR below {{dose.limits.renalSevere.egfrBelow}}, CKD stage 4 or 5, ESRD or dialysis, critical. Where it doses it (the EU): an ESRD condition, a warning (not studied on renal replacement therapy)."
@@ -42,22 +66,12 @@ severe_renal_evidence contains lib.evidence_condition(c) if {
 #   drugs: [abrocitinib]
 #   source:
 #     topic: renal-impairment
-findings contains f if {
+#   card: renal_severe_finding
+findings contains renal_severe_finding(order, "critical", false, evidence) if {
 	some order in orders
 	not severe_renal_dosed
 	count(severe_renal_evidence) > 0
-	f := {
-		"rule": "abrocitinib.renal-severe",
-		"indicator": "critical",
-		"summary": sprintf("Abrocitinib not recommended in severe renal impairment or ESRD (eGFR < %s)", [lib.format_num(severe_renal_egfr_below)]),
-		"detail": concat("\n\n", [
-			sprintf("Severe renal impairment: %s. Abrocitinib is not recommended with eGFR < %s or in end-stage renal disease, including dialysis.", [lib.evidence_text(severe_renal_evidence), lib.egfr_text(severe_renal_egfr_below)]),
-		]),
-		"order": order.ref,
-		"evidence": [e | some e in severe_renal_evidence],
-		"suggestions": [],
-		"links": lib.topic_links("abrocitinib", "renal-impairment"),
-	}
+	evidence := [e | some e in severe_renal_evidence]
 }
 
 esrd_evidence contains lib.evidence_condition(c) if {
@@ -73,22 +87,12 @@ esrd_evidence contains lib.evidence_condition(c) if {
 #   drugs: [abrocitinib]
 #   source:
 #     topic: renal-impairment
-findings contains f if {
+#   card: renal_severe_finding
+findings contains renal_severe_finding(order, "warning", true, evidence) if {
 	some order in orders
 	severe_renal_dosed
 	count(esrd_evidence) > 0
-	f := {
-		"rule": "abrocitinib.renal-severe",
-		"indicator": "warning",
-		"summary": "Abrocitinib in end-stage renal disease: not studied on renal replacement therapy",
-		"detail": concat("\n\n", [
-			sprintf("End-stage renal disease: %s. Abrocitinib has not been studied in patients with end-stage renal disease on renal replacement therapy.", [lib.evidence_text(esrd_evidence)]),
-		]),
-		"order": order.ref,
-		"evidence": [e | some e in esrd_evidence],
-		"suggestions": [],
-		"links": lib.topic_links("abrocitinib", "renal-impairment"),
-	}
+	evidence := [e | some e in esrd_evidence]
 }
 
 # severe_renal_dose_evidence: eGFR below the bound, or CKD stage 4, where
@@ -115,20 +119,31 @@ severe_renal_limit(med) := severe_renal_max if lib.therapy_phase(med) == "contin
 #   tags: [dose]
 #   source:
 #     topic: renal-impairment
+#   card:
+#     summary: >-
+#       Abrocitinib ({{dose .order}}) in severe renal impairment: start at {{num .startMgPerDay}} mg once daily
+#       (at most {{num .maxMgPerDay}} mg)
+#     detail: |-
+#       Severe renal impairment: {{evidence .evidence}}. Ordered: {{dose .order}} ({{.phase}}). The recommended starting dose is {{num .startMgPerDay}} mg once daily; the maximum daily dose is {{num .maxMgPerDay}} mg.
 findings contains f if {
 	some order in orders
 	severe_renal_dosed
 	count(severe_renal_dose_evidence) > 0
 	lib.dose_over_or_unknown(order, severe_renal_limit(order))
+	evidence := [e | some e in severe_renal_dose_evidence]
 	f := {
 		"rule": "abrocitinib.renal-severe-dose",
 		"indicator": "warning",
-		"summary": sprintf("Abrocitinib (%s) in severe renal impairment: start at %s mg once daily (at most %s mg)", [lib.dose_phrase(order), lib.format_num(severe_renal_start), lib.format_num(severe_renal_max)]),
-		"detail": concat("\n\n", [
-			sprintf("Severe renal impairment: %s. Ordered: %s (%s). The recommended starting dose is %s mg once daily; the maximum daily dose is %s mg.", [lib.evidence_text(severe_renal_dose_evidence), lib.dose_phrase(order), lib.therapy_phase(order), lib.format_num(severe_renal_start), lib.format_num(severe_renal_max)]),
-		]),
+		# the phase is defined: severe_renal_limit reads it
+		"text": {
+			"order": order,
+			"evidence": evidence,
+			"phase": lib.therapy_phase(order),
+			"startMgPerDay": severe_renal_start,
+			"maxMgPerDay": severe_renal_max,
+		},
 		"order": order.ref,
-		"evidence": [e | some e in severe_renal_dose_evidence],
+		"evidence": evidence,
 		"suggestions": lib.update_dose(order, severe_renal_start),
 		"links": lib.topic_links("abrocitinib", "renal-impairment"),
 	}

@@ -56,11 +56,20 @@ test_egfr_29_not_recommended_where_not_dosed if {
 	ids := fired([abro_mg(50)], egfr_lab(29))
 	"abrocitinib.renal-severe" in ids
 	not "abrocitinib.renal-severe-dose" in ids
+	f := finding("abrocitinib.renal-severe", [abro_mg(50)], egfr_lab(29))
+	f.indicator == "critical"
+	f.text.dosed == false # the card says "not recommended in severe renal impairment or ESRD"
+	f.text.egfrBelow == 30 # "(eGFR < 30)"
+	f.text.evidence == f.evidence # "Severe renal impairment: eGFR 29 mL/min/1.73 m² (…)"
 }
 
 test_egfr_29_at_100_mg_initiation_starts_at_50_where_dosed if {
 	f := finding("abrocitinib.renal-severe-dose", [abro_mg(100)], egfr_lab(29)) with data.labelguard.profiles.abrocitinib.dose.limits.renalSevere as eu_renal
 	f.suggestions[0].targetDailyDoseMg == 50
+	f.text.order.dailyDoseMg == 100 # the card says "Abrocitinib (100 mg/day)"
+	f.text.phase == "initiation" # "Ordered: 100 mg/day (initiation)"
+	[f.text.startMgPerDay, f.text.maxMgPerDay] == [50, 100] # "start at 50 mg once daily (at most 100 mg)"
+	f.text.evidence == f.evidence # "Severe renal impairment: eGFR 29 mL/min/1.73 m² (…)"
 	not "abrocitinib.renal-severe" in fired([abro_mg(100)], egfr_lab(29)) with data.labelguard.profiles.abrocitinib.dose.limits.renalSevere as eu_renal
 }
 
@@ -73,9 +82,21 @@ test_egfr_29_continuation_at_100_mg_is_fine_where_dosed if {
 	"abrocitinib.renal-severe-dose" in fired([t.continuation(abro_mg(200), 200)], egfr_lab(29)) with data.labelguard.profiles.abrocitinib.dose.limits.renalSevere as eu_renal
 }
 
+test_egfr_29_continuation_at_200_mg_where_dosed_says_continuation if {
+	f := finding("abrocitinib.renal-severe-dose", [t.continuation(abro_mg(200), 200)], egfr_lab(29)) with data.labelguard.profiles.abrocitinib.dose.limits.renalSevere as eu_renal
+	f.text.phase == "continuation" # the card says "Ordered: 200 mg/day (continuation)"
+	f.suggestions[0].targetDailyDoseMg == 50
+}
+
+test_egfr_29_unknown_dose_where_dosed if {
+	f := finding("abrocitinib.renal-severe-dose", [abro_unknown_dose], egfr_lab(29)) with data.labelguard.profiles.abrocitinib.dose.limits.renalSevere as eu_renal
+	not "dailyDoseMg" in object.keys(f.text.order) # the card says "dose not verifiable"
+}
+
 test_esrd_is_a_warning_where_dosed if {
 	c := t.condition("esrd", t.icd("N186"), "end stage renal disease")
 	f := finding("abrocitinib.renal-severe", [abro_mg(50)], {"conditions": [c]}) with data.labelguard.profiles.abrocitinib.dose.limits.renalSevere as eu_renal
 	f.indicator == "warning"
-	contains(f.summary, "not studied")
+	f.text.dosed == true # the card says "not studied on renal replacement therapy"
+	f.text.evidence[0].reference == "Condition/esrd" # "End-stage renal disease: end stage renal disease"
 }
