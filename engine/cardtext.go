@@ -330,6 +330,47 @@ func cardFuncs(labs *terminology.LabTable, k *knowledge) template.FuncMap {
 			}
 			return "dose not verifiable", nil
 		},
+		// doses: the dose phrase of each order or medication of a list
+		// ({{join ", " (sorted (doses .targets))}}).
+		"doses": func(v any) ([]any, error) {
+			list, ok := v.([]any)
+			if !ok {
+				return nil, fmt.Errorf("doses takes a list of orders or medications, not a %s", jsonKind(v))
+			}
+			out := make([]any, len(list))
+			for i, e := range list {
+				med, ok := e.(map[string]any)
+				if !ok {
+					return nil, fmt.Errorf("doses takes a list of orders or medications, not of %s", jsonKind(e))
+				}
+				out[i] = "dose not verifiable"
+				if x, ok := toFloat(med["dailyDoseMg"]); ok {
+					out[i] = formatNum(x) + " mg/day"
+				}
+			}
+			return out, nil
+		},
+		// sorted: a list of strings sorted, each once, as Rego's
+		// sort({x | ...}) gives it.
+		"sorted": func(v any) ([]any, error) {
+			list, ok := v.([]any)
+			if !ok {
+				return nil, fmt.Errorf("sorted takes a list, not a %s", jsonKind(v))
+			}
+			strs := make([]string, len(list))
+			for i, e := range list {
+				if strs[i], ok = e.(string); !ok {
+					return nil, fmt.Errorf("sorted takes a list of strings, not of %s", jsonKind(e))
+				}
+			}
+			slices.Sort(strs)
+			strs = slices.Compact(strs)
+			out := make([]any, len(strs))
+			for i, s := range strs {
+				out[i] = s
+			}
+			return out, nil
+		},
 		// egfr: lib.egfr_text, "25 mL/min/1.73 m²".
 		"egfr": func(v any) (string, error) {
 			x, ok := toFloat(v)

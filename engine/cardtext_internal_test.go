@@ -38,6 +38,7 @@ func TestCardFuncsMatchRego(t *testing.T) {
 		drug     = fn{"{{drug .x}}", "data.labelguard.lib.drug_display[input.x]"}
 		date     = fn{"{{date .x}}", "data.labelguard.lib.date_of(input.x)"}
 		seealso  = fn{`{{seealso .x "§ 4"}}`, `data.labelguard.lib.see_also(input.x, "§ 4")`}
+		doses    = fn{`{{join ", " (sorted (doses .x))}}`, `concat(", ", sort({data.labelguard.lib.dose_phrase(m) | some m in input.x}))`}
 	)
 	type tc struct {
 		f fn
@@ -68,6 +69,9 @@ func TestCardFuncsMatchRego(t *testing.T) {
 		`[{"display": "ANC", "value": 0.8, "time": "2026-06-01"}, {"display": "no time", "value": 1}, {"value": 2, "time": "2026-06-01"}]`,
 	} {
 		cases = append(cases, tc{evidence, x})
+	}
+	for _, x := range []string{`[]`, `[{"dailyDoseMg": 30}, {"dailyDoseMg": 15}, {}, {"dailyDoseMg": 30}, {"dailyDoseMg": 100}]`} {
+		cases = append(cases, tc{doses, x})
 	}
 	for _, x := range []string{`""`, `"short"`, `"exactly 10"`, `"eleven char"`, `"älter als zehn Zeichen"`, `"日本語の長い薬の名前です"`} {
 		cases = append(cases, tc{trunc, x})

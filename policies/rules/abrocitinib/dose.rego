@@ -161,9 +161,9 @@ cyp2c19_inhibitor_dose(order) if {
 #   card:
 #     summary: >-
 #       {{printf "Abrocitinib (%s) with %s (strong CYP2C19 inhibitor): use %s mg once daily"
-#       (join ", " .doses) (join ", " .inhibitors) (num .startMgPerDay) | truncate 140}}
+#       (join ", " (sorted (doses .targets))) (join ", " .inhibitors) (num .startMgPerDay) | truncate 140}}
 #     detail: |-
-#       Strong CYP2C19 inhibitors raise abrocitinib exposure. With {{join ", " .inhibitors}} the recommended dose is {{num .startMgPerDay}} mg once daily, increasing to {{num .maxMgPerDay}} mg if needed. Abrocitinib ordered or active: {{join ", " .doses}}.
+#       Strong CYP2C19 inhibitors raise abrocitinib exposure. With {{join ", " .inhibitors}} the recommended dose is {{num .startMgPerDay}} mg once daily, increasing to {{num .maxMgPerDay}} mg if needed. Abrocitinib ordered or active: {{join ", " (sorted (doses .targets))}}.
 findings contains f if {
 	some order in input.orders
 	cyp2c19_inhibitor_dose(order)
@@ -177,7 +177,7 @@ findings contains f if {
 			# The dose phrases are made here, not in the template: the card
 			# lists each once, in the order of the phrases ("100 mg/day"
 			# before "50 mg/day"), which a template cannot sort.
-			"doses": sort({lib.dose_phrase(t) | some t in targets}),
+			"targets": targets,
 			"startMgPerDay": reduced.startMgPerDay,
 			"maxMgPerDay": reduced.maxMgPerDay,
 		},

@@ -198,9 +198,9 @@ findings contains f if {
 #   card:
 #     summary: >-
 #       {{printf "Upadacitinib (%s) with %s (strong CYP3A4 inhibitor): use %s mg once daily"
-#       (join ", " .doses) (join ", " .inhibitors) (num .maxMgPerDay) | truncate 140}}
+#       (join ", " (sorted (doses .targets))) (join ", " .inhibitors) (num .maxMgPerDay) | truncate 140}}
 #     detail: |-
-#       Strong CYP3A4 inhibitors raise upadacitinib exposure. With {{join ", " .inhibitors}} the atopic dermatitis dose is {{num .maxMgPerDay}} mg once daily. Upadacitinib ordered or active: {{join ", " .doses}}.
+#       Strong CYP3A4 inhibitors raise upadacitinib exposure. With {{join ", " .inhibitors}} the atopic dermatitis dose is {{num .maxMgPerDay}} mg once daily. Upadacitinib ordered or active: {{join ", " (sorted (doses .targets))}}.
 findings contains f if {
 	some order in input.orders
 	cyp3a4_dose(order)
@@ -211,10 +211,7 @@ findings contains f if {
 		"indicator": "warning",
 		"text": {
 			"inhibitors": sort({lib.med_name(m, "strong-cyp3a4-inhibitors") | some m in inhibitors}),
-			# The dose phrases are made here, not in the template: the card
-			# lists each once, in the order of the phrases ("100 mg/day"
-			# before "15 mg/day"), which a template cannot sort.
-			"doses": sort({lib.dose_phrase(t) | some t in targets}),
+			"targets": targets,
 			"maxMgPerDay": limits.strongCyp3a4Inhibitors.maxMgPerDay,
 		},
 		"order": order.ref,
