@@ -13,6 +13,11 @@ allergies_to(order) := {a |
 # description: An active allergy or intolerance names the ordered ingredient or brand; hypersensitivity is a contraindication.
 # custom:
 #   id: jak.allergy
+#   card:
+#     summary: >-
+#       {{drug .drug}}: recorded allergy to this drug — hypersensitivity is a contraindication
+#     detail: |-
+#       Recorded allergy or intolerance: {{evidence .evidence}}. Known hypersensitivity to {{lower (drug .drug)}} or its excipients is a contraindication.
 #   indicator: critical
 #   drugs: [all]
 #   source:
@@ -21,18 +26,14 @@ findings contains f if {
 	some order in lib.target_orders
 	allergies := allergies_to(order)
 	count(allergies) > 0
-	drug := lib.drug_display[order.target]
 	evidence := [lib.evidence_condition(a) | some a in allergies]
 	f := {
 		"rule": "jak.allergy",
 		"indicator": "critical",
-		"summary": sprintf("%s: recorded allergy to this drug — hypersensitivity is a contraindication", [drug]),
-		"detail": concat("\n\n", [
-			sprintf("Recorded allergy or intolerance: %s. Known hypersensitivity to %s or its excipients is a contraindication.", [lib.evidence_text(evidence), lower(drug)]),
-		]),
+		"text": {"drug": order.target, "evidence": evidence},
 		"order": order.ref,
 		"evidence": evidence,
-		"suggestions": lib.delete_order(lower(drug)),
+		"suggestions": lib.delete_order(lower(lib.drug_display[order.target])),
 		"links": lib.topic_links(order.target, "hypersensitivity"),
 	}
 }

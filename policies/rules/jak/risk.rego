@@ -56,6 +56,15 @@ risk_factor_ids := {f.id | some f in risk_factors}
 # description: Age 65 or older, smoking, VTE, malignancy, MI or stroke, or CV risk factors from 50; weigh the risks and use the lowest effective dose.
 # custom:
 #   id: jak.risk-factors
+#   card:
+#     summary: >-
+#       {{printf "%s: boxed-warning risk factors (%s) — weigh risks, lowest effective dose" (drug .drug) (join ", " .ids) | truncate 140}}
+#     detail: |-
+#       JAK inhibitors carry a boxed warning for mortality, malignancy, major adverse cardiovascular events and thrombosis, with higher rates in patients 50 and older with cardiovascular risk factors, current or past smokers, and patients 65 and older. Weigh benefits and risks before starting or continuing, and use the lowest effective dose.
+#       {{range .factors}}
+#       - {{.display}}{{with .evidence}}: {{.}}{{end}}{{end}}
+#
+#       {{seealso "iec-2024" "baseline risk factors"}}
 #   indicator: warning
 #   drugs: [oral]
 #   source:
@@ -64,16 +73,18 @@ findings contains f if {
 	some order in lib.oral_jaki_orders
 	count(risk_factors) > 0
 	factors := sort_factors(risk_factors)
-	drug := lib.drug_display[order.target]
 	f := {
 		"rule": "jak.risk-factors",
 		"indicator": "warning",
-		"summary": lib.truncate(sprintf("%s: boxed-warning risk factors (%s) — weigh risks, lowest effective dose", [drug, concat(", ", [x.id | some x in factors])]), 140),
-		"detail": concat("\n\n", [
-			"JAK inhibitors carry a boxed warning for mortality, malignancy, major adverse cardiovascular events and thrombosis, with higher rates in patients 50 and older with cardiovascular risk factors, current or past smokers, and patients 65 and older. Weigh benefits and risks before starting or continuing, and use the lowest effective dose.",
-			concat("\n", [sprintf("- %s%s", [x.display, factor_evidence_text(x)]) | some x in factors]),
-			lib.see_also("iec-2024", "baseline risk factors"),
-		]),
+		"text": {
+			"drug": order.target,
+			"ids": [x.id | some x in factors],
+			# Each factor's evidence is written here as its line shows it,
+			# not by the template: its evidence function (engine/cardtext.go)
+			# gives no line for an evidence object with a value but no time
+			# (the age's), where lib.evidence_text gives its display ("Age").
+			"factors": [{"display": x.display, "evidence": lib.evidence_text(x.evidence)} | some x in factors],
+		},
 		"order": order.ref,
 		"evidence": [e | some x in factors; some e in x.evidence],
 		"factors": factors,
@@ -87,10 +98,6 @@ factor_order := ["age-65", "smoker", "vte", "malignancy", "cv-event", "cv-risk"]
 
 sort_factors(factors) := [f | some id in factor_order; some f in factors; f.id == id]
 
-factor_evidence_text(x) := sprintf(": %s", [lib.evidence_text(x.evidence)]) if {
-	count(x.evidence) > 0
-} else := ""
-
 # --- severe hepatic impairment
 
 hepatic_severe_conditions := lib.active_conditions_in("hepatic-severe")
@@ -100,6 +107,11 @@ hepatic_severe_conditions := lib.active_conditions_in("hepatic-severe")
 # description: Severe hepatic impairment (Child-Pugh C, hepatic failure); oral JAK inhibitors are not recommended.
 # custom:
 #   id: jak.hepatic-severe
+#   card:
+#     summary: >-
+#       {{drug .drug}} not recommended in severe hepatic impairment (Child-Pugh C)
+#     detail: |-
+#       Severe hepatic impairment: {{evidence .evidence}}. {{drug .drug}} is not recommended in patients with severe hepatic impairment (Child-Pugh C).
 #   indicator: critical
 #   drugs: [oral]
 #   source:
@@ -108,14 +120,10 @@ findings contains f if {
 	some order in lib.oral_jaki_orders
 	count(hepatic_severe_conditions) > 0
 	evidence := [lib.evidence_condition(c) | some c in hepatic_severe_conditions]
-	drug := lib.drug_display[order.target]
 	f := {
 		"rule": "jak.hepatic-severe",
 		"indicator": "critical",
-		"summary": sprintf("%s not recommended in severe hepatic impairment (Child-Pugh C)", [drug]),
-		"detail": concat("\n\n", [
-			sprintf("Severe hepatic impairment: %s. %s is not recommended in patients with severe hepatic impairment (Child-Pugh C).", [lib.evidence_text(evidence), drug]),
-		]),
+		"text": {"drug": order.target, "evidence": evidence},
 		"order": order.ref,
 		"evidence": evidence,
 		"suggestions": [],

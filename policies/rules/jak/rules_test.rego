@@ -279,7 +279,15 @@ test_all_factors_in_one_card if {
 	]
 	f := finding("jak.risk-factors", [upa15], {"patient": t.patient(70, "female"), "conditions": conditions})
 	[x.id | some x in f.factors] == ["age-65", "smoker", "vte", "malignancy", "cv-event", "cv-risk"]
-	count(f.summary) <= 140
+	f.text.ids == ["age-65", "smoker", "vte", "malignancy", "cv-event", "cv-risk"]
+	f.text.drug == "upadacitinib"
+
+	# the summary, as the card writes it from these values, fits without
+	# being truncated
+	count(sprintf("%s: boxed-warning risk factors (%s) — weigh risks, lowest effective dose", [
+		data.labelguard.profiles.upadacitinib.display,
+		concat(", ", f.text.ids),
+	])) <= 140
 	n_findings("jak.risk-factors", [upa15], {"patient": t.patient(70, "female"), "conditions": conditions}) == 1
 }
 
