@@ -9,6 +9,11 @@ import data.labelguard.lib
 # description: "{{display}} is not approved for atopic dermatitis under {{indication.minAgeYears}} years of age."
 # custom:
 #   id: "{drug}.age-min"
+#   card:
+#     summary: >-
+#       {{drug .drug}} not approved for atopic dermatitis under {{num .minAgeYears}} years (patient is {{num .age}})
+#     detail: |-
+#       Patient age **{{num .age}}**. {{drug .drug}} is indicated for atopic dermatitis from {{num .minAgeYears}} years of age{{with .note}} ({{.}}){{end}}.
 #   indicator: critical
 #   drugs: [all]
 #   source:
@@ -17,21 +22,18 @@ findings contains f if {
 	some order in lib.target_orders
 	indication := lib.profiles[order.target].indication
 	lib.age < indication.minAgeYears
-	drug := lib.drug_display[order.target]
 	f := {
 		"rule": "{drug}.age-min",
 		"indicator": "critical",
-		"summary": sprintf("%s not approved for atopic dermatitis under %d years (patient is %d)", [drug, indication.minAgeYears, lib.age]),
-		"detail": concat("\n\n", [
-			sprintf("Patient age **%d**. %s is indicated for atopic dermatitis from %d years of age%s.", [lib.age, drug, indication.minAgeYears, age_note(indication)]),
-		]),
+		"text": {
+			"drug": order.target,
+			"age": lib.age,
+			"minAgeYears": indication.minAgeYears,
+			"note": object.get(indication, "note", ""),
+		},
 		"order": order.ref,
 		"evidence": [lib.evidence_age],
 		"suggestions": [],
 		"links": lib.topic_links(order.target, "indication"),
 	}
 }
-
-age_note(indication) := sprintf(" (%s)", [indication.note]) if {
-	object.get(indication, "note", "") != ""
-} else := ""

@@ -184,12 +184,44 @@ test_recombinant_zoster_vaccine_is_not_live if {
 	not "jak.live-vaccine" in ids([vax], {"medications": [vax, t.active_target("abrocitinib", 200)]})
 }
 
+# --- dose maximum
+
+test_dose_max_gives_the_doses_and_the_profiles_note if {
+	f := finding("{drug}.dose-max", [t.order("upadacitinib", 45)], {})
+	f.text.dailyDoseMg == 45
+	f.text.maxMgPerDay == 30
+	f.text.recommendedMgPerDay == 15
+	f.text.maxNote == data.labelguard.profiles.upadacitinib.dose.maxNote
+}
+
+# Every profile has a note on its maximum (no scenario shows a card
+# without one): without it the card ends at "once daily."
+#
+# (The profile is replaced through lib.profiles: `with` on a member of
+# data.labelguard.profiles merges the given object into the stored one,
+# so it cannot take a member away.)
+test_dose_max_without_a_note if {
+	profiles := json.remove(data.labelguard.profiles, ["upadacitinib/dose/maxNote"])
+	not profiles.upadacitinib.dose.maxNote
+	f := finding("{drug}.dose-max", [t.order("upadacitinib", 45)], {}) with data.labelguard.lib.profiles as profiles
+	f.text.maxNote == ""
+}
+
 # --- dose unverifiable
 
 test_dose_unverifiable_on_sign if {
 	o := object.remove(upa15, ["dailyDoseMg"])
 	f := finding("jak.dose-unverifiable", [o], {})
 	f.indicator == "info"
+	f.text.doseNote == "" # the card says "from the order, so", without a note
+}
+
+# The facts layer's note on why the dose could not be derived is on the
+# card ("from the order (no dose quantity), so").
+test_dose_unverifiable_gives_the_dose_note if {
+	o := object.union(object.remove(upa15, ["dailyDoseMg"]), {"doseNote": "no dose quantity"})
+	f := finding("jak.dose-unverifiable", [o], {})
+	f.text.doseNote == "no dose quantity"
 }
 
 # The rule does not read the hook: its METADATA (hooks: [order-sign]) is
@@ -207,9 +239,15 @@ test_dose_unverifiable_does_not_read_the_hook if {
 test_dose_unverifiable_lists_the_drugs_dose_rules if {
 	o := object.remove(upa15, ["dailyDoseMg"])
 	f := finding("jak.dose-unverifiable", [o], {})
-	contains(f.detail, "Upadacitinib above 30 mg/day (upadacitinib.dose-max)")
-	contains(f.detail, "(upadacitinib.dose-age65)")
-	not contains(f.detail, "abrocitinib")
+
+	# the card lists each check as "- <title> (<id>)"
+	{"id": "upadacitinib.dose-max", "title": "Upadacitinib above 30 mg/day"} in [{"id": c.id, "title": c.title} | some c in f.text.checks]
+	"upadacitinib.dose-age65" in {c.id | some c in f.text.checks}
+	every c in f.text.checks {
+		not contains(c.id, "abrocitinib")
+		not contains(c.title, "abrocitinib")
+	}
+	not contains(f.text.doseNote, "abrocitinib")
 }
 
 # --- infections

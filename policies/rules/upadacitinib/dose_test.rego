@@ -20,7 +20,12 @@ finding(id, orders, extra) := f if {
 test_45_mg_exceeds_maximum if {
 	f := finding("upadacitinib.dose-max", [upa(45)], {})
 	f.indicator == "critical"
-	f.summary == "Upadacitinib 45 mg/day exceeds the atopic dermatitis maximum of 30 mg"
+
+	# the card (jak {drug}.dose-max, written by its template) says
+	# "Upadacitinib 45 mg/day exceeds the atopic dermatitis maximum of 30 mg"
+	f.text.drug == "upadacitinib"
+	f.text.dailyDoseMg == 45
+	f.text.maxMgPerDay == 30
 	f.suggestions == [{"kind": "update-dose", "label": "Change to 15 mg once daily", "targetDailyDoseMg": 15}]
 }
 
