@@ -11,10 +11,12 @@ package labelguard.rules.jak
 
 import data.labelguard.lib
 
-# drug_of: the display of the target(s) a card on `order` concerns.
-drug_of(order) := lib.drug_display[order.target] if {
+# card_drugs: the target drugs (IDs) a card on `order` concerns: the
+# ordered drug, or for an interacting order the targets it meets, in the
+# order of their names, as the card lists them.
+card_drugs(order) := [order.target] if {
 	lib.target_drug(order)
-} else := concat(", ", sort({lib.drug_display[t.target] | some t in lib.context_targets(order, "")})) if {
+} else := [d[1] | some d in sort({[lib.drug_display[t.target], t.target] | some t in lib.context_targets(order, "")})] if {
 	not lib.target_drug(order)
 }
 

@@ -5,22 +5,28 @@ package labelguard.rules.jak
 
 import data.labelguard.lib
 
-interaction_finding(rule_id, order, meds, vs_ids, text, topic) := {
+# The cards below name the target drugs (card_drugs: IDs, which the
+# template names) and cut their summaries at 140 characters, as
+# lib.truncate did: a template cannot cut what a range writes, so the
+# summary first gathers the drugs' names into $drugs.
+
+interaction_finding(rule_id, order, meds, vs_ids, topic) := {
 	"rule": rule_id,
 	"indicator": "warning",
-	"summary": lib.truncate(sprintf("%s with %s: %s", [drug_of(order), names, text]), 140),
-	"detail": concat("\n\n", [
-		sprintf("%s with %s: %s.", [drug_of(order), names, text]),
-	]),
+	"text": {
+		"drugs": card_drugs(order),
+		"names": sort({med_name_in(m, vs_ids) | some m in meds}),
+	},
 	"order": order.ref,
 	"drug": label_drug(order),
 	"evidence": [lib.evidence_med(m) | some m in (meds | (lib.context_targets(order, "") - {order}))],
 	"suggestions": [],
 	"links": lib.topic_links(label_drug(order), topic),
-} if {
-	names := concat(", ", sort({med_name_in(m, vs_ids) | some m in meds}))
 }
 
+# med_name_in: how a card names an interacting medication: the first name
+# of the value sets found in its text, else its text (at most 60
+# characters).
 med_name_in(m, vs_ids) := name if {
 	names := [n | some vs in vs_ids; n := lib.valueset_name(m, vs); n != ""]
 	count(names) > 0
@@ -32,11 +38,17 @@ med_name_in(m, vs_ids) := name if {
 # description: Another JAK inhibitor is active or ordered; the combination is not recommended.
 # custom:
 #   id: jak.concomitant-jak
+#   card:
+#     summary: >-
+#       {{$drugs := ""}}{{range $i, $d := .drugs}}{{if $i}}{{$drugs = printf "%s, %s" $drugs (drug $d)}}{{else}}{{$drugs = drug $d}}{{end}}{{end}}
+#       {{printf "%s with %s: combination with other JAK inhibitors is not recommended" $drugs (join ", " .names) | truncate 140}}
+#     detail: |-
+#       {{range $i, $d := .drugs}}{{if $i}}, {{end}}{{drug $d}}{{end}} with {{join ", " .names}}: combination with other JAK inhibitors is not recommended.
 #   indicator: warning
 #   drugs: [all]
 #   source:
 #     topic: combinations
-findings contains interaction_finding("jak.concomitant-jak", order, meds, ["jak-inhibitors"], "combination with other JAK inhibitors is not recommended", "combinations") if {
+findings contains interaction_finding("jak.concomitant-jak", order, meds, ["jak-inhibitors"], "combinations") if {
 	some order in input.orders
 	meds := lib.interacting(order, "", "jak-inhibitors")
 	count(meds) > 0
@@ -52,11 +64,17 @@ immunomodulators(order) := lib.interacting(order, "", "immunomodulators") | {m |
 # description: A biologic immunomodulator or potent systemic immunosuppressant is active or ordered; the combination is not recommended.
 # custom:
 #   id: jak.concomitant-immunomodulator
+#   card:
+#     summary: >-
+#       {{$drugs := ""}}{{range $i, $d := .drugs}}{{if $i}}{{$drugs = printf "%s, %s" $drugs (drug $d)}}{{else}}{{$drugs = drug $d}}{{end}}{{end}}
+#       {{printf "%s with %s: combination with biologic immunomodulators or potent immunosuppressants is not recommended" $drugs (join ", " .names) | truncate 140}}
+#     detail: |-
+#       {{range $i, $d := .drugs}}{{if $i}}, {{end}}{{drug $d}}{{end}} with {{join ", " .names}}: combination with biologic immunomodulators or potent immunosuppressants is not recommended.
 #   indicator: warning
 #   drugs: [all]
 #   source:
 #     topic: combinations
-findings contains interaction_finding("jak.concomitant-immunomodulator", order, meds, ["immunomodulators", "immunosuppressants"], "combination with biologic immunomodulators or potent immunosuppressants is not recommended", "combinations") if {
+findings contains interaction_finding("jak.concomitant-immunomodulator", order, meds, ["immunomodulators", "immunosuppressants"], "combinations") if {
 	some order in input.orders
 	meds := immunomodulators(order)
 	count(meds) > 0
@@ -83,6 +101,12 @@ live_vaccine_evidence(order) := array.concat(
 # description: A live vaccine given within 28 days before initiation, or ordered while a target drug is active or ordered.
 # custom:
 #   id: jak.live-vaccine
+#   card:
+#     summary: >-
+#       {{$drugs := ""}}{{range $i, $d := .drugs}}{{if $i}}{{$drugs = printf "%s, %s" $drugs (drug $d)}}{{else}}{{$drugs = drug $d}}{{end}}{{end}}
+#       {{printf "%s: avoid live vaccines during or immediately before treatment" $drugs | truncate 140}}
+#     detail: |-
+#       Live vaccine: {{evidence .evidence}}. Avoid live vaccines during treatment and immediately before it (window: {{num .windowDays}} days before initiation); complete age-appropriate immunizations before starting.
 #   indicator: warning
 #   drugs: [all]
 #   source:
@@ -94,12 +118,11 @@ findings contains f if {
 	f := {
 		"rule": "jak.live-vaccine",
 		"indicator": "warning",
-		"summary": lib.truncate(sprintf("%s: avoid live vaccines during or immediately before treatment", [drug_of(order)]), 140),
-		"detail": concat("\n\n", [
-			sprintf("Live vaccine: %s. Avoid live vaccines during treatment and immediately before it (window: %d days before initiation); complete age-appropriate immunizations before starting.", [
-				lib.evidence_text(evidence), lib.param("liveVaccineWindowDays"),
-			]),
-		]),
+		"text": {
+			"drugs": card_drugs(order),
+			"evidence": evidence,
+			"windowDays": lib.param("liveVaccineWindowDays"),
+		},
 		"order": order.ref,
 		"drug": label_drug(order),
 		"evidence": evidence,
@@ -113,6 +136,13 @@ findings contains f if {
 # description: "{{display}} with a {{item.role}} (value set {{item.valueSet}}): {{item.advice}}."
 # custom:
 #   id: "{drug}.{interactions}"
+#   card:
+#     summary: >-
+#       {{printf "%s with %s (%s): %s" (drug .drug) (join ", " .names) .role .advice | truncate 140}}
+#     detail: |-
+#       {{.statement}}
+#
+#       {{drug .drug}} with {{join ", " .names}} ({{.role}}): {{.advice}}.
 #   indicator: warning
 #   drugs: [all]
 #   source:
@@ -122,17 +152,20 @@ findings contains f if {
 	some ix in avoid_entries
 	meds := {m | some m in lib.interacting(order, ix.drug, ix.valueSet); lib.systemic(m)}
 	count(meds) > 0
-	names := concat(", ", sort({lib.med_name(m, ix.valueSet) | some m in meds}))
 	targets := lib.context_targets(order, ix.drug)
 	f := {
 		"rule": "{drug}.{interactions}",
 		"entry": ix.key,
 		"indicator": "warning",
-		"summary": lib.truncate(sprintf("%s with %s (%s): %s", [ix.display, names, ix.role, ix.advice]), 140),
-		"detail": concat("\n\n", array.concat(
-			[n | n := object.get(ix, "statement", ""); n != ""],
-			[sprintf("%s with %s (%s): %s.", [ix.display, names, ix.role, ix.advice])],
-		)),
+		"text": {
+			"drug": ix.drug,
+			"names": sort({lib.med_name(m, ix.valueSet) | some m in meds}),
+			"role": ix.role,
+			"advice": ix.advice,
+			# an entry without a statement of the label's has a card of
+			# one paragraph
+			"statement": object.get(ix, "statement", ""),
+		},
 		"order": order.ref,
 		"drug": ix.drug,
 		"evidence": [lib.evidence_med(m) | some m in (meds | (targets - {order}))],
@@ -144,7 +177,7 @@ findings contains f if {
 # avoid_entries: each drug's interactions (its profile), with the drug and
 # the entry's key. Built from data alone, so that OPA's partial evaluation
 # (issue 28) folds it into a constant.
-avoid_entries contains object.union(ix, {"drug": drug, "key": key, "display": profile.display}) if {
+avoid_entries contains object.union(ix, {"drug": drug, "key": key}) if {
 	some drug
 	profile := lib.profiles[drug]
 	some key

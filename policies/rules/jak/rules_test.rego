@@ -59,6 +59,19 @@ test_tofacitinib_order_while_upadacitinib_active_card_on_tofacitinib if {
 	tofa := t.draft_med("tofa", "tofacitinib 5 mg oral tablet")
 	f := finding("jak.concomitant-jak", [tofa], {"medications": [tofa, t.active_target("upadacitinib", 100)]})
 	f.order == "MedicationRequest/tofa"
+	f.text.drugs == ["upadacitinib"] # the card says "Upadacitinib with tofacitinib"
+	f.text.names == ["tofacitinib"]
+}
+
+# An interacting order placed while two targets are active: its card names
+# both, in the order of their names ("Abrocitinib, Upadacitinib with
+# tofacitinib"); no scenario has two.
+test_interacting_order_card_names_every_active_target if {
+	tofa := t.draft_med("tofa", "tofacitinib 5 mg oral tablet")
+	meds := [tofa, t.active_target("upadacitinib", 100), t.active_target("abrocitinib", 100)]
+	f := finding("jak.concomitant-jak", [tofa], {"medications": meds})
+	f.text.drugs == ["abrocitinib", "upadacitinib"]
+	f.text.names == ["tofacitinib"]
 }
 
 test_dupilumab_fires_immunomodulator if {
@@ -67,6 +80,23 @@ test_dupilumab_fires_immunomodulator if {
 
 test_methotrexate_fires_immunomodulator if {
 	"jak.concomitant-immunomodulator" in ids([upa15], {"medications": [upa15, t.med("mtx", "methotrexate 2.5 mg oral tablet")]})
+}
+
+# Three of them make one card that names each, sorted; its summary
+# ("Upadacitinib with cyclosporine, dupilumab, methotrexate: combination
+# with …") is longer than 140 characters and the card cuts it there, which
+# no scenario shows.
+test_several_immunomodulators_one_card_naming_each if {
+	meds := [
+		upa15,
+		t.med("mtx", "methotrexate 2.5 mg oral tablet"),
+		t.med("dupi", "dupilumab 300 mg/2ml prefilled syringe"),
+		t.med("csa", "cyclosporine 100 mg oral capsule"),
+	]
+	f := finding("jak.concomitant-immunomodulator", [upa15], {"medications": meds})
+	f.text.drugs == ["upadacitinib"]
+	f.text.names == ["cyclosporine", "dupilumab", "methotrexate"]
+	n_findings("jak.concomitant-immunomodulator", [upa15], {"medications": meds}) == 1
 }
 
 test_topical_tacrolimus_is_allowed if {
@@ -177,6 +207,18 @@ test_live_vaccine_order_while_target_active_fires_on_vaccine if {
 	vax := object.union(t.draft_med("yf", "yellow fever vaccine"), {"resourceType": "Immunization", "codes": [t.cvx("37")]})
 	f := finding("jak.live-vaccine", [vax], {"medications": [vax, t.active_target("abrocitinib", 200)]})
 	f.order == "MedicationRequest/yf"
+	f.text.drugs == ["abrocitinib"] # the card says "Abrocitinib: avoid live vaccines …"
+	f.text.windowDays == 28
+}
+
+# A vaccine ordered while two targets are active: the card names both
+# ("Abrocitinib, Upadacitinib: avoid live vaccines …"); no scenario has
+# two.
+test_live_vaccine_order_names_every_active_target if {
+	vax := object.union(t.draft_med("yf", "yellow fever vaccine"), {"resourceType": "Immunization", "codes": [t.cvx("37")]})
+	meds := [vax, t.active_target("upadacitinib", 200), t.active_target("abrocitinib", 200)]
+	f := finding("jak.live-vaccine", [vax], {"medications": meds})
+	f.text.drugs == ["abrocitinib", "upadacitinib"]
 }
 
 test_recombinant_zoster_vaccine_is_not_live if {
