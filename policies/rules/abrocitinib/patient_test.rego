@@ -14,7 +14,8 @@ test_age_12_approved if {
 
 test_platelets_149_at_initiation_fires if {
 	f := finding("abrocitinib.lab-platelets-low", [abro_mg(100)], platelets(149))
-	contains(f.summary, "do not initiate")
+	f.text.phase == "initiation" # the card (jak, written by its template) says "do not initiate"
+	f.text.limit == 150
 	f.evidence[0].value == 149
 }
 
@@ -28,7 +29,9 @@ test_platelets_100_in_continuation_does_not_fire if {
 
 test_platelets_49_in_continuation_fires if {
 	f := finding("abrocitinib.lab-platelets-low", [t.continuation(abro_mg(100), 200)], platelets(49))
-	contains(f.summary, "discontinue")
+	f.text.phase == "continuation" # the card says "discontinue"
+	f.text.limit == 50
+	f.text.restartAbove == 100
 }
 
 test_platelets_stale_does_not_fire if {

@@ -72,3 +72,25 @@ test_hgb_low_one_finding_per_order if {
 	count(fs) == 2
 	{f.order | some f in fs} == {"MedicationRequest/upadacitinib-order", "MedicationRequest/abrocitinib-order"}
 }
+
+test_platelets_low_at_initiation_gives_the_initiation_threshold if {
+	abro := t.order("abrocitinib", 100)
+	some f in jak.findings with input as t.input_with([abro], {"labs": t.with_labs({"platelets": t.lab("platelets", 149, 5)})})
+	f.rule == "{drug}.lab-platelets-low"
+	f.text.phase == "initiation" # the card says "do not initiate"
+	f.text.limit == 150
+	f.text.lab.value == 149
+}
+
+# A profile without a restart threshold: the card's restart threshold is
+# the one it stops at (no profile has one without it, so no scenario
+# shows it).
+test_platelets_restart_threshold_defaults_to_the_threshold if {
+	profiles := json.remove(data.labelguard.profiles, ["abrocitinib/labs/platelets/restartAbove"])
+	o := t.continuation(t.order("abrocitinib", 100), 200)
+	some f in jak.findings with input as t.input_with([o], {"labs": t.with_labs({"platelets": t.lab("platelets", 40, 5)})})
+		with data.labelguard.lib.profiles as profiles
+	f.rule == "{drug}.lab-platelets-low"
+	f.text.phase == "continuation" # the card says "discontinue"
+	f.text.restartAbove == 50
+}
