@@ -13,6 +13,13 @@ import data.labelguard.lib
 # description: "At initiation, the follow-up labs of the label with their due dates ({{monitoring.summary}}); left out when a critical card concerns the same order."
 # custom:
 #   id: jak.monitoring-plan
+#   card:
+#     summary: >-
+#       {{drug .drug}} monitoring plan: {{.planSummary}}
+#     detail: |-
+#       Follow-up after starting {{lower (drug .drug)}}:
+#       {{range .plan}}
+#       - {{.label}} (due {{.dueDate}}){{end}}
 #   indicator: info
 #   drugs: [oral]
 #   omitWhen: [critical]
@@ -22,19 +29,14 @@ findings contains f if {
 	some order in lib.oral_jaki_orders
 	lib.is_initiation(order)
 	monitoring := lib.profiles[order.target].monitoring
-	plan := monitoring.plan
-	drug := lib.drug_display[order.target]
+	plan := [{"label": p.label, "analytes": p.analytes, "dueDate": lib.add_days(input.now, p.days)} | some p in monitoring.plan]
 	f := {
 		"rule": "jak.monitoring-plan",
 		"indicator": "info",
-		"summary": sprintf("%s monitoring plan: %s", [drug, monitoring.summary]),
-		"detail": concat("\n\n", [
-			sprintf("Follow-up after starting %s:", [lower(drug)]),
-			concat("\n", [sprintf("- %s (due %s)", [p.label, lib.add_days(input.now, p.days)]) | some p in plan]),
-		]),
+		"text": {"drug": order.target, "planSummary": monitoring.summary, "plan": plan},
 		"order": order.ref,
 		"evidence": [],
-		"suggestions": [{"kind": "create-lab", "label": p.label, "analytes": p.analytes, "dueDate": lib.add_days(input.now, p.days)} | some p in plan],
+		"suggestions": [{"kind": "create-lab", "label": p.label, "analytes": p.analytes, "dueDate": p.dueDate} | some p in plan],
 		"links": lib.topic_links(order.target, "monitoring"),
 	}
 }

@@ -43,6 +43,13 @@ coded_or_affirmative(lab, _, word) if {
 # description: "Pregnant by status, positive hCG within the window, or an active pregnancy condition. The indicator and wording are those of the drug's label in the jurisdiction in force (profile pregnancy): critical where the label contraindicates use."
 # custom:
 #   id: jak.pregnancy
+#   card:
+#     summary: >-
+#       {{printf "%s during pregnancy: %s" (drug .drug) .pregnancy.summary | truncate 140}}
+#     detail: |-
+#       Pregnancy: {{evidence .evidence}}.
+#
+#       {{.pregnancy.statement}}
 #   indicator: [critical, warning, info]
 #   drugs: [all]
 #   source:
@@ -50,19 +57,14 @@ coded_or_affirmative(lab, _, word) if {
 findings contains f if {
 	some order in lib.target_orders
 	count(pregnancy_evidence) > 0
-	drug := lib.drug_display[order.target]
 	pregnancy := lib.profiles[order.target].pregnancy
 	f := {
 		"rule": "jak.pregnancy",
 		"indicator": pregnancy.indicator,
-		"summary": lib.truncate(sprintf("%s during pregnancy: %s", [drug, pregnancy.summary]), 140),
-		"detail": concat("\n\n", [
-			sprintf("Pregnancy: %s.", [lib.evidence_text(pregnancy_evidence)]),
-			pregnancy.statement,
-		]),
+		"text": {"drug": order.target, "pregnancy": pregnancy, "evidence": lib.evidence_list(pregnancy_evidence)},
 		"order": order.ref,
 		"evidence": lib.evidence_list(pregnancy_evidence),
-		"suggestions": pregnancy_suggestions(pregnancy.indicator, drug),
+		"suggestions": pregnancy_suggestions(pregnancy.indicator, lib.drug_display[order.target]),
 		"links": lib.topic_links(order.target, "pregnancy"),
 	}
 }
@@ -78,6 +80,13 @@ pregnancy_suggestions(indicator, drug) := lib.delete_order(lower(drug)) if indic
 # description: "Breastfeeding by status within the window or an active lactation condition; critical where the label of the jurisdiction in force contraindicates breastfeeding (profile lactation.indicator)."
 # custom:
 #   id: jak.lactation
+#   card:
+#     summary: >-
+#       {{drug .drug}} while breastfeeding: {{.lactation.summary}}
+#     detail: |-
+#       Breastfeeding: {{evidence .evidence}}.
+#
+#       {{.lactation.statement}}
 #   indicator: [critical, warning]
 #   drugs: [all]
 #   source:
@@ -85,15 +94,11 @@ pregnancy_suggestions(indicator, drug) := lib.delete_order(lower(drug)) if indic
 findings contains f if {
 	some order in lib.target_orders
 	count(lactation_evidence) > 0
-	drug := lib.drug_display[order.target]
+	lactation := lib.profiles[order.target].lactation
 	f := {
 		"rule": "jak.lactation",
-		"indicator": object.get(lib.profiles[order.target].lactation, "indicator", "warning"),
-		"summary": sprintf("%s while breastfeeding: %s", [drug, lib.profiles[order.target].lactation.summary]),
-		"detail": concat("\n\n", [
-			sprintf("Breastfeeding: %s.", [lib.evidence_text(lactation_evidence)]),
-			lib.profiles[order.target].lactation.statement,
-		]),
+		"indicator": object.get(lactation, "indicator", "warning"),
+		"text": {"drug": order.target, "lactation": lactation, "evidence": lib.evidence_list(lactation_evidence)},
 		"order": order.ref,
 		"evidence": lib.evidence_list(lactation_evidence),
 		"suggestions": [],

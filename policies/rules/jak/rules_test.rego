@@ -116,8 +116,11 @@ test_pregnancy_indicator_and_wording_are_the_profiles if {
 	c := t.condition("preg", t.icd("Z3A20"), "20 weeks gestation of pregnancy")
 	f := finding("jak.pregnancy", [upa15], {"conditions": [c]})
 	f.indicator == "warning"
-	contains(f.summary, data.labelguard.profiles.upadacitinib.pregnancy.summary)
-	contains(f.detail, data.labelguard.profiles.upadacitinib.pregnancy.statement)
+
+	# the card gives the profile's summary and statement
+	f.text.pregnancy.summary == data.labelguard.profiles.upadacitinib.pregnancy.summary
+	f.text.pregnancy.statement == data.labelguard.profiles.upadacitinib.pregnancy.statement
+	f.text.drug == "upadacitinib"
 	count(f.suggestions) == 1
 }
 
@@ -126,7 +129,7 @@ test_pregnancy_contraindicated_is_critical if {
 	eu := {"indicator": "critical", "summary": "contraindicated (SmPC)", "statement": "Contraindicated."}
 	f := finding("jak.pregnancy", [upa15], {"conditions": [c]}) with data.labelguard.profiles.upadacitinib.pregnancy as eu
 	f.indicator == "critical"
-	contains(f.summary, "contraindicated (SmPC)")
+	f.text.pregnancy.summary == "contraindicated (SmPC)" # the card says "Upadacitinib during pregnancy: contraindicated (SmPC)"
 }
 
 test_pregnancy_info_offers_no_removal if {
@@ -175,7 +178,7 @@ test_one_pregnancy_finding_per_order_with_several_evidence if {
 test_breastfeeding_status_fires_lactation if {
 	labs := t.with_labs({"breastfeeding": t.coded("breastfeeding", t.sct("413712001"), "breastfeeding", 5)})
 	f := finding("jak.lactation", [t.order("abrocitinib", 100)], {"labs": labs})
-	contains(f.summary, "1 day")
+	contains(f.text.lactation.summary, "1 day") # the card's summary is the profile's
 	f.indicator == "warning"
 }
 
@@ -410,7 +413,12 @@ test_monitoring_plan_at_initiation_with_due_dates if {
 	f := finding("jak.monitoring-plan", [t.order("abrocitinib", 100)], zoster_given)
 	count(f.suggestions) == 2
 	f.suggestions[0].dueDate == "2026-07-13"
-	count(f.summary) <= 140
+	f.text.plan[0].dueDate == "2026-07-13" # the card lists "(due 2026-07-13)"
+	[p.label | some p in f.text.plan] == [s.label | some s in f.suggestions]
+
+	# the summary, as the card writes it from these values, fits
+	f.text.planSummary == data.labelguard.profiles.abrocitinib.monitoring.summary
+	count(sprintf("%s monitoring plan: %s", [data.labelguard.profiles.abrocitinib.display, f.text.planSummary])) <= 140
 }
 
 # The plan's rule does not read the critical rules: the engine leaves the
