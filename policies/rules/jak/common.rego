@@ -1,4 +1,4 @@
-# Shared wording for the all-target and oral-JAKi rules.
+# What the all-target and oral-JAKi rules share.
 
 # METADATA
 # scope: package

@@ -51,11 +51,26 @@ pregnancy_test_factor := [{
 
 pretreatment_missing(order) := array.concat(missing_factors(order), pregnancy_test_factor)
 
+# The summary lists the missing items while they fit in 80 characters,
+# else gives their count. The template measures the list in bytes, which
+# are its characters: the items' displays are ASCII
+# (test_work_up_item_displays_are_ascii).
+
 # METADATA
 # title: Pre-treatment evaluation incomplete
 # description: Initiation of an oral JAK inhibitor without the baseline labs and screening of the label within their windows.
 # custom:
 #   id: jak.pretreatment-incomplete
+#   card:
+#     summary: >-
+#       {{$names := join ", " .names}}{{drug .drug}}: pre-treatment evaluation incomplete —
+#       {{if le (len $names) 80}}missing {{$names}}{{else}}{{len .missing}} items missing{{end}}
+#     detail: |-
+#       Before starting {{lower (drug .drug)}}, complete the evaluation. Missing within the window (CBC, liver enzymes, eGFR {{num .labWindowDays}} days; TB and hepatitis screening {{num .screeningWindowDays}} days; pregnancy {{num .pregnancyWindowDays}} days):
+#       {{range .missing}}
+#       - {{.display}}{{with .evidence}}{{with index (index . 0) "time"}} (last result {{date .}}, outside the window){{end}}{{end}}{{end}}
+#
+#       {{seealso "iec-2024" "baseline evaluation"}}
 #   indicator: warning
 #   drugs: [oral]
 #   source:
@@ -65,19 +80,17 @@ findings contains f if {
 	lib.is_initiation(order)
 	missing := pretreatment_missing(order)
 	count(missing) > 0
-	drug := lib.drug_display[order.target]
-	names := concat(", ", [m.display | some m in missing])
 	f := {
 		"rule": "jak.pretreatment-incomplete",
 		"indicator": "warning",
-		"summary": pretreatment_summary(drug, missing, names),
-		"detail": concat("\n\n", [
-			sprintf("Before starting %s, complete the evaluation. Missing within the window (CBC, liver enzymes, eGFR %d days; TB and hepatitis screening %d days; pregnancy %d days):", [
-				lower(drug), lib.param("labWindowDays"), lib.param("screeningWindowDays"), lib.param("pregnancyWindowDays"),
-			]),
-			concat("\n", [sprintf("- %s%s", [m.display, stale_note(m)]) | some m in missing]),
-			lib.see_also("iec-2024", "baseline evaluation"),
-		]),
+		"text": {
+			"drug": order.target,
+			"missing": missing,
+			"names": [m.display | some m in missing],
+			"labWindowDays": lib.param("labWindowDays"),
+			"screeningWindowDays": lib.param("screeningWindowDays"),
+			"pregnancyWindowDays": lib.param("pregnancyWindowDays"),
+		},
 		"order": order.ref,
 		"evidence": [e | some m in missing; some e in m.evidence],
 		"factors": [object.remove(m, ["analytes"]) | some m in missing],
@@ -90,24 +103,18 @@ findings contains f if {
 	}
 }
 
-pretreatment_summary(drug, _, names) := sprintf("%s: pre-treatment evaluation incomplete — missing %s", [drug, names]) if {
-	count(names) <= 80
-}
-
-pretreatment_summary(drug, missing, names) := sprintf("%s: pre-treatment evaluation incomplete — %d items missing", [drug, count(missing)]) if {
-	count(names) > 80
-}
-
-stale_note(m) := sprintf(" (last result %s, outside the window)", [lib.date_of(m.evidence[0].time)]) if {
-	count(m.evidence) > 0
-	m.evidence[0].time
-} else := ""
-
 # METADATA
 # title: Recombinant zoster vaccine not on record
 # description: Initiation at 19 or older with no recombinant zoster vaccine (CVX 187) on record; complete zoster vaccination before starting.
 # custom:
 #   id: jak.zoster-vaccine-missing
+#   card:
+#     summary: >-
+#       {{drug .drug}}: no recombinant zoster vaccine on record — complete zoster vaccination before starting
+#     detail: |-
+#       Patient age {{num .age}}; no recombinant zoster vaccine (Shingrix, CVX 187) on record. Herpes zoster is more frequent with JAK inhibitors; complete age-appropriate immunizations, including zoster vaccination, before starting.
+#
+#       {{seealso "iec-2024" "vaccination"}}
 #   indicator: info
 #   drugs: [oral]
 #   source:
@@ -117,15 +124,10 @@ findings contains f if {
 	lib.is_initiation(order)
 	lib.age >= lib.param("zosterVaccineAgeMin")
 	count(lib.immunizations_in("zoster-recombinant-vaccine")) == 0
-	drug := lib.drug_display[order.target]
 	f := {
 		"rule": "jak.zoster-vaccine-missing",
 		"indicator": "info",
-		"summary": sprintf("%s: no recombinant zoster vaccine on record — complete zoster vaccination before starting", [drug]),
-		"detail": concat("\n\n", [
-			sprintf("Patient age %d; no recombinant zoster vaccine (Shingrix, CVX 187) on record. Herpes zoster is more frequent with JAK inhibitors; complete age-appropriate immunizations, including zoster vaccination, before starting.", [lib.age]),
-			lib.see_also("iec-2024", "vaccination"),
-		]),
+		"text": {"drug": order.target, "age": lib.age},
 		"order": order.ref,
 		"evidence": [],
 		"suggestions": [],

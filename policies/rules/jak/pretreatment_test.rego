@@ -16,6 +16,11 @@ test_complete_workup_does_not_fire if {
 test_missing_anc_and_tb_listed_as_factors if {
 	[f] := pretreatment([t.order("upadacitinib", 15)], {"labs": t.without_labs(["anc", "tb"])})
 	factor_ids(f) == {"anc", "tb"}
+
+	# the summary lists them: they fit in 80 characters
+	f.text.names == ["Absolute neutrophil count", "TB screen (IGRA or tuberculin skin test)"]
+	count(concat(", ", f.text.names)) <= 80
+	[m.evidence | some m in f.text.missing] == [[], []] # no "(last result …)"
 	f.indicator == "warning"
 	[s] := f.suggestions
 	s.kind == "create-lab"
@@ -26,7 +31,7 @@ test_stale_hbsag_counts_as_missing_with_evidence if {
 	[f] := pretreatment([t.order("baricitinib", 2)], {"labs": t.with_labs({"hbsag": t.result("hbsag", "negative", 366)})})
 	factor_ids(f) == {"hbv"}
 	f.factors[0].evidence[0].reference == "Observation/hbsag"
-	contains(f.detail, "outside the window")
+	f.text.missing[0].evidence[0].time == t.days_ago(366) # the card says "(last result <date>, outside the window)"
 }
 
 test_hbsag_at_screening_window_edge_is_present if {
@@ -83,12 +88,27 @@ test_continuation_does_not_fire if {
 test_everything_missing_summary_fits if {
 	[f] := pretreatment([t.order("abrocitinib", 100)], {"labs": {}, "patient": t.patient(30, "female")})
 	count(f.factors) == 10
-	count(f.summary) <= 140
+
+	# the summary gives the count ("10 items missing"), not the list, which
+	# is longer than 80 characters, so that it fits
+	count(f.text.missing) == 10
+	count(concat(", ", f.text.names)) > 80
 	count(f.suggestions) == 1
 }
 
 test_not_for_ruxolitinib_cream if {
 	count(pretreatment([t.order("ruxolitinib-cream", 0)], {"labs": {}})) == 0
+}
+
+# The card's summary measures the list of missing items in bytes
+# (pretreatment.rego): they are its characters while the displays are
+# ASCII.
+test_work_up_item_displays_are_ascii if {
+	pregnancy_test := jak.pregnancy_test_factor with input as t.input_with([], {"patient": t.patient(30, "female"), "labs": {}})
+	count(pregnancy_test) == 1
+	every item in array.concat(jak.pretreatment_items, pregnancy_test) {
+		regex.match(`^[ -~]+$`, item.display)
+	}
 }
 
 # Every work-up item a profile names is one of pretreatment_items: an
