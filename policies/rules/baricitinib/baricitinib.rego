@@ -19,8 +19,6 @@ limits := lib.profiles.baricitinib.dose.limits
 
 reduced_mg := limits.reduced.maxMgPerDay
 
-reduced_text := lib.format_num(reduced_mg)
-
 elderly_age := limits.reduced.fromAge
 
 severe_renal_egfr_below := limits.renalSevere.egfrBelow
@@ -48,6 +46,11 @@ orders := lib.orders_of("baricitinib")
 # description: "The profile of the jurisdiction in force says baricitinib is not approved for atopic dermatitis there (approval.approved false: the US); an off-label use."
 # custom:
 #   id: baricitinib.jurisdiction
+#   card:
+#     summary: >-
+#       {{.summary}}
+#     detail: |-
+#       {{.statement}}
 #   indicator: info
 #   drugs: [baricitinib]
 #   source:
@@ -59,8 +62,8 @@ findings contains f if {
 	f := {
 		"rule": "baricitinib.jurisdiction",
 		"indicator": "info",
-		"summary": approval.summary,
-		"detail": approval.statement,
+		# the profile's own words
+		"text": {"summary": approval.summary, "statement": approval.statement},
 		"order": order.ref,
 		"evidence": [],
 		"suggestions": [],
@@ -69,13 +72,15 @@ findings contains f if {
 }
 
 # dose-risk: age 65+, a risk factor of the EU restriction, or a history of
-# chronic or recurrent infections.
-dose_risks := array.concat([x | some x in jak.risk_factors; x.id in dose_risk_factor_ids], infection_risks) if {
+# chronic or recurrent infections. The age risk has no display: the card
+# writes it from its age (id "age"). dose_risks is undefined when the age
+# is unknown (`not lib.age >= elderly_age` does not hold then, and the age
+# risk needs the age), as it was when the text was written here.
+dose_risks := other_dose_risks if {
 	not lib.age >= elderly_age
-} else := array.concat(
-	[{"id": sprintf("age-%d", [elderly_age]), "display": sprintf("Age %d (%d or older)", [lib.age, elderly_age]), "evidence": [lib.evidence_age]}],
-	array.concat([x | some x in jak.risk_factors; x.id in dose_risk_factor_ids], infection_risks),
-)
+} else := array.concat([{"id": "age", "age": lib.age, "evidence": [lib.evidence_age]}], other_dose_risks)
+
+other_dose_risks := array.concat([x | some x in jak.risk_factors; x.id in dose_risk_factor_ids], infection_risks)
 
 dose_risk(order) if {
 	count(dose_risks) > 0
@@ -87,6 +92,15 @@ dose_risk(order) if {
 # description: "Daily dose above {{dose.limits.reduced.maxMgPerDay}} mg (or not verifiable) at age {{dose.limits.reduced.fromAge}} or older or with VTE, malignancy, MI or stroke, smoking, or a history of chronic or recurrent infections (value set chronic-recurrent-infections)."
 # custom:
 #   id: baricitinib.dose-risk
+#   card:
+#     summary: >-
+#       {{$ids := ""}}{{range .ids}}{{if $ids}}{{$ids = print $ids ", "}}{{end}}{{if eq . "age"}}{{$ids = print $ids "age-" (num $.from_age)}}{{else}}{{$ids = print $ids .}}{{end}}{{end}}
+#       {{printf "Baricitinib (%s): %s mg once daily recommended (%s)" (dose .order) (num .reduced) $ids | truncate 140}}
+#     detail: |-
+#       Ordered: {{dose .order}}. A dose of {{num .reduced}} mg once daily is recommended for patients {{num .from_age}} and older, for patients with a history of VTE, malignancy or major cardiovascular events, current or past long-time smokers, and patients with a history of chronic or recurrent infections:
+#
+#       {{range .risks}}- {{if eq .id "age"}}Age {{num .age}} ({{num $.from_age}} or older){{else}}{{.display}}{{end}}
+#       {{end}}
 #   indicator: warning
 #   drugs: [baricitinib]
 #   tags: [dose]
@@ -99,11 +113,15 @@ findings contains f if {
 	f := {
 		"rule": "baricitinib.dose-risk",
 		"indicator": "warning",
-		"summary": lib.truncate(sprintf("Baricitinib (%s): %s mg once daily recommended (%s)", [lib.dose_phrase(order), reduced_text, concat(", ", sort({x.id | some x in risks}))]), 140),
-		"detail": concat("\n\n", [
-			sprintf("Ordered: %s. A dose of %s mg once daily is recommended for patients %d and older, for patients with a history of VTE, malignancy or major cardiovascular events, current or past long-time smokers, and patients with a history of chronic or recurrent infections:", [lib.dose_phrase(order), reduced_text, elderly_age]),
-			concat("\n", [sprintf("- %s", [x.display]) | some x in risks]),
-		]),
+		"text": {
+			"order": order,
+			"reduced": reduced_mg,
+			"from_age": elderly_age,
+			"risks": risks,
+			# sorted; "age", which the card writes age-65, sorts first
+			# as age-65 did among the other ids (cv-event, infections, ...)
+			"ids": sort({x.id | some x in risks}),
+		},
 		"order": order.ref,
 		"evidence": [e | some x in risks; some e in x.evidence],
 		"suggestions": lib.update_dose(order, reduced_mg),
@@ -123,6 +141,11 @@ renal_moderate_dose(order) if {
 # description: "eGFR {{dose.limits.renalModerate.egfrFrom}} to < {{dose.limits.renalModerate.egfrBelow}} with a daily dose above {{dose.limits.reduced.maxMgPerDay}} mg (or not verifiable)."
 # custom:
 #   id: baricitinib.renal-moderate-dose
+#   card:
+#     summary: >-
+#       Baricitinib ({{dose .order}}) with eGFR {{num .lab.value}}: use {{num .reduced}} mg once daily
+#     detail: |-
+#       eGFR **{{lab .lab}}** ({{num .from}} to < {{egfr .below}}). Ordered: {{dose .order}}. Recommended: {{num .reduced}} mg once daily.
 #   indicator: warning
 #   drugs: [baricitinib]
 #   tags: [dose]
@@ -135,10 +158,13 @@ findings contains f if {
 	f := {
 		"rule": "baricitinib.renal-moderate-dose",
 		"indicator": "warning",
-		"summary": sprintf("Baricitinib (%s) with eGFR %s: use %s mg once daily", [lib.dose_phrase(order), lib.format_num(lab.value), reduced_text]),
-		"detail": concat("\n\n", [
-			sprintf("eGFR **%s** (%s to < %s). Ordered: %s. Recommended: %s mg once daily.", [lib.lab_text(lab), lib.format_num(limits.renalModerate.egfrFrom), lib.egfr_text(limits.renalModerate.egfrBelow), lib.dose_phrase(order), reduced_text]),
-		]),
+		"text": {
+			"order": order,
+			"lab": lab,
+			"from": limits.renalModerate.egfrFrom,
+			"below": limits.renalModerate.egfrBelow,
+			"reduced": reduced_mg,
+		},
 		"order": order.ref,
 		"evidence": [lib.evidence_lab(lab, "eGFR")],
 		"suggestions": lib.update_dose(order, reduced_mg),
@@ -160,6 +186,11 @@ severe_renal_evidence contains lib.evidence_condition(c) if {
 # description: "eGFR below {{dose.limits.renalSevere.egfrBelow}}, CKD stage 4 or 5 or dialysis; baricitinib is not recommended."
 # custom:
 #   id: baricitinib.renal-severe
+#   card:
+#     summary: >-
+#       Baricitinib not recommended with eGFR < {{egfr .below}} or dialysis
+#     detail: |-
+#       Severe renal impairment: {{evidence .evidence}}. Baricitinib is not recommended with eGFR < {{egfr .below}}.
 #   indicator: critical
 #   drugs: [baricitinib]
 #   source:
@@ -170,10 +201,10 @@ findings contains f if {
 	f := {
 		"rule": "baricitinib.renal-severe",
 		"indicator": "critical",
-		"summary": sprintf("Baricitinib not recommended with eGFR < %s or dialysis", [lib.egfr_text(severe_renal_egfr_below)]),
-		"detail": concat("\n\n", [
-			sprintf("Severe renal impairment: %s. Baricitinib is not recommended with eGFR < %s.", [lib.evidence_text(severe_renal_evidence), lib.egfr_text(severe_renal_egfr_below)]),
-		]),
+		"text": {
+			"evidence": lib.evidence_list(severe_renal_evidence),
+			"below": severe_renal_egfr_below,
+		},
 		"order": order.ref,
 		"evidence": lib.evidence_list(severe_renal_evidence),
 		"suggestions": [],
@@ -194,6 +225,11 @@ oat3_dose(order) if {
 # description: "Probenecid (strong OAT3 inhibitor) with baricitinib above {{dose.limits.reduced.maxMgPerDay}} mg/day (or not verifiable)."
 # custom:
 #   id: baricitinib.oat3-inhibitor
+#   card:
+#     summary: >-
+#       Baricitinib ({{.doses}}) with probenecid (OAT3 inhibitor): use {{num .reduced}} mg once daily
+#     detail: |-
+#       Probenecid, a strong OAT3 inhibitor, doubles baricitinib exposure; the recommended dose with probenecid is {{num .reduced}} mg once daily. Baricitinib ordered or active: {{.doses}}.
 #   indicator: warning
 #   drugs: [baricitinib]
 #   tags: [dose]
@@ -204,14 +240,17 @@ findings contains f if {
 	oat3_dose(order)
 	meds := oat3_inhibitors(order)
 	targets := lib.context_targets(order, "baricitinib")
-	doses := concat(", ", sort({lib.dose_phrase(t) | some t in targets}))
 	f := {
 		"rule": "baricitinib.oat3-inhibitor",
 		"indicator": "warning",
-		"summary": sprintf("Baricitinib (%s) with probenecid (OAT3 inhibitor): use %s mg once daily", [doses, reduced_text]),
-		"detail": concat("\n\n", [
-			sprintf("Probenecid, a strong OAT3 inhibitor, doubles baricitinib exposure; the recommended dose with probenecid is %s mg once daily. Baricitinib ordered or active: %s.", [reduced_text, doses]),
-		]),
+		"text": {
+			# The doses of the baricitinib orders and medications, each
+			# once, in the order of their text ("16 mg/day, 8 mg/day"): a
+			# template cannot sort or merge the phrases, so they are
+			# written here.
+			"doses": concat(", ", sort({lib.dose_phrase(t) | some t in targets})),
+			"reduced": reduced_mg,
+		},
 		"order": order.ref,
 		"evidence": [lib.evidence_med(m) | some m in (meds | (targets - {order}))],
 		"suggestions": lib.update_dose(order, reduced_mg),
