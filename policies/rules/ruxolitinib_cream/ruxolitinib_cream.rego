@@ -40,8 +40,10 @@ grams(order) := q.value if {
 	lower(object.get(q, "unit", "")) in gram_units
 }
 
-# quantity_excess: text when the dispense exceeds the label's amounts.
-quantity_excess(order) := sprintf("%s g per week (%s g over %s days)", [lib.format_num(per_week), lib.format_num(g), lib.format_num(days)]) if {
+# quantity_excess: the amounts when the dispense exceeds the label's:
+# grams over days (per_week) or, without a supply duration, grams in a
+# single dispense (days and per_week null).
+quantity_excess(order) := {"grams": g, "days": days, "per_week": per_week} if {
 	g := grams(order)
 	days := dispense(order).supplyDurationDays
 	days > 0
@@ -49,7 +51,7 @@ quantity_excess(order) := sprintf("%s g per week (%s g over %s days)", [lib.form
 	per_week > max_grams_per_week
 }
 
-quantity_excess(order) := sprintf("%s g in a single dispense without a supply duration", [lib.format_num(g)]) if {
+quantity_excess(order) := {"grams": g, "days": null, "per_week": null} if {
 	g := grams(order)
 	not lib.number_field(dispense(order), "supplyDurationDays")
 	g > max_grams_single_dispense
@@ -60,6 +62,13 @@ quantity_excess(order) := sprintf("%s g in a single dispense without a supply du
 # description: "More than {{application.maxGramsPerWeek}} g per week (dispense quantity over supply duration), or a single dispense above {{application.maxGramsPerDispense}} g without a duration."
 # custom:
 #   id: ruxolitinib-cream.quantity-max
+#   card:
+#     summary: >-
+#       {{$ordered := printf "%s g in a single dispense without a supply duration" (num .excess.grams)}}
+#       {{if .excess.days}}{{$ordered = printf "%s g per week (%s g over %s days)" (num .excess.per_week) (num .excess.grams) (num .excess.days)}}{{end}}
+#       {{printf "Ruxolitinib cream: %s exceeds %s g/week" $ordered (num .max_per_week) | truncate 140}}
+#     detail: |-
+#       Ordered: **{{if .excess.days}}{{num .excess.per_week}} g per week ({{num .excess.grams}} g over {{num .excess.days}} days){{else}}{{num .excess.grams}} g in a single dispense without a supply duration{{end}}**. Do not use more than {{num .max_per_week}} g per week (one {{num .max_per_week}} g tube per week or one {{num .max_per_dispense}} g tube per 2 weeks).
 #   indicator: warning
 #   drugs: [ruxolitinib-cream]
 #   source:
@@ -70,10 +79,11 @@ findings contains f if {
 	f := {
 		"rule": "ruxolitinib-cream.quantity-max",
 		"indicator": "warning",
-		"summary": lib.truncate(sprintf("Ruxolitinib cream: %s exceeds %s g/week", [excess, lib.format_num(max_grams_per_week)]), 140),
-		"detail": concat("\n\n", [
-			sprintf("Ordered: **%s**. Do not use more than %s g per week (one %s g tube per week or one %s g tube per 2 weeks).", [excess, lib.format_num(max_grams_per_week), lib.format_num(max_grams_per_week), lib.format_num(max_grams_single_dispense)]),
-		]),
+		"text": {
+			"excess": excess,
+			"max_per_week": max_grams_per_week,
+			"max_per_dispense": max_grams_single_dispense,
+		},
 		"order": order.ref,
 		"evidence": [lib.evidence_dispense(order, dispense(order))],
 		"suggestions": [],
@@ -86,6 +96,11 @@ findings contains f if {
 # description: "Latest affected body surface area above {{application.maxBsaPercent}} %."
 # custom:
 #   id: ruxolitinib-cream.bsa-max
+#   card:
+#     summary: >-
+#       Ruxolitinib cream: affected BSA {{num .lab.value}} % exceeds the {{num .max}} % limit
+#     detail: |-
+#       Affected body surface area **{{lab .lab}}**. Apply ruxolitinib cream to at most {{num .max}} % of body surface area.
 #   indicator: warning
 #   drugs: [ruxolitinib-cream]
 #   source:
@@ -97,10 +112,7 @@ findings contains f if {
 	f := {
 		"rule": "ruxolitinib-cream.bsa-max",
 		"indicator": "warning",
-		"summary": sprintf("Ruxolitinib cream: affected BSA %s %% exceeds the %s %% limit", [lib.format_num(lab.value), lib.format_num(max_bsa_percent)]),
-		"detail": concat("\n\n", [
-			sprintf("Affected body surface area **%s**. Apply ruxolitinib cream to at most %s %% of body surface area.", [lib.lab_text(lab), lib.format_num(max_bsa_percent)]),
-		]),
+		"text": {"lab": lab, "max": max_bsa_percent},
 		"order": order.ref,
 		"evidence": [lib.evidence_lab(lab, "Affected body surface area")],
 		"suggestions": [],
@@ -123,6 +135,11 @@ immunocompromise_evidence(order) := array.concat(
 # description: HIV, transplant status or a potent systemic immunosuppressant; ruxolitinib cream is indicated for non-immunocompromised patients.
 # custom:
 #   id: ruxolitinib-cream.immunocompromised
+#   card:
+#     summary: >-
+#       Ruxolitinib cream is indicated for non-immunocompromised patients only
+#     detail: |-
+#       Immunocompromise: {{evidence .evidence}}. Ruxolitinib cream is indicated for non-immunocompromised patients.
 #   indicator: warning
 #   drugs: [ruxolitinib-cream]
 #   source:
@@ -134,10 +151,7 @@ findings contains f if {
 	f := {
 		"rule": "ruxolitinib-cream.immunocompromised",
 		"indicator": "warning",
-		"summary": "Ruxolitinib cream is indicated for non-immunocompromised patients only",
-		"detail": concat("\n\n", [
-			sprintf("Immunocompromise: %s. Ruxolitinib cream is indicated for non-immunocompromised patients.", [lib.evidence_text(evidence)]),
-		]),
+		"text": {"evidence": evidence},
 		"order": order.ref,
 		"evidence": evidence,
 		"suggestions": [],
@@ -150,6 +164,11 @@ findings contains f if {
 # description: "Continuation with topical ruxolitinib active for more than {{application.reassessAfterWeeks}} weeks; re-examine if no improvement, stop when signs resolve."
 # custom:
 #   id: ruxolitinib-cream.reassess
+#   card:
+#     summary: >-
+#       Ruxolitinib cream used for {{num .weeks}} weeks: re-examine if no improvement; stop when signs resolve
+#     detail: |-
+#       Topical ruxolitinib active since {{date .since}} ({{num .days}} days). Stop when signs and symptoms resolve; re-examine the patient if they do not improve within {{num .reassess_weeks}} weeks.
 #   indicator: info
 #   drugs: [ruxolitinib-cream]
 #   source:
@@ -162,10 +181,13 @@ findings contains f if {
 	f := {
 		"rule": "ruxolitinib-cream.reassess",
 		"indicator": "info",
-		"summary": sprintf("Ruxolitinib cream used for %d weeks: re-examine if no improvement; stop when signs resolve", [floor(days / 7)]),
-		"detail": concat("\n\n", [
-			sprintf("Topical ruxolitinib active since %s (%d days). Stop when signs and symptoms resolve; re-examine the patient if they do not improve within %d weeks.", [lib.date_of(lib.started(order)), floor(days), application.reassessAfterWeeks]),
-		]),
+		"text": {
+			"since": lib.started(order),
+			# whole days and weeks
+			"days": floor(days),
+			"weeks": floor(days / 7),
+			"reassess_weeks": application.reassessAfterWeeks,
+		},
 		"order": order.ref,
 		"evidence": [lib.evidence_med(m) | some m in input.medications; m.active; lib.target(m) == "ruxolitinib-cream"],
 		"suggestions": [],
