@@ -10,8 +10,6 @@
 #   hooks: [order-select, order-sign, patient-view]
 package labelguard.rules.data_quality
 
-import data.labelguard.lib
-
 # The checks each kind of data feeds, by prefetch key and resource type.
 checks := {
 	"conditions": "pregnancy, lactation, TB, hepatitis, serious infections, hepatic and renal impairment, boxed-warning risk factors, immunocompromise",
@@ -41,21 +39,19 @@ key_kind := {
 	"AllergyIntolerance": "allergies",
 }
 
-issue_text(i) := sprintf("`%s` could not be obtained%s", [issue_key(i), detail_suffix(i)]) if i.kind == "missing-key"
-
-issue_text(i) := sprintf("`%s`: the fetch failed%s", [issue_key(i), detail_suffix(i)]) if i.kind == "fetch-failed"
-
-issue_text(i) := sprintf("`%s`: the search was cut short by the paging limit%s", [issue_key(i), detail_suffix(i)]) if i.kind == "paging-capped"
-
-issue_text(i) := sprintf("`%s`: %d invalid resource(s) dropped%s", [issue_key(i), object.get(i, "count", 0), detail_suffix(i)]) if i.kind == "dropped"
-
-issue_text(i) := sprintf("`%s`: %s%s", [issue_key(i), i.kind, detail_suffix(i)]) if not i.kind in {"missing-key", "fetch-failed", "paging-capped", "dropped"}
+# issue: a data issue as the card tells it: its key ("data" when it names
+# none), its kind (the card words missing-key, fetch-failed, paging-capped
+# and dropped, and shows any other as it is), the count of resources
+# dropped, and the detail ("" for none). An issue without a kind is left
+# out.
+issue(i) := {
+	"key": issue_key(i),
+	"kind": i.kind,
+	"count": object.get(i, "count", 0),
+	"detail": object.get(i, "detail", ""),
+}
 
 issue_key(i) := object.get(i, "key", "data")
-
-detail_suffix(i) := sprintf(" (%s)", [i.detail]) if {
-	object.get(i, "detail", "") != ""
-} else := ""
 
 affected_checks := {checks[k] |
 	some i in input.dataIssues
@@ -67,6 +63,17 @@ affected_checks := {checks[k] |
 # description: A prefetch key could not be obtained, a search was cut short, or invalid resources were dropped.
 # custom:
 #   id: data.incomplete
+#   card:
+#     summary: >-
+#       {{printf "Patient data incomplete (%s): some checks could not be made" (join ", " .keys) | truncate 140}}
+#     detail: |-
+#       Some patient data could not be obtained, so the checks that depend on them may have passed silently:
+#
+#       {{range .issues}}- `{{.key}}`{{if eq .kind "missing-key"}} could not be obtained{{else if eq .kind "fetch-failed"}}: the fetch failed{{else if eq .kind "paging-capped"}}: the search was cut short by the paging limit{{else if eq .kind "dropped"}}: {{num .count}} invalid resource(s) dropped{{else}}: {{.kind}}{{end}}{{if .detail}} ({{.detail}}){{end}}
+#       {{end}}
+#
+#       {{if .checks}}Checks that could not be made or may be incomplete:{{range .checks}}
+#       - {{.}}{{end}}{{else}}Review the patient record before relying on the absence of other alerts.{{end}}
 #   indicator: warning
 #   drugs: [all]
 #   hooks: [order-select, order-sign, patient-view]
@@ -77,22 +84,16 @@ affected_checks := {checks[k] |
 #     revised: "2026-12"
 findings contains f if {
 	count(input.dataIssues) > 0
-	keys := sort({issue_key(i) | some i in input.dataIssues})
-	not_checked := sort(affected_checks)
 	f := {
 		"rule": "data.incomplete",
 		"indicator": "warning",
-		"summary": lib.truncate(sprintf("Patient data incomplete (%s): some checks could not be made", [concat(", ", keys)]), 140),
-		"detail": concat("\n\n", [
-			"Some patient data could not be obtained, so the checks that depend on them may have passed silently:",
-			concat("\n", [sprintf("- %s", [issue_text(i)]) | some i in input.dataIssues]),
-			checks_line(not_checked),
-		]),
+		"text": {
+			"keys": sort({issue_key(i) | some i in input.dataIssues}),
+			"issues": [issue(i) | some i in input.dataIssues],
+			# the checks affected, none when no key is known
+			"checks": sort(affected_checks),
+		},
 		"evidence": [],
 		"suggestions": [],
 	}
 }
-
-checks_line(not_checked) := concat("\n", array.concat(["Checks that could not be made or may be incomplete:"], [sprintf("- %s", [c]) | some c in not_checked])) if {
-	count(not_checked) > 0
-} else := "Review the patient record before relying on the absence of other alerts."
