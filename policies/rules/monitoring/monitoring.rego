@@ -18,7 +18,11 @@ therapies := {m | some m in input.medications; m.active; lib.oral_jaki(m)}
 
 drugs := {m.target | some m in therapies}
 
-drug_names := concat(", ", sort({lib.drug_display[d] | some d in drugs}))
+# by_name: drugs in the order of their display names, one per name, as
+# the cards list them ("Abrocitinib, Upadacitinib").
+by_name(ds) := [min({d | some d in ds; lib.drug_display[d] == name}) |
+	some name in sort({lib.drug_display[d] | some d in ds})
+]
 
 # lipid_due_days: days after the start the drug's monitoring plan checks
 # lipids (its profile's monitoring.plan).
@@ -27,7 +31,9 @@ lipid_due_days(drug) := min({p.days | some p in lib.profiles[drug].monitoring.pl
 earliest_start(drug) := lib.started({"target": drug, "active": true})
 
 # also_cite: a card about several drugs cites the first one's label in its
-# source (its drug); the others' labels follow in the detail.
+# source (its drug); the others' labels follow in the detail. Written
+# here: the cards have no template function for a drug's label on a topic
+# (lib.see_also_topic).
 also_cite(ds, topic) := concat(" ", [lib.see_also_topic(d, topic) | some d in sort(ds); d != min(ds)])
 
 # below: the drugs on treatment whose threshold for the analyte the
@@ -37,14 +43,32 @@ below(analyte) := {d |
 	lib.lab_below(d, analyte, "continuation")
 }
 
+# METADATA
+# custom:
+#   card:
+#     summary: >-
+#       {{$names := ""}}{{range .drugs}}{{if $names}}{{$names = print $names ", "}}{{end}}{{$names = print $names (drug .)}}{{end}}
+#       {{printf "%s: %s %s below %s %s — interrupt treatment until %s is at least %s" $names (labname .analyte) (num .lab.value) .limits (labunit .analyte) (labname .analyte) .limits | truncate 140}}
+#     detail: |-
+#       **{{.display}} {{lab .lab}}**, below {{.limits}} {{labunit .analyte}}. Interrupt treatment until {{labname .analyte}} is at least {{.limits}}.
+#
+#       {{.also}}
 lab_finding(rule_id, analyte) := {
 	"rule": rule_id,
 	"indicator": "critical",
-	"summary": lib.truncate(sprintf("%s: %s %s below %s — interrupt treatment until %s is at least %s", [names, name, lib.format_num(lab.value), threshold, name, limits]), 140),
-	"detail": lib.paragraphs([
-		sprintf("**%s %s**, below %s. Interrupt treatment until %s is at least %s.", [lib.lab_display(analyte), lib.lab_text(lab), threshold, name, limits]),
-		also_cite(ds, "labs"),
-	]),
+	"text": {
+		"drugs": by_name(ds),
+		"analyte": analyte,
+		# the analyte's full name ("Absolute neutrophil count"), which no
+		# template function gives
+		"display": lib.lab_display(analyte),
+		"lab": lab,
+		# Each drug's threshold once, in the order of their text, " or "
+		# between them ("0.75 or 1"): a template cannot sort or merge the
+		# numbers as text, so they are written here.
+		"limits": concat(" or ", sort({lib.format_num(lib.lab_limit(d, analyte, "continuation")) | some d in ds})),
+		"also": also_cite(ds, "labs"),
+	},
 	"drug": min(ds),
 	"evidence": [lib.evidence_lab(lab, lib.lab_display(analyte))],
 	"suggestions": [],
@@ -52,10 +76,6 @@ lab_finding(rule_id, analyte) := {
 	ds := below(analyte)
 	count(ds) > 0
 	lab := lib.latest_lab(analyte)
-	name := lib.lab_short(analyte)
-	names := concat(", ", sort({lib.drug_display[d] | some d in ds}))
-	limits := concat(" or ", sort({lib.format_num(lib.lab_limit(d, analyte, "continuation")) | some d in ds}))
-	threshold := sprintf("%s %s", [limits, lib.lab_display_unit(analyte)])
 }
 
 # METADATA
@@ -63,6 +83,7 @@ lab_finding(rule_id, analyte) := {
 # description: "Absolute neutrophil count below {{labs.anc.below}} {{units.anc}} within the lab window in a patient on an oral JAK inhibitor."
 # custom:
 #   id: jak.lab-anc-low
+#   card: lab_finding
 #   indicator: critical
 #   drugs: [oral]
 #   hooks: [patient-view]
@@ -75,6 +96,7 @@ findings contains lab_finding("jak.lab-anc-low", "anc")
 # description: "Absolute lymphocyte count below {{labs.alc.below}} {{units.alc}} within the lab window in a patient on an oral JAK inhibitor."
 # custom:
 #   id: jak.lab-alc-low
+#   card: lab_finding
 #   indicator: critical
 #   drugs: [oral]
 #   hooks: [patient-view]
@@ -87,6 +109,7 @@ findings contains lab_finding("jak.lab-alc-low", "alc")
 # description: "Hemoglobin below {{labs.hgb.below}} {{units.hgb}} within the lab window in a patient on an oral JAK inhibitor."
 # custom:
 #   id: jak.lab-hgb-low
+#   card: lab_finding
 #   indicator: critical
 #   drugs: [oral]
 #   hooks: [patient-view]
@@ -99,6 +122,11 @@ findings contains lab_finding("jak.lab-hgb-low", "hgb")
 # description: "Platelet count below {{labs.platelets.below}} {{units.platelets}} within the lab window in a patient on {{display}}."
 # custom:
 #   id: "{drug}.lab-platelets-low"
+#   card:
+#     summary: >-
+#       {{drug .drug}}: platelets {{num .lab.value}} {{labunit "platelets"}} below {{num .below}} — discontinue
+#     detail: |-
+#       Platelet count **{{lab .lab}}**. Discontinue {{lower (drug .drug)}} when the platelet count is below {{num .below}} {{labunit "platelets"}}; do not restart until it is above {{num .restart_above}} {{labunit "platelets"}}.
 #   reads: [labs.platelets]
 #   indicator: critical
 #   drugs: [oral]
@@ -109,17 +137,15 @@ findings contains f if {
 	some drug in below("platelets")
 	lab := lib.latest_lab("platelets")
 	limits := lib.profiles[drug].labs.platelets
-	unit := lib.lab_display_unit("platelets")
-	display := lib.drug_display[drug]
 	f := {
 		"rule": "{drug}.lab-platelets-low",
 		"indicator": "critical",
-		"summary": sprintf("%s: platelets %s %s below %s — discontinue", [display, lib.format_num(lab.value), unit, lib.format_num(limits.below)]),
-		"detail": lib.paragraphs([
-			sprintf("Platelet count **%s**. Discontinue %s when the platelet count is below %s %s; do not restart until it is above %s %s.", [
-				lib.lab_text(lab), lower(display), lib.format_num(limits.below), unit, lib.format_num(object.get(limits, "restartAbove", limits.below)), unit,
-			]),
-		]),
+		"text": {
+			"drug": drug,
+			"lab": lab,
+			"below": limits.below,
+			"restart_above": object.get(limits, "restartAbove", limits.below),
+		},
 		"drug": drug,
 		"evidence": [lib.evidence_lab(lab, "Platelet count")],
 		"suggestions": [],
@@ -145,6 +171,16 @@ lipids_after(start) if {
 # description: An oral JAK inhibitor started at least as long ago as the lipid check of its monitoring plan (profile monitoring.plan), and no lipid result since the start.
 # custom:
 #   id: monitoring.lipids-due
+#   card:
+#     summary: >-
+#       {{range $i, $d := .drugs}}{{if $i}}, {{end}}{{drug $d}}{{end}}: lipid panel due (none since the start of treatment)
+#     detail: |-
+#       {{range .due}}- {{drug .drug}} started {{date .start}}: lipids due {{num .weeks}} weeks after initiation
+#       {{end}}
+#
+#       No lipid result dated on or after the start of treatment.
+#
+#       {{.also}}
 #   indicator: info
 #   drugs: [oral]
 #   hooks: [patient-view]
@@ -152,16 +188,14 @@ lipids_after(start) if {
 #     topic: monitoring
 findings contains f if {
 	count(lipids_due) > 0
-	names := concat(", ", sort({lib.drug_display[d] | some d in lipids_due}))
 	f := {
 		"rule": "monitoring.lipids-due",
 		"indicator": "info",
-		"summary": sprintf("%s: lipid panel due (none since the start of treatment)", [names]),
-		"detail": lib.paragraphs([
-			concat("\n", [sprintf("- %s started %s: lipids due %d weeks after initiation", [lib.drug_display[d], lib.date_of(earliest_start(d)), lipid_due_days(d) / 7]) | some d in lipids_due]),
-			"No lipid result dated on or after the start of treatment.",
-			also_cite(lipids_due, "monitoring"),
-		]),
+		"text": {
+			"drugs": by_name(lipids_due),
+			"due": [{"drug": d, "start": earliest_start(d), "weeks": lipid_due_days(d) / 7} | some d in lipids_due],
+			"also": also_cite(lipids_due, "monitoring"),
+		},
 		"drug": min(lipids_due),
 		"evidence": [],
 		"suggestions": [{"kind": "create-lab", "label": "Order a lipid panel", "analytes": ["lipids"], "dueDate": lib.date_of(input.now)}],
@@ -173,6 +207,15 @@ findings contains f if {
 # description: Neither an ANC nor a hemoglobin within the lab window in a patient on an oral JAK inhibitor.
 # custom:
 #   id: monitoring.cbc-due
+#   card:
+#     summary: >-
+#       {{range $i, $d := .drugs}}{{if $i}}, {{end}}{{drug $d}}{{end}}: CBC due (no ANC or hemoglobin in the last {{num .days}} days)
+#     detail: |-
+#       No ANC and no hemoglobin within {{num .days}} days. Monitor blood counts during treatment with {{range $i, $d := .drugs}}{{if $i}}, {{end}}{{drug $d}}{{end}}.
+#
+#       {{.also}}
+#
+#       {{seealso "iec-2024" "monitoring"}}
 #   indicator: info
 #   drugs: [oral]
 #   hooks: [patient-view]
@@ -187,12 +230,11 @@ findings contains f if {
 	f := {
 		"rule": "monitoring.cbc-due",
 		"indicator": "info",
-		"summary": sprintf("%s: CBC due (no ANC or hemoglobin in the last %d days)", [drug_names, lib.param("labWindowDays")]),
-		"detail": lib.paragraphs([
-			sprintf("No ANC and no hemoglobin within %d days. Monitor blood counts during treatment with %s.", [lib.param("labWindowDays"), drug_names]),
-			also_cite(drugs, "monitoring"),
-			lib.see_also("iec-2024", "monitoring"),
-		]),
+		"text": {
+			"drugs": by_name(drugs),
+			"days": lib.param("labWindowDays"),
+			"also": also_cite(drugs, "monitoring"),
+		},
 		"drug": min(drugs),
 		"evidence": [],
 		"suggestions": [{"kind": "create-lab", "label": "Order a CBC with differential", "analytes": analytes, "dueDate": lib.date_of(input.now)}],
@@ -208,6 +250,15 @@ cbc_analytes := sort({a | some d in drugs; some a; lib.profiles[d].labs[a]})
 # description: "No TB screen within the site's re-screening interval (tbRescreenDays) in a patient on an oral JAK inhibitor. No label sets the interval: Cibinqo says to consider yearly screening in highly endemic areas, Rinvoq and Olumiant to test before and during therapy."
 # custom:
 #   id: monitoring.tb-due
+#   card:
+#     summary: >-
+#       {{range $i, $d := .drugs}}{{if $i}}, {{end}}{{drug $d}}{{end}}: TB re-screening due (none in the last {{num .days}} days, the site's interval)
+#     detail: |-
+#       No TB screen (IGRA or tuberculin skin test) within {{num .days}} days, this site's re-screening interval. The labels ask to test for latent TB before and during therapy and to monitor for tuberculosis during treatment, including patients who tested negative before starting; none sets an interval (Cibinqo: consider yearly screening for patients in highly endemic areas for TB).
+#
+#       {{.also}}
+#
+#       {{seealso "iec-2024" "monitoring"}}
 #   indicator: info
 #   drugs: [oral]
 #   hooks: [patient-view]
@@ -220,12 +271,11 @@ findings contains f if {
 	f := {
 		"rule": "monitoring.tb-due",
 		"indicator": "info",
-		"summary": sprintf("%s: TB re-screening due (none in the last %d days, the site's interval)", [drug_names, days]),
-		"detail": lib.paragraphs([
-			sprintf("No TB screen (IGRA or tuberculin skin test) within %d days, this site's re-screening interval. The labels ask to test for latent TB before and during therapy and to monitor for tuberculosis during treatment, including patients who tested negative before starting; none sets an interval (Cibinqo: consider yearly screening for patients in highly endemic areas for TB).", [days]),
-			also_cite(drugs, "tb-monitoring"),
-			lib.see_also("iec-2024", "monitoring"),
-		]),
+		"text": {
+			"drugs": by_name(drugs),
+			"days": days,
+			"also": also_cite(drugs, "tb-monitoring"),
+		},
 		"drug": min(drugs),
 		"evidence": [],
 		"suggestions": [{"kind": "create-lab", "label": "Order a TB screen (IGRA)", "analytes": ["tb"], "dueDate": lib.date_of(input.now)}],
