@@ -289,6 +289,58 @@ func cardFuncs(labs *terminology.LabTable, k *knowledge) template.FuncMap {
 			}
 			return displayUnit("")
 		},
+		// labdisplay: lib.lab_display, the analyte's full name
+		// ("Absolute neutrophil count").
+		"labdisplay": func(id string) string {
+			if a := analyte(id); a != nil && a.Display != "" {
+				return a.Display
+			}
+			return id
+		},
+		// drugs: the display names of a list of drugs
+		// ({{join ", " (drugs .drugs)}}).
+		"drugs": func(v any) ([]any, error) {
+			list, ok := v.([]any)
+			if !ok {
+				return nil, fmt.Errorf("drugs takes a list of drugs, not a %s", jsonKind(v))
+			}
+			out := make([]any, len(list))
+			for i, e := range list {
+				id, _ := e.(string)
+				var p *Profile
+				if k != nil {
+					p = k.profiles[id]
+				}
+				if p == nil {
+					// Rego's comprehension would leave the drug out of
+					// the card; a card that names fewer drugs than it
+					// concerns fails instead
+					return nil, errors.New("drugs: no profile for one of the drugs")
+				}
+				out[i] = p.Display
+			}
+			return out, nil
+		},
+		// nums: num of each number of a list
+		// ({{join " or " (sorted (nums .limits))}}).
+		"nums": func(v any) ([]any, error) {
+			list, ok := v.([]any)
+			if !ok {
+				return nil, fmt.Errorf("nums takes a list of numbers, not a %s", jsonKind(v))
+			}
+			out := make([]any, len(list))
+			for i, e := range list {
+				x, ok := toFloat(e)
+				if !ok {
+					return nil, fmt.Errorf("nums takes a list of numbers, not of %s", jsonKind(e))
+				}
+				out[i] = formatNum(x)
+			}
+			return out, nil
+		},
+		// chars: the length of a text in characters, as Rego's count
+		// gives it (len gives bytes).
+		"chars": func(s string) int { return utf8.RuneCountInString(s) },
 		// drug: lib.drug_display, the drug's display name.
 		"drug": func(id string) (string, error) {
 			if k != nil {

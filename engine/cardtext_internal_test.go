@@ -38,6 +38,10 @@ func TestCardFuncsMatchRego(t *testing.T) {
 		drug     = fn{"{{drug .x}}", "data.labelguard.lib.drug_display[input.x]"}
 		date     = fn{"{{date .x}}", "data.labelguard.lib.date_of(input.x)"}
 		seealso  = fn{`{{seealso .x "§ 4"}}`, `data.labelguard.lib.see_also(input.x, "§ 4")`}
+		labdisp  = fn{"{{labdisplay .x}}", "data.labelguard.lib.lab_display(input.x)"}
+		drugs    = fn{`{{join ", " (drugs .x)}}`, `concat(", ", [data.labelguard.lib.drug_display[d] | some d in input.x])`}
+		nums     = fn{`{{join " or " (sorted (nums .x))}}`, `concat(" or ", sort({data.labelguard.lib.format_num(n) | some n in input.x}))`}
+		chars    = fn{`{{chars .x}}`, `count(input.x)`}
 		doses    = fn{`{{join ", " (sorted (doses .x))}}`, `concat(", ", sort({data.labelguard.lib.dose_phrase(m) | some m in input.x}))`}
 	)
 	type tc struct {
@@ -69,6 +73,11 @@ func TestCardFuncsMatchRego(t *testing.T) {
 		`[{"display": "ANC", "value": 0.8, "time": "2026-06-01"}, {"display": "no time", "value": 1}, {"value": 2, "time": "2026-06-01"}]`,
 	} {
 		cases = append(cases, tc{evidence, x})
+	}
+	cases = append(cases, tc{labdisp, `"no-such-analyte"`}, tc{drugs, `[]`}, tc{drugs, `["upadacitinib", "abrocitinib"]`},
+		tc{nums, `[1, 0.75, 1, 10.25, 100]`}, tc{nums, `[]`}, tc{chars, `"×10⁹/L"`}, tc{chars, `""`})
+	for _, a := range slices.Sorted(maps.Keys(ps.tables.labs.Analytes)) {
+		cases = append(cases, tc{labdisp, fmt.Sprintf("%q", a)})
 	}
 	for _, x := range []string{`[]`, `[{"dailyDoseMg": 30}, {"dailyDoseMg": 15}, {}, {"dailyDoseMg": 30}, {"dailyDoseMg": 100}]`} {
 		cases = append(cases, tc{doses, x})
@@ -116,7 +125,7 @@ func TestCardFuncsMatchRego(t *testing.T) {
 			t.Errorf("%s with %s: Rego gives nothing (undefined), the template %q", c.f.tmpl, c.x, b)
 		case want != nil && err != nil:
 			t.Errorf("%s with %s: Rego gives %q, the template fails: %v", c.f.tmpl, c.x, want, err)
-		case want != nil && string(b) != want:
+		case want != nil && string(b) != fmt.Sprint(want):
 			t.Errorf("%s with %s: template %q, Rego %q", c.f.tmpl, c.x, b, want)
 		}
 	}

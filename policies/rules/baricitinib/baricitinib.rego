@@ -227,9 +227,9 @@ oat3_dose(order) if {
 #   id: baricitinib.oat3-inhibitor
 #   card:
 #     summary: >-
-#       Baricitinib ({{.doses}}) with probenecid (OAT3 inhibitor): use {{num .reduced}} mg once daily
+#       Baricitinib ({{join ", " (sorted (doses .targets))}}) with probenecid (OAT3 inhibitor): use {{num .reduced}} mg once daily
 #     detail: |-
-#       Probenecid, a strong OAT3 inhibitor, doubles baricitinib exposure; the recommended dose with probenecid is {{num .reduced}} mg once daily. Baricitinib ordered or active: {{.doses}}.
+#       Probenecid, a strong OAT3 inhibitor, doubles baricitinib exposure; the recommended dose with probenecid is {{num .reduced}} mg once daily. Baricitinib ordered or active: {{join ", " (sorted (doses .targets))}}.
 #   indicator: warning
 #   drugs: [baricitinib]
 #   tags: [dose]
@@ -244,11 +244,9 @@ findings contains f if {
 		"rule": "baricitinib.oat3-inhibitor",
 		"indicator": "warning",
 		"text": {
-			# The doses of the baricitinib orders and medications, each
-			# once, in the order of their text ("16 mg/day, 8 mg/day"): a
-			# template cannot sort or merge the phrases, so they are
-			# written here.
-			"doses": concat(", ", sort({lib.dose_phrase(t) | some t in targets})),
+			# the card lists their doses each once, in the order of their
+			# text ("16 mg/day, 8 mg/day")
+			"targets": targets,
 			"reduced": reduced_mg,
 		},
 		"order": order.ref,

@@ -64,7 +64,7 @@ pretreatment_missing(order) := array.concat(missing_factors(order), pregnancy_te
 #   card:
 #     summary: >-
 #       {{$names := join ", " .names}}{{drug .drug}}: pre-treatment evaluation incomplete —
-#       {{if le (len $names) 80}}missing {{$names}}{{else}}{{len .missing}} items missing{{end}}
+#       {{if le (chars $names) 80}}missing {{$names}}{{else}}{{len .missing}} items missing{{end}}
 #     detail: |-
 #       Before starting {{lower (drug .drug)}}, complete the evaluation. Missing within the window (CBC, liver enzymes, eGFR {{num .labWindowDays}} days; TB and hepatitis screening {{num .screeningWindowDays}} days; pregnancy {{num .pregnancyWindowDays}} days):
 #       {{range .missing}}

@@ -62,7 +62,7 @@ risk_factor_ids := {f.id | some f in risk_factors}
 #     detail: |-
 #       JAK inhibitors carry a boxed warning for mortality, malignancy, major adverse cardiovascular events and thrombosis, with higher rates in patients 50 and older with cardiovascular risk factors, current or past smokers, and patients 65 and older. Weigh benefits and risks before starting or continuing, and use the lowest effective dose.
 #       {{range .factors}}
-#       - {{.display}}{{with .evidence}}: {{.}}{{end}}{{end}}
+#       - {{.display}}{{with evidence .evidence}}: {{.}}{{end}}{{end}}
 #
 #       {{seealso "iec-2024" "baseline risk factors"}}
 #   indicator: warning
@@ -79,11 +79,7 @@ findings contains f if {
 		"text": {
 			"drug": order.target,
 			"ids": [x.id | some x in factors],
-			# Each factor's evidence is written here as its line shows it,
-			# not by the template: its evidence function (engine/cardtext.go)
-			# gives no line for an evidence object with a value but no time
-			# (the age's), where lib.evidence_text gives its display ("Age").
-			"factors": [{"display": x.display, "evidence": lib.evidence_text(x.evidence)} | some x in factors],
+			"factors": factors,
 		},
 		"order": order.ref,
 		"evidence": [e | some x in factors; some e in x.evidence],

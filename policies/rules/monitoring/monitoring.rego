@@ -47,10 +47,10 @@ below(analyte) := {d |
 # custom:
 #   card:
 #     summary: >-
-#       {{$names := ""}}{{range .drugs}}{{if $names}}{{$names = print $names ", "}}{{end}}{{$names = print $names (drug .)}}{{end}}
-#       {{printf "%s: %s %s below %s %s — interrupt treatment until %s is at least %s" $names (labname .analyte) (num .lab.value) .limits (labunit .analyte) (labname .analyte) .limits | truncate 140}}
+#       {{$limits := join " or " (sorted (nums .limits))}}
+#       {{printf "%s: %s %s below %s %s — interrupt treatment until %s is at least %s" (join ", " (drugs .drugs)) (labname .analyte) (num .lab.value) $limits (labunit .analyte) (labname .analyte) $limits | truncate 140}}
 #     detail: |-
-#       **{{.display}} {{lab .lab}}**, below {{.limits}} {{labunit .analyte}}. Interrupt treatment until {{labname .analyte}} is at least {{.limits}}.
+#       **{{labdisplay .analyte}} {{lab .lab}}**, below {{join " or " (sorted (nums .limits))}} {{labunit .analyte}}. Interrupt treatment until {{labname .analyte}} is at least {{join " or " (sorted (nums .limits))}}.
 #
 #       {{.also}}
 lab_finding(rule_id, analyte) := {
@@ -59,14 +59,10 @@ lab_finding(rule_id, analyte) := {
 	"text": {
 		"drugs": by_name(ds),
 		"analyte": analyte,
-		# the analyte's full name ("Absolute neutrophil count"), which no
-		# template function gives
-		"display": lib.lab_display(analyte),
 		"lab": lab,
-		# Each drug's threshold once, in the order of their text, " or "
-		# between them ("0.75 or 1"): a template cannot sort or merge the
-		# numbers as text, so they are written here.
-		"limits": concat(" or ", sort({lib.format_num(lib.lab_limit(d, analyte, "continuation")) | some d in ds})),
+		# each drug's threshold; the card shows each once, in the order
+		# of their text ("0.75 or 1")
+		"limits": [lib.lab_limit(d, analyte, "continuation") | some d in ds],
 		"also": also_cite(ds, "labs"),
 	},
 	"drug": min(ds),
