@@ -77,9 +77,10 @@ func TestWatchDirEndToEnd(t *testing.T) {
 		t.Errorf("after the change: card %v, summary %q", got, summary)
 	}
 
-	// A broken save is rejected and the changed set keeps serving.
+	// A broken save (a card template that does not parse) is rejected
+	// and the changed set keeps serving.
 	rev := st.Revision
-	edit(t, filepath.Join(dir, "rules/jak/labs.rego"), "lab_action_short := {", "lab_action_short := {{")
+	edit(t, filepath.Join(dir, "rules/jak/labs.rego"), "is below {{num .limit}} — ", "is below {{num .limit} — ")
 	deadline = time.Now().Add(60 * time.Second)
 	for {
 		st = m.Status()
@@ -91,7 +92,7 @@ func TestWatchDirEndToEnd(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if st.Revision != rev || !strings.Contains(st.LastAttempt.Error, "labs.rego") {
+	if st.Revision != rev || !strings.Contains(st.LastAttempt.Error, "labs.rego") || !strings.Contains(st.LastAttempt.Error, "custom.card.summary") {
 		t.Errorf("status %+v", st)
 	}
 	if got, _ := ancCard(); !got {
