@@ -56,6 +56,13 @@ func TestCardTextIsCurrent(t *testing.T) {
 			cards := []cardText{}
 			if res.Outcome.Result != nil {
 				for _, f := range res.Outcome.Findings {
+					// a formatting slip (a sprintf with more values than
+					// verbs, a null in a template) never reaches a card
+					for _, text := range []string{f.Summary, f.Detail} {
+						if strings.Contains(text, "%!") || strings.Contains(text, "<no value>") {
+							t.Errorf("%s/%s, %s: card text has a formatting error: %q", j, s.File, f.Rule, text)
+						}
+					}
 					cards = append(cards, cardText{Order: f.Order, Rule: f.Rule, Indicator: f.Indicator, Summary: f.Summary, Detail: f.Detail})
 				}
 			}

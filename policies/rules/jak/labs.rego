@@ -80,13 +80,6 @@ findings contains lab_finding("jak.lab-hgb-low", "hgb", order, lab) if {
 	lab := lib.lab_below(order.target, "hgb", lib.phase(order))
 }
 
-# The initiation card ends in "%!(EXTRA string=100, string=×10⁹/L)": the
-# sprintf that wrote it before the template was given the restart
-# threshold and its unit, which only the continuation wording uses. The
-# template keeps those words, since the card text is pinned
-# (scenario/testdata/card-text.golden.json); dropping them is a change of
-# wording of its own, with the golden updated.
-
 # METADATA
 # title: "{{display}} with a low platelet count"
 # description: "Platelets below {{labs.platelets.below}} {{units.platelets}} during treatment, or below the label's threshold at initiation, within the lab window."
@@ -99,7 +92,7 @@ findings contains lab_finding("jak.lab-hgb-low", "hgb", order, lab) if {
 #     detail: |-
 #       Platelet count **{{lab .lab}}** (threshold {{num .limit}} {{labunit "platelets"}} at {{.phase}}).
 #
-#       {{if eq .phase "initiation"}}Do not initiate {{lower (drug .drug)}} with a platelet count below {{num .limit}} {{labunit "platelets"}}.%!(EXTRA string={{num .restartAbove}}, string={{labunit "platelets"}}){{else}}Discontinue {{lower (drug .drug)}} when the platelet count is below {{num .limit}} {{labunit "platelets"}}; do not restart until it is above {{num .restartAbove}} {{labunit "platelets"}}.{{end}}
+#       {{if eq .phase "initiation"}}Do not initiate {{lower (drug .drug)}} with a platelet count below {{num .limit}} {{labunit "platelets"}}.{{else}}Discontinue {{lower (drug .drug)}} when the platelet count is below {{num .limit}} {{labunit "platelets"}}; do not restart until it is above {{num .restartAbove}} {{labunit "platelets"}}.{{end}}
 #   reads: [labs.platelets]
 #   indicator: critical
 #   drugs: [oral]
