@@ -232,3 +232,39 @@ func TestCardRenderErrorHoldsNoValue(t *testing.T) {
 		}
 	}
 }
+
+// servedCard is the card template of a rule of the served set.
+func servedCard(t *testing.T, ps *PolicySet, id string) *CardTemplate {
+	t.Helper()
+	for _, v := range ps.Catalog[id].Variants {
+		if v.Card != nil {
+			return v.Card
+		}
+	}
+	t.Fatalf("rule %s has no card template", id)
+	return nil
+}
+
+// Wording no scenario reaches: one day since the start is "1 day ago".
+func TestServedCardWording(t *testing.T) {
+	ps, err := Load(context.Background(), policies.FS, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := servedCard(t, ps, "abrocitinib.antiplatelet")
+	for _, tc := range []struct {
+		days float64
+		want string
+	}{
+		{0, "Abrocitinib: initiation."},
+		{1, "(1 day ago)"},
+		{2, "(2 days ago)"},
+		{88, "(88 days ago)"},
+	} {
+		_, d, err := c.render(map[string]any{"interacting": []any{"clopidogrel"}, "windowMonths": 3.0, "lowDoseAspirinMg": 81.0,
+			"started": "2026-09-01T00:00:00Z", "daysSinceStart": tc.days})
+		if err != nil || !strings.Contains(d, tc.want) {
+			t.Errorf("%v days: %q, %v; want %q", tc.days, d, err, tc.want)
+		}
+	}
+}

@@ -69,7 +69,7 @@ early_abrocitinib(order) := {t |
 #     detail: |-
 #       Antiplatelet therapy other than low-dose aspirin (≤ {{num .lowDoseAspirinMg}} mg/day) is **contraindicated during the first {{num .windowMonths}} months** of abrocitinib treatment (risk of thrombocytopenia and bleeding).
 #
-#       Abrocitinib: {{if lt .daysSinceStart 1.0}}initiation{{else}}started {{date .started}} ({{num .daysSinceStart}} days ago){{end}}. Interacting: {{join ", " .interacting}}.
+#       Abrocitinib: {{if lt .daysSinceStart 1.0}}initiation{{else}}started {{date .started}} ({{num .daysSinceStart}} {{if eq (num .daysSinceStart) "1"}}day{{else}}days{{end}} ago){{end}}. Interacting: {{join ", " .interacting}}.
 findings contains f if {
 	some order in input.orders
 	targets := early_abrocitinib(order)
