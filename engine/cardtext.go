@@ -56,6 +56,8 @@ type CardTemplate struct {
 	Detail  string `json:"detail,omitempty"`
 
 	summary, detail *template.Template
+	// funcs are the functions the templates call, for execCard.
+	funcs template.FuncMap
 }
 
 // cardKeys are the members custom.card takes.
@@ -97,6 +99,7 @@ func cardTemplateFrom(v any) (*CardTemplate, error) {
 
 // compile parses the templates with the functions they may call.
 func (c *CardTemplate) compile(funcs template.FuncMap) error {
+	c.funcs = funcs
 	var err error
 	if c.summary, err = parseCardText("summary", c.Summary, funcs); err != nil {
 		return err
@@ -113,6 +116,9 @@ func parseCardText(key, text string, funcs template.FuncMap) (*template.Template
 	t, err := template.New(key).Option("missingkey=error").Funcs(funcs).Parse(text)
 	if err != nil {
 		return nil, fmt.Errorf("custom.card.%s: %s", key, strings.TrimPrefix(err.Error(), "template: "))
+	}
+	if err := cardSubset(t.Tree.Root, funcs); err != nil {
+		return nil, fmt.Errorf("custom.card.%s: %w", key, err)
 	}
 	return t, nil
 }
@@ -178,7 +184,7 @@ var blankLines = regexp.MustCompile(`\n[ \t]*\n(?:[ \t]*\n)+`)
 // render writes a finding's summary and detail from its values.
 func (c *CardTemplate) render(values map[string]any) (summary, detail string, err error) {
 	var b strings.Builder
-	if err := c.summary.Execute(&b, values); err != nil {
+	if err := execCard(c.summary.Tree.Root, c.funcs, values, &b); err != nil {
 		return "", "", fmt.Errorf("custom.card.summary: %s", templateError(err))
 	}
 	summary = strings.Join(strings.Fields(b.String()), " ")
@@ -192,7 +198,7 @@ func (c *CardTemplate) render(values map[string]any) (summary, detail string, er
 		return summary, "", nil
 	}
 	b.Reset()
-	if err := c.detail.Execute(&b, values); err != nil {
+	if err := execCard(c.detail.Tree.Root, c.funcs, values, &b); err != nil {
 		return "", "", fmt.Errorf("custom.card.detail: %s", templateError(err))
 	}
 	detail = strings.TrimSpace(blankLines.ReplaceAllString(b.String(), "\n\n"))

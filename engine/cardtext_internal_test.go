@@ -268,3 +268,82 @@ func TestServedCardWording(t *testing.T) {
 		}
 	}
 }
+
+// The executor agrees with text/template on the constructs card text
+// may use, including those no served template uses yet, and on the
+// errors: each template on each value set gives the same text, or an
+// error from both.
+func TestCardExecConstructs(t *testing.T) {
+	funcs := cardFuncs(nil, &knowledge{profiles: map[string]*Profile{"upadacitinib": {Display: "Upadacitinib"}}})
+	templates := []string{
+		`{{.s}} {{.n}} {{.b}} {{.l}} {{.m}}`,
+		`{{if .b}}yes{{else if .n}}n{{else}}no{{end}}`,
+		`{{with .m}}{{.k}}{{else}}none{{end}}`,
+		`{{range .l}}[{{.}}]{{else}}empty{{end}}`,
+		`{{range $i, $x := .l}}{{if $i}}, {{end}}{{$i}}={{$x}}{{end}}`,
+		`{{range $k, $v := .m}}{{$k}}:{{$v}};{{end}}`,
+		`{{$a := ""}}{{range .l}}{{if $a}}{{$a = print $a "+"}}{{end}}{{$a = print $a .}}{{end}}{{$a}} {{$.s}}`,
+		`{{eq .s "x"}} {{eq .n 1.0}} {{ne .s "y"}} {{eq .s "a" "x"}}`,
+		`{{eq .n 1}}`,
+		`{{eq .z "x"}} {{eq .z .z}}`,
+		`{{eq .l .l}}`,
+		`{{lt .n 2.0}} {{le .n 1.0}} {{gt .s "a"}} {{ge .n 3.0}}`,
+		`{{lt .b true}}`,
+		`{{and .s .n}} {{or .z .s}} {{and .z .s}} {{or .z 0}} {{not .b}} {{not .z}}`,
+		`{{len .s}} {{len .l}} {{len .m}}`,
+		`{{len .n}}`,
+		`{{index .m "k"}} {{index .l 1}} {{with index .m "nothere"}}x{{else}}absent{{end}}`,
+		`{{index .l 9}}`,
+		`{{index .z "k"}}`,
+		`{{printf "%s|%v|%.1f|%d" .s .n .n 3}} {{print .s .n .z}}`,
+		`{{.s | printf "%s!"}} {{.n | num}} {{"upadacitinib" | drug}}`,
+		`{{.m.k}} {{.m.nothere}}`,
+		`{{.s.x}}`,
+		`{{.nothere}}`,
+		`{{num .s}}`,
+		`{{truncate 3 .s}} {{.s | truncate 2}}`,
+		`{{truncate 2.0 .s}}`,
+		`{{lower .n}}`,
+		`{{join ", " .l}} {{join ", " (sorted .l)}}`,
+		`{{(num .n)}} {{(.s)}}`,
+		`{{range .n}}x{{end}}`,
+		`{{range .z}}x{{else}}none{{end}}`,
+	}
+	values := []string{
+		`{"s": "x", "n": 1, "b": true, "l": ["c", "a", "b"], "m": {"k": "v", "j": 2}, "z": null}`,
+		`{"s": "", "n": 0, "b": false, "l": [], "m": {}, "z": null}`,
+		`{"s": "abcdef", "n": 2.5, "b": false, "l": ["a"], "m": {"k": null}, "z": null}`,
+		`{"s": 3, "n": "1", "b": "true", "l": "a", "m": [1], "z": {}}`,
+	}
+	for _, src := range templates {
+		tmpl, err := parseCardText("summary", src, funcs)
+		if err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		for _, vs := range values {
+			var v map[string]any
+			d := json.NewDecoder(strings.NewReader(vs))
+			d.UseNumber()
+			if err := d.Decode(&v); err != nil {
+				t.Fatal(err)
+			}
+			numbersAsFloats(v)
+			var fast, ref strings.Builder
+			fastErr := execCard(tmpl.Tree.Root, funcs, v, &fast)
+			refErr := tmpl.Execute(&ref, v)
+			if (fastErr == nil) != (refErr == nil) || (fastErr == nil && fast.String() != ref.String()) {
+				t.Errorf("%s with %s:\n executor      %q (%v)\n text/template %q (%v)", src, vs, fast.String(), fastErr, ref.String(), refErr)
+			}
+		}
+	}
+}
+
+// Load refuses what the executor does not run.
+func TestCardSubsetRefused(t *testing.T) {
+	funcs := cardFuncs(nil, nil)
+	for _, src := range []string{`{{define "x"}}y{{end}}{{template "x"}}`, `{{block "x" .}}y{{end}}`, `{{range .l}}{{break}}{{end}}`, `{{html .s}}`, `{{call .f}}`, `{{slice .s 1}}`} {
+		if _, err := parseCardText("summary", src, funcs); err == nil {
+			t.Errorf("%s: accepted", src)
+		}
+	}
+}

@@ -1,0 +1,39 @@
+package engine
+
+import (
+	"strings"
+	"text/template"
+)
+
+// RenderBoth renders a finding's values with the card executor and with
+// text/template, the reference it must agree with (cardexec.go): the
+// summary's and the detail's raw text, or the first error.
+func (c *CardTemplate) RenderBoth(values map[string]any) (fast, ref []string, fastErr, refErr error) {
+	numbersAsFloats(values)
+	var ts []*template.Template
+	for _, t := range []*template.Template{c.summary, c.detail} {
+		if t != nil {
+			ts = append(ts, t)
+		}
+	}
+	run := func(reference bool) ([]string, error) {
+		var out []string
+		for _, t := range ts {
+			var b strings.Builder
+			var err error
+			if reference {
+				err = t.Execute(&b, values)
+			} else {
+				err = execCard(t.Tree.Root, c.funcs, values, &b)
+			}
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, b.String())
+		}
+		return out, nil
+	}
+	fast, fastErr = run(false)
+	ref, refErr = run(true)
+	return fast, ref, fastErr, refErr
+}
