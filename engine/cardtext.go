@@ -34,8 +34,9 @@ import (
 //	#       {{if .initiation}}Do not initiate.{{else}}Interrupt.{{end}}
 //
 // Its findings then carry the values the text shows, as "text": {...},
-// and no summary or detail. The engine renders them (Go text/template,
-// with the functions of cardFuncs) when it accepts the finding, so that
+// and no summary or detail. The engine renders them (text/template's
+// language, the functions of cardFuncs, run by cardexec.go) when it
+// accepts the finding, so that
 // the policies decide and Go writes: formatting in Rego (sprintf,
 // format_num) was a quarter of the evaluation (docs/performance.md).
 //
