@@ -538,23 +538,83 @@ func toFloat(v any) (float64, bool) {
 // 64-bit-mantissa floats, which round some halves differently from both
 // float64 and exact decimals (4.805 gives 4.8), and the card must read as
 // it did when Rego wrote it.
+//
+// Only an exact half at the rounding place can come out differently from
+// rounding the decimal itself (the number's text has at most 17
+// significant digits, far more than the 64-bit mantissa's error can
+// move), so the other numbers, nearly all, are rounded on their text.
 func formatNum(x float64) string {
 	if math.IsInf(x, 0) || math.IsNaN(x) {
 		return strconv.FormatFloat(x, 'f', -1, 64)
 	}
 	n := strconv.FormatFloat(x, 'f', -1, 64)
-	var scale string
+	places := 0
 	switch a := math.Abs(x); {
 	case a >= 100:
-		return regoSprintfV(regoRound(n))
 	case a >= 10:
-		scale = "10"
+		places = 1
 	case a >= 1:
-		scale = "100"
+		places = 2
 	default:
-		scale = "1000"
+		places = 3
 	}
+	if s, ok := roundDecimal(n, places); ok {
+		return s
+	}
+	if places == 0 {
+		return regoSprintfV(regoRound(n))
+	}
+	scale := []string{"", "10", "100", "1000"}[places]
 	return regoSprintfV(regoQuo(regoRound(regoMul(n, scale)), scale))
+}
+
+// roundDecimal rounds a decimal's text (as FormatFloat 'f' writes it) to
+// places decimals, half away from zero, without trailing zeros; false for
+// an exact half, which formatNum leaves to OPA's arithmetic.
+func roundDecimal(n string, places int) (string, bool) {
+	neg := strings.HasPrefix(n, "-")
+	if neg {
+		n = n[1:]
+	}
+	intPart, frac, _ := strings.Cut(n, ".")
+	up := false
+	if len(frac) > places {
+		d := frac[places]
+		if d == '5' && strings.TrimRight(frac[places+1:], "0") == "" {
+			return "", false
+		}
+		up = d >= '5'
+		frac = frac[:places]
+	}
+	digits := []byte(intPart + frac)
+	if up {
+		i := len(digits) - 1
+		for ; i >= 0 && digits[i] == '9'; i-- {
+			digits[i] = '0'
+		}
+		if i < 0 {
+			digits = append([]byte{'1'}, digits...)
+		} else {
+			digits[i]++
+		}
+	}
+	split := len(digits) - len(frac)
+	intDigits := strings.TrimLeft(string(digits[:split]), "0")
+	fracDigits := strings.TrimRight(string(digits[split:]), "0")
+	if intDigits == "" && fracDigits == "" {
+		return "0", true
+	}
+	if intDigits == "" {
+		intDigits = "0"
+	}
+	out := intDigits
+	if fracDigits != "" {
+		out += "." + fracDigits
+	}
+	if neg {
+		out = "-" + out
+	}
+	return out, true
 }
 
 // regoFloat is OPA's big float of a number's text (builtins.NumberToFloat).

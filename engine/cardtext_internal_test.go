@@ -179,16 +179,22 @@ func TestFormatNumMatchesRegoOnManyValues(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(28, 2026))
 	var xs []any
-	for range 3000 {
+	for range 5000 {
 		mag := math.Pow(10, float64(rng.IntN(8)-4)) // 1e-4 .. 1e3
 		places := rng.IntN(6)
 		x := math.Round(rng.Float64()*1000*mag*math.Pow(10, float64(places))) / math.Pow(10, float64(places))
 		if rng.IntN(5) == 0 {
 			x = -x
 		}
-		// halves at each rounding place, the hard cases
-		if rng.IntN(3) == 0 {
+		// halves at each rounding place, the hard cases, and numbers of
+		// 15 to 17 significant digits (computed values)
+		switch rng.IntN(4) {
+		case 0:
 			x = math.Trunc(x*100)/100 + 0.005
+		case 1:
+			x = math.Trunc(x*1000)/1000 + 0.0005
+		case 2:
+			x *= 1 + rng.Float64()*1e-9
 		}
 		xs = append(xs, json.Number(strconv.FormatFloat(x, 'f', -1, 64)))
 	}
