@@ -1,7 +1,6 @@
 package engine_test
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"slices"
@@ -26,34 +25,29 @@ func scenarioTexts(t testing.TB) (cards []*engine.CardTemplate, texts []map[stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, j := range engine.Jurisdictions {
-		ps, err := base.InJurisdiction(ctx, j)
-		if err != nil {
-			t.Fatal(err)
+	sets := map[string]*engine.PolicySet{}
+	err = scenario.RunAll(ctx, base, scenarios, func(res *scenario.Result) error {
+		if res.Outcome.Input == nil {
+			return nil
 		}
-		for _, s := range scenarios {
-			res, err := scenario.Run(ctx, ps, s)
-			if err != nil {
-				t.Fatal(err)
+		ps := sets[res.Jurisdiction]
+		if ps == nil {
+			if ps, err = base.InJurisdiction(ctx, res.Jurisdiction); err != nil {
+				return err
 			}
-			if res.Outcome.Input == nil {
+			sets[res.Jurisdiction] = ps
+		}
+		for name, p := range ps.Packages {
+			if !slices.Contains(p.Hooks, res.Hook) {
 				continue
 			}
-			hook := cmp.Or(s.Hook, "order-sign")
-			var raw []any
-			for name, p := range ps.Packages {
-				if !slices.Contains(p.Hooks, hook) {
-					continue
-				}
-				v, err := ps.Query(ctx, `[f | some f in data.labelguard.rules.`+name+`.findings; f.text]`, &res.Outcome.Input.Input)
-				if err != nil {
-					t.Fatal(err)
-				}
-				raw = append(raw, v.([]any)...)
+			raw, err := ps.Query(ctx, `[f | some f in data.labelguard.rules.`+name+`.findings; f.text]`, &res.Outcome.Input.Input)
+			if err != nil {
+				return err
 			}
-			for _, f := range raw {
+			for _, f := range raw.([]any) {
 				m := f.(map[string]any)
-				c := cardOf(ps, m["rule"].(string), hook)
+				c := cardOf(ps, m["rule"].(string), res.Hook)
 				if c == nil {
 					continue // a rule not for this hook: the engine drops its finding
 				}
@@ -61,6 +55,10 @@ func scenarioTexts(t testing.TB) (cards []*engine.CardTemplate, texts []map[stri
 				texts = append(texts, m["text"].(map[string]any))
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	return cards, texts
 }

@@ -1,7 +1,6 @@
 package scenario_test
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"os"
@@ -34,42 +33,28 @@ type cardText struct {
 // written (sprintf in Rego, templates in METADATA, a library helper)
 // shows each card it changes. Regenerate with -update and read the diff.
 func TestCardTextIsCurrent(t *testing.T) {
-	ctx := context.Background()
-	base, err := engine.Load(ctx, policies.FS, engine.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	scenarios, err := scenario.Load(scenariosDir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	base, scenarios := loadCorpus(t)
 	got := map[string][]cardText{}
-	for _, j := range engine.Jurisdictions {
-		ps, err := base.InJurisdiction(ctx, j)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, s := range scenarios {
-			res, err := scenario.Run(ctx, ps, s)
-			if err != nil {
-				t.Fatal(err)
-			}
-			key := j + "/" + strings.TrimSuffix(filepath.Base(s.File), ".json")
-			cards := []cardText{}
-			if res.Outcome.Result != nil {
-				for _, f := range res.Outcome.Findings {
-					// a formatting slip (a sprintf with more values than
-					// verbs, a null in a template) never reaches a card
-					for _, text := range []string{f.Summary, f.Detail} {
-						if strings.Contains(text, "%!") || strings.Contains(text, "<no value>") {
-							t.Errorf("%s/%s, %s: card text has a formatting error: %q", j, s.File, f.Rule, text)
-						}
+	err := scenario.RunAll(context.Background(), base, scenarios, func(res *scenario.Result) error {
+		key := res.Jurisdiction + "/" + strings.TrimSuffix(filepath.Base(res.File), ".json")
+		cards := []cardText{}
+		if res.Outcome.Result != nil {
+			for _, f := range res.Outcome.Findings {
+				// a formatting slip (a sprintf with more values than
+				// verbs, a null in a template) never reaches a card
+				for _, text := range []string{f.Summary, f.Detail} {
+					if strings.Contains(text, "%!") || strings.Contains(text, "<no value>") {
+						t.Errorf("%s, %s: card text has a formatting error: %q", key, f.Rule, text)
 					}
-					cards = append(cards, cardText{Order: f.Order, Rule: f.Rule, Indicator: f.Indicator, Summary: f.Summary, Detail: f.Detail})
 				}
+				cards = append(cards, cardText{Order: f.Order, Rule: f.Rule, Indicator: f.Indicator, Summary: f.Summary, Detail: f.Detail})
 			}
-			got[key] = cards
 		}
+		got[key] = cards
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	if *update {
 		data, err := json.MarshalIndent(got, "", "  ")
@@ -108,35 +93,20 @@ func TestCardTextIsCurrent(t *testing.T) {
 // clinician's EHR. A variant is told apart by the hooks it is for (the
 // order rules' neutrophil card and the monitoring service's).
 func TestEveryCardTemplateIsPinned(t *testing.T) {
-	ctx := context.Background()
-	base, err := engine.Load(ctx, policies.FS, engine.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	scenarios, err := scenario.Load(scenariosDir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	base, scenarios := loadCorpus(t)
 	rendered := map[*engine.Variant]bool{}
-	for _, j := range engine.Jurisdictions {
-		ps, err := base.InJurisdiction(ctx, j)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, s := range scenarios {
-			res, err := scenario.Run(ctx, ps, s)
-			if err != nil {
-				t.Fatal(err)
-			}
-			hook := cmp.Or(s.Hook, "order-sign")
-			for _, f := range res.Outcome.Findings {
-				for _, v := range base.Catalog[f.Rule].Variants {
-					if len(v.Hooks) == 0 || slices.Contains(v.Hooks, hook) {
-						rendered[v] = true
-					}
+	err := scenario.RunAll(context.Background(), base, scenarios, func(res *scenario.Result) error {
+		for _, f := range res.Outcome.Findings {
+			for _, v := range base.Catalog[f.Rule].Variants {
+				if len(v.Hooks) == 0 || slices.Contains(v.Hooks, res.Hook) {
+					rendered[v] = true
 				}
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	n := 0
 	for id, r := range base.Catalog {
@@ -153,4 +123,18 @@ func TestEveryCardTemplateIsPinned(t *testing.T) {
 	if n < 40 {
 		t.Fatalf("%d rule variants write their card from a template: the test checks less than it says", n)
 	}
+}
+
+// loadCorpus is the default policy set and the scenario corpus.
+func loadCorpus(t *testing.T) (*engine.PolicySet, []scenario.Scenario) {
+	t.Helper()
+	base, err := engine.Load(context.Background(), policies.FS, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scenarios, err := scenario.Load(scenariosDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base, scenarios
 }

@@ -29,6 +29,8 @@ type Result struct {
 	Diffs []Diff
 	// Outcome is the pipeline's result, for a closer look.
 	Outcome *pipeline.Outcome
+	// Hook is the hook the scenario called.
+	Hook string
 }
 
 // Diff is the difference on one order.
@@ -103,7 +105,7 @@ func Run(ctx context.Context, ps *engine.PolicySet, s Scenario) (*Result, error)
 	if err != nil {
 		return nil, fmt.Errorf("scenario %s: %w", s.Name, err)
 	}
-	res := &Result{Scenario: s.Name, File: s.File, Got: map[string][]string{}, Expected: s.expected(ps.Jurisdiction()), Jurisdiction: ps.Jurisdiction(), Outcome: out}
+	res := &Result{Scenario: s.Name, File: s.File, Got: map[string][]string{}, Expected: s.expected(ps.Jurisdiction()), Jurisdiction: ps.Jurisdiction(), Outcome: out, Hook: s.hook()}
 	if out.Result != nil {
 		for _, f := range out.Findings {
 			res.Got[f.Order] = append(res.Got[f.Order], f.Rule)
@@ -146,4 +148,25 @@ func minus(a, b []string) []string {
 		}
 	}
 	return out
+}
+
+// RunAll runs every scenario in every jurisdiction, with base followed in
+// each (InJurisdiction), and calls fn with each result in turn.
+func RunAll(ctx context.Context, base *engine.PolicySet, scenarios []Scenario, fn func(*Result) error) error {
+	for _, j := range engine.Jurisdictions {
+		ps, err := base.InJurisdiction(ctx, j)
+		if err != nil {
+			return fmt.Errorf("scenario.RunAll: %w", err)
+		}
+		for _, s := range scenarios {
+			res, err := Run(ctx, ps, s)
+			if err != nil {
+				return err
+			}
+			if err := fn(res); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
