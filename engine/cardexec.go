@@ -628,106 +628,67 @@ func less(a, b any) (bool, error) {
 }
 
 // callCardFunc calls one of cardFuncs with the conversions text/template
-// makes: a string parameter takes a string, an int parameter an integer
-// constant, an any parameter anything.
+// makes: a string parameter takes a string, an int parameter an integer,
+// an any parameter anything.
 func callCardFunc(fn any, args []any) (any, error) {
-	str := func(i int) (string, error) {
-		s, ok := args[i].(string)
-		if !ok {
-			return "", fmt.Errorf("wrong type for value; expected string; got %s", typeName(args[i]))
-		}
-		return s, nil
+	params := cardParams(fn)
+	if len(args) != len(params) {
+		return nil, fmt.Errorf("wrong number of args: want %d got %d", len(params), len(args))
 	}
-	anyArg := func(i int) any {
+	for i, p := range params {
 		if args[i] == missing {
-			return nil
+			args[i] = nil
 		}
-		return args[i]
-	}
-	arity := func(n int) error {
-		if len(args) != n {
-			return fmt.Errorf("wrong number of args: want %d got %d", n, len(args))
+		ok := true
+		switch p {
+		case 's':
+			_, ok = args[i].(string)
+		case 'i':
+			_, ok = args[i].(int)
 		}
-		return nil
+		if !ok {
+			want := map[rune]string{'s': "string", 'i': "int"}[p]
+			return nil, fmt.Errorf("wrong type for value; expected %s; got %s", want, typeName(args[i]))
+		}
 	}
+	str := func(i int) string { return args[i].(string) }
 	switch f := fn.(type) {
 	case func(any) (string, error):
-		if err := arity(1); err != nil {
-			return nil, err
-		}
-		return f(anyArg(0))
+		return f(args[0])
 	case func(any) string:
-		if err := arity(1); err != nil {
-			return nil, err
-		}
-		return f(anyArg(0)), nil
+		return f(args[0]), nil
 	case func(any) ([]any, error):
-		if err := arity(1); err != nil {
-			return nil, err
-		}
-		return f(anyArg(0))
+		return f(args[0])
 	case func(string) string:
-		if err := arity(1); err != nil {
-			return nil, err
-		}
-		s, err := str(0)
-		if err != nil {
-			return nil, err
-		}
-		return f(s), nil
+		return f(str(0)), nil
 	case func(string) int:
-		if err := arity(1); err != nil {
-			return nil, err
-		}
-		s, err := str(0)
-		if err != nil {
-			return nil, err
-		}
-		return f(s), nil
+		return f(str(0)), nil
 	case func(string) (string, error):
-		if err := arity(1); err != nil {
-			return nil, err
-		}
-		s, err := str(0)
-		if err != nil {
-			return nil, err
-		}
-		return f(s)
+		return f(str(0))
 	case func(string, string) (string, error):
-		if err := arity(2); err != nil {
-			return nil, err
-		}
-		a, err := str(0)
-		if err != nil {
-			return nil, err
-		}
-		b, err := str(1)
-		if err != nil {
-			return nil, err
-		}
-		return f(a, b)
+		return f(str(0), str(1))
 	case func(string, any) (string, error):
-		if err := arity(2); err != nil {
-			return nil, err
-		}
-		a, err := str(0)
-		if err != nil {
-			return nil, err
-		}
-		return f(a, anyArg(1))
+		return f(str(0), args[1])
 	case func(int, string) string:
-		if err := arity(2); err != nil {
-			return nil, err
-		}
-		n, ok := args[0].(int)
-		if !ok {
-			return nil, fmt.Errorf("wrong type for value; expected int; got %s", typeName(args[0]))
-		}
-		s, err := str(1)
-		if err != nil {
-			return nil, err
-		}
-		return f(n, s), nil
+		return f(args[0].(int), str(1)), nil
+	}
+	panic(fmt.Sprintf("engine: card function of type %T has no direct call", fn))
+}
+
+// cardParams are the parameter kinds of one of cardFuncs: 'a' any, 's'
+// string, 'i' int.
+func cardParams(fn any) string {
+	switch fn.(type) {
+	case func(any) (string, error), func(any) string, func(any) ([]any, error):
+		return "a"
+	case func(string) string, func(string) int, func(string) (string, error):
+		return "s"
+	case func(string, string) (string, error):
+		return "ss"
+	case func(string, any) (string, error):
+		return "sa"
+	case func(int, string) string:
+		return "is"
 	}
 	panic(fmt.Sprintf("engine: card function of type %T has no direct call", fn))
 }

@@ -793,12 +793,7 @@ func annotationPlace(a *ast.Annotations) (string, int) {
 // gives, so that a renamed value is refused before a call fails on it. It
 // returns how many summary templates it checked.
 func checkCardTemplates(modules map[string]*ast.Module, add addFunc) int {
-	var mods []*ast.Module
-	for _, p := range slices.Sorted(maps.Keys(modules)) {
-		if !isTest(p) {
-			mods = append(mods, modules[p])
-		}
-	}
+	mods := policyModules(modules)
 	as, errs := ast.BuildAnnotationSet(mods)
 	if len(errs) > 0 {
 		return 0 // the metadata check reports them

@@ -353,3 +353,18 @@ func TestCardSubsetRefused(t *testing.T) {
 		}
 	}
 }
+
+// Every template function has a direct call in the executor (a new
+// function of another signature would panic at its first card).
+func TestEveryCardFuncHasADirectCall(t *testing.T) {
+	for name, fn := range cardFuncs(nil, nil) {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Errorf("%s: %v", name, r)
+				}
+			}()
+			cardParams(fn)
+		}()
+	}
+}

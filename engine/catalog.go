@@ -168,17 +168,7 @@ func (r *Rule) VariantFor(hook, target string) *Variant {
 // rules package and refuses incomplete or inconsistent metadata. Errors name
 // the file, the row and the rule.
 func buildCatalog(modules map[string]*ast.Module) (map[string]*Rule, error) {
-	var mods []*ast.Module
-	var paths []string
-	for p := range modules {
-		paths = append(paths, p)
-	}
-	slices.Sort(paths)
-	for _, p := range paths {
-		if !isTest(p) {
-			mods = append(mods, modules[p])
-		}
-	}
+	mods := policyModules(modules)
 	as, errs := ast.BuildAnnotationSet(mods)
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("annotations: %w", errs)

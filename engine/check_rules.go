@@ -21,12 +21,7 @@ type metaEntry struct {
 // metadataEntries reads the METADATA of every findings rule under
 // data.labelguard.rules, reporting every incomplete one.
 func metadataEntries(modules map[string]*ast.Module, add addFunc) ([]metaEntry, error) {
-	var mods []*ast.Module
-	for _, p := range slices.Sorted(maps.Keys(modules)) {
-		if !isTest(p) {
-			mods = append(mods, modules[p])
-		}
-	}
+	mods := policyModules(modules)
 	as, errs := ast.BuildAnnotationSet(mods)
 	if len(errs) > 0 {
 		for _, e := range errs {

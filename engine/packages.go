@@ -68,12 +68,7 @@ func (p *RulePackage) findingsRef() ast.Ref {
 // data.labelguard.rules that adds to findings) and reads its package
 // METADATA. Errors name the file and row.
 func discoverPackages(modules map[string]*ast.Module, catalog map[string]*Rule) (map[string]*RulePackage, []Problem) {
-	var mods []*ast.Module
-	for _, p := range slices.Sorted(maps.Keys(modules)) {
-		if !isTest(p) {
-			mods = append(mods, modules[p])
-		}
-	}
+	mods := policyModules(modules)
 	as, errs := ast.BuildAnnotationSet(mods)
 	if len(errs) > 0 {
 		var problems []Problem
@@ -265,4 +260,16 @@ func checkPackages(pkgs map[string]*RulePackage, catalog map[string]*Rule, servi
 		}
 	}
 	return problems
+}
+
+// policyModules are the policy modules, test files left out, in path
+// order: what the METADATA readers build their annotation set from.
+func policyModules(modules map[string]*ast.Module) []*ast.Module {
+	var mods []*ast.Module
+	for _, p := range slices.Sorted(maps.Keys(modules)) {
+		if !isTest(p) {
+			mods = append(mods, modules[p])
+		}
+	}
+	return mods
 }
