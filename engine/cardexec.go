@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -131,7 +132,9 @@ func (e *cardExec) walk(dot any, n parse.Node) error {
 			return err
 		}
 		if len(x.Pipe.Decl) == 0 {
-			e.print(v)
+			if err := e.print(v); err != nil {
+				return err
+			}
 		}
 	case *parse.IfNode:
 		return e.branch(dot, x.Pipe, x.List, x.ElseList, false)
@@ -145,17 +148,23 @@ func (e *cardExec) walk(dot any, n parse.Node) error {
 	return nil
 }
 
-// print writes a value as text/template does: fmt's form, and "<no
-// value>" for nil (which render refuses).
-func (e *cardExec) print(v any) {
+// errNull is a null shown on a card: text/template would print "<no
+// value>" (or, in printf, "%!s(<nil>)"); a card never shows either, so
+// the finding fails instead.
+var errNull = errors.New("shows a value that is null")
+
+// print writes a value as text/template does (fmt's form); a null is an
+// error.
+func (e *cardExec) print(v any) error {
 	switch x := v.(type) {
 	case string:
 		e.b.WriteString(x)
 	case nil, missingType:
-		e.b.WriteString(noValue)
+		return errNull
 	default:
 		fmt.Fprint(e.b, x)
 	}
+	return nil
 }
 
 func (e *cardExec) branch(dot any, pipe *parse.PipeNode, list, elseList *parse.ListNode, with bool) error {
@@ -434,6 +443,8 @@ func truth(v any) (bool, error) {
 		return x, nil
 	case string:
 		return x != "", nil
+	case json.Number:
+		return x != "", nil
 	case float64:
 		return x != 0, nil
 	case int:
@@ -446,12 +457,14 @@ func truth(v any) (bool, error) {
 	return true, nil
 }
 
-// kindOf is text/template's basic kind of a value for comparisons.
+// kindOf is text/template's basic kind of a value for comparisons (a
+// json.Number, a number too large for float64 left as OPA wrote it, is
+// a string to text/template).
 func kindOf(v any) string {
 	switch v.(type) {
 	case bool:
 		return "bool"
-	case string:
+	case string, json.Number:
 		return "string"
 	case float64:
 		return "float"
@@ -480,7 +493,11 @@ func builtin(name string, args []any) (any, error) {
 		t, err := truth(args[0])
 		return !t, err
 	case "print":
-		return fmt.Sprint(printable(args)...), nil
+		p, err := printable(args)
+		if err != nil {
+			return nil, err
+		}
+		return fmt.Sprint(p...), nil
 	case "printf":
 		if len(args) < 1 {
 			return nil, fmt.Errorf("wrong number of args for %s: want at least 1 got 0", name)
@@ -489,13 +506,19 @@ func builtin(name string, args []any) (any, error) {
 		if !ok {
 			return nil, errors.New("printf takes a format string")
 		}
-		return fmt.Sprintf(format, printable(args[1:])...), nil
+		p, err := printable(args[1:])
+		if err != nil {
+			return nil, err
+		}
+		return fmt.Sprintf(format, p...), nil
 	case "len":
 		if err := want(1); err != nil {
 			return nil, err
 		}
 		switch x := args[0].(type) {
 		case string:
+			return len(x), nil
+		case json.Number:
 			return len(x), nil
 		case []any:
 			return len(x), nil
@@ -575,17 +598,15 @@ func builtin(name string, args []any) (any, error) {
 	return nil, fmt.Errorf("function %q not defined", name)
 }
 
-// printable gives print and printf JSON values as text/template does:
-// nil as <nil>.
-func printable(args []any) []any {
-	out := make([]any, len(args))
-	for i, a := range args {
-		if a == missing {
-			a = nil
+// printable gives print and printf their arguments; a null is an error
+// (text/template would write "<nil>" into the card).
+func printable(args []any) ([]any, error) {
+	for _, a := range args {
+		if a == nil || a == missing {
+			return nil, errNull
 		}
-		out[i] = a
 	}
-	return out
+	return args, nil
 }
 
 // equal is text/template's eq of two JSON values: basic kinds compare
@@ -600,7 +621,7 @@ func equal(a, b any) (bool, error) {
 		return false, errBadComparison
 	}
 	if ka != "" {
-		return a == b, nil
+		return numberText(a) == numberText(b), nil
 	}
 	if a == nil || b == nil {
 		return a == nil && b == nil, nil
@@ -617,8 +638,8 @@ func less(a, b any) (bool, error) {
 		return false, errBadComparison
 	}
 	switch x := a.(type) {
-	case string:
-		return x < b.(string), nil
+	case string, json.Number:
+		return fmt.Sprint(numberText(x)) < fmt.Sprint(numberText(b)), nil
 	case float64:
 		return x < b.(float64), nil
 	case int:
@@ -691,6 +712,14 @@ func cardParams(fn any) string {
 		return "is"
 	}
 	panic(fmt.Sprintf("engine: card function of type %T has no direct call", fn))
+}
+
+// numberText is a string or json.Number's text, else the value itself.
+func numberText(v any) any {
+	if n, ok := v.(json.Number); ok {
+		return string(n)
+	}
+	return v
 }
 
 func typeName(v any) string {

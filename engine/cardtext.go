@@ -175,10 +175,6 @@ func topFields(n parse.Node, seen map[string]bool) {
 	}
 }
 
-// noValue is what text/template prints for a null value: a card never
-// shows it.
-const noValue = "<no value>"
-
 // blankLines are the runs of blank lines an empty paragraph leaves.
 var blankLines = regexp.MustCompile(`\n[ \t]*\n(?:[ \t]*\n)+`)
 
@@ -189,11 +185,8 @@ func (c *CardTemplate) render(values map[string]any) (summary, detail string, er
 		return "", "", fmt.Errorf("custom.card.summary: %s", templateError(err))
 	}
 	summary = strings.Join(strings.Fields(b.String()), " ")
-	switch {
-	case summary == "":
+	if summary == "" {
 		return "", "", errors.New("custom.card.summary: rendered empty")
-	case strings.Contains(summary, noValue):
-		return "", "", errors.New("custom.card.summary: shows a value that is null")
 	}
 	if c.detail == nil {
 		return summary, "", nil
@@ -203,9 +196,6 @@ func (c *CardTemplate) render(values map[string]any) (summary, detail string, er
 		return "", "", fmt.Errorf("custom.card.detail: %s", templateError(err))
 	}
 	detail = strings.TrimSpace(blankLines.ReplaceAllString(b.String(), "\n\n"))
-	if strings.Contains(detail, noValue) {
-		return "", "", errors.New("custom.card.detail: shows a value that is null")
-	}
 	return summary, detail, nil
 }
 
@@ -540,9 +530,11 @@ func toFloat(v any) (float64, bool) {
 // it did when Rego wrote it.
 //
 // Only an exact half at the rounding place can come out differently from
-// rounding the decimal itself (the number's text has at most 17
-// significant digits, far more than the 64-bit mantissa's error can
-// move), so the other numbers, nearly all, are rounded on their text.
+// rounding the decimal itself, so the other numbers, nearly all, are
+// rounded on their text: the shortest text of the float64 the value was
+// decoded to, at most 17 significant digits. A value Rego computed with
+// more (100*7/10.5 is 66.666666666666666664) was rounded to float64 on
+// decoding, which can only matter within about 1e-16 of a half.
 func formatNum(x float64) string {
 	if math.IsInf(x, 0) || math.IsNaN(x) {
 		return strconv.FormatFloat(x, 'f', -1, 64)

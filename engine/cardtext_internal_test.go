@@ -320,6 +320,7 @@ func TestCardExecConstructs(t *testing.T) {
 		`{"s": "", "n": 0, "b": false, "l": [], "m": {}, "z": null}`,
 		`{"s": "abcdef", "n": 2.5, "b": false, "l": ["a"], "m": {"k": null}, "z": null}`,
 		`{"s": 3, "n": "1", "b": "true", "l": "a", "m": [1], "z": {}}`,
+		`{"s": 1e999, "n": -1e999, "b": 1e999, "l": [1e999, "x"], "m": {"k": 1e999}, "z": null}`,
 	}
 	for _, src := range templates {
 		tmpl, err := parseCardText("summary", src, funcs)
@@ -337,7 +338,7 @@ func TestCardExecConstructs(t *testing.T) {
 			var fast, ref strings.Builder
 			fastErr := execCard(tmpl.Tree.Root, funcs, v, &fast)
 			refErr := tmpl.Execute(&ref, v)
-			if (fastErr == nil) != (refErr == nil) || (fastErr == nil && fast.String() != ref.String()) {
+			if !AgreesWithTextTemplate([]string{fast.String()}, []string{ref.String()}, fastErr, refErr) {
 				t.Errorf("%s with %s:\n executor      %q (%v)\n text/template %q (%v)", src, vs, fast.String(), fastErr, ref.String(), refErr)
 			}
 		}
@@ -366,5 +367,23 @@ func TestEveryCardFuncHasADirectCall(t *testing.T) {
 			}()
 			cardParams(fn)
 		}()
+	}
+}
+
+// A null value fails the finding (text/template would show "<no value>"
+// or "%!s(<nil>)"); the same words as patient text are shown as text.
+func TestCardNullRefused(t *testing.T) {
+	c := &CardTemplate{Summary: `Condition: {{.name}}`, Detail: `{{printf "%s" .note}}`}
+	if err := c.compile(cardFuncs(nil, nil)); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []map[string]any{{"name": nil, "note": "x"}, {"name": "x", "note": nil}} {
+		if _, _, err := c.render(v); err == nil || !strings.Contains(err.Error(), "null") {
+			t.Errorf("%v: %v, want the null refused", v, err)
+		}
+	}
+	s, d, err := c.render(map[string]any{"name": "Hepatic failure <no value>", "note": "%!s(<nil>)"})
+	if err != nil || s != "Condition: Hepatic failure <no value>" || d != "%!s(<nil>)" {
+		t.Errorf("patient text: %q / %q, %v", s, d, err)
 	}
 }

@@ -151,3 +151,18 @@ func TestCheckCardTemplates(t *testing.T) {
 		})
 	}
 }
+
+// A rule the site switched off is no check of the call: its finding
+// failing to render puts up no rule-failure card.
+func TestRenderFailureOfASwitchedOffRule(t *testing.T) {
+	fsys := defaultWith(t, labsWith(t, `		"limit": lib.lab_limit(order.target, analyte, lib.phase(order)),
+`, ""))
+	out := focusedOutcomeWith(t, fsys, engine.Options{SiteParams: []byte(`{"rules": {"jak.lab-anc-low": {"enabled": false}, "jak.lab-hgb-low": {"enabled": false}}}`)})
+	if ids := ruleIDs(out); slices.Contains(ids, engine.RuleFailureRule) || slices.Contains(ids, "jak.lab-anc-low") {
+		t.Errorf("cards %v: a switched-off rule's failure is shown", ids)
+	}
+	// switched on, the same failure is shown (the test proves what it says)
+	if ids := ruleIDs(focusedOutcome(t, fsys)); !slices.Contains(ids, engine.RuleFailureRule) {
+		t.Errorf("cards %v: no rule-failure card", ids)
+	}
+}

@@ -214,7 +214,11 @@ func (ps *PolicySet) Cards(req Request, d *Decision) (*Result, error) {
 	}
 	if len(failures) > 0 {
 		res.Failures = failures
-		f := ps.ruleFailureFinding(req.Input, svc.Hook, failures)
+	}
+	// the card names the checks of this call that failed (none when only
+	// rules the site switched off, or of another hook, failed: those are
+	// logged and counted all the same)
+	if f, ok := ps.ruleFailureFinding(req.Input, svc.Hook, failures); ok {
 		c, err := b.card(f)
 		if err != nil {
 			return nil, fmt.Errorf("engine.Cards: building the %s card: %w", RuleFailureRule, err)

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"errors"
+	"slices"
 	"strings"
 	"text/template"
 )
@@ -36,4 +38,23 @@ func (c *CardTemplate) RenderBoth(values map[string]any) (fast, ref []string, fa
 	fast, fastErr = run(false)
 	ref, refErr = run(true)
 	return fast, ref, fastErr, refErr
+}
+
+// AgreesWithTextTemplate reports whether the executor's result agrees
+// with text/template's: the same text, or errors from both, or a null
+// the executor refuses where text/template wrote "<no value>" or
+// "%!s(<nil>)" into the card.
+func AgreesWithTextTemplate(fast, ref []string, fastErr, refErr error) bool {
+	switch {
+	case fastErr == nil && refErr == nil:
+		return slices.Equal(fast, ref)
+	case errors.Is(fastErr, errNull) && refErr == nil:
+		for _, text := range ref {
+			if strings.Contains(text, "<no value>") || strings.Contains(text, "<nil>") {
+				return true
+			}
+		}
+		return false
+	}
+	return (fastErr == nil) == (refErr == nil)
 }

@@ -183,9 +183,10 @@ func (r *Rule) inPackage(pkg string) bool {
 	return false
 }
 
-// ruleFailureFinding is the card that names the checks that could not be
-// made. It holds no patient data; the details are in the log.
-func (ps *PolicySet) ruleFailureFinding(in *facts.Input, hook string, failures []RuleFailure) Finding {
+// ruleFailureFinding is the card that names the checks of this call that
+// could not be made, and false when there are none. It holds no patient
+// data; the details are in the log.
+func (ps *PolicySet) ruleFailureFinding(in *facts.Input, hook string, failures []RuleFailure) (Finding, bool) {
 	drugs := callDrugs(in)
 	checks := map[string]bool{}
 	unknown := 0
@@ -194,14 +195,20 @@ func (ps *PolicySet) ruleFailureFinding(in *facts.Input, hook string, failures [
 			unknown++
 		}
 		for _, id := range f.Checks {
-			// A failed package costs the rules it has for this call.
-			if r := ps.Catalog[id]; r != nil && (f.Rule != "" || r.appliesTo(hook, drugs)) {
+			// A failed package costs the rules it has for this call; a
+			// failed finding, its rule where it applies on this hook. A
+			// rule the site switched off is no check of this call.
+			r := ps.Catalog[id]
+			if r != nil && !r.Disabled && (f.Rule != "" && r.appliesOn(hook) || r.appliesTo(hook, drugs)) {
 				checks[id] = true
 			}
 		}
 	}
 	ids := slices.Sorted(maps.Keys(checks))
 	n := len(ids) + unknown
+	if n == 0 {
+		return Finding{}, false
+	}
 	var lines []string
 	for _, id := range ids {
 		lines = append(lines, fmt.Sprintf("- %s (`%s`)", ps.Catalog[id].Title(), id))
@@ -220,7 +227,7 @@ func (ps *PolicySet) ruleFailureFinding(in *facts.Input, hook string, failures [
 		Summary:   fmt.Sprintf("%s: %d %s could not be made — not a pass; review against the label", who, n, noun),
 		Detail: "These checks failed inside labelguard and were **not made**:\n\n" + strings.Join(lines, "\n") +
 			"\n\nA check that failed is not a pass: review the order against the prescribing information. The failure has been logged for the people who maintain the rules.",
-	}
+	}, true
 }
 
 // appliesTo reports whether a variant of the rule runs on hook for any of

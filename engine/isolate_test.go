@@ -27,7 +27,13 @@ func defaultWith(t *testing.T, files map[string]string) fstest.MapFS {
 // through the pipeline with the policy set in fsys.
 func focusedOutcome(t *testing.T, fsys fs.FS) *pipeline.Outcome {
 	t.Helper()
-	ps, err := engine.Load(context.Background(), fsys, engine.Options{})
+	return focusedOutcomeWith(t, fsys, engine.Options{})
+}
+
+// focusedOutcomeWith is focusedOutcome with load options (site parameters).
+func focusedOutcomeWith(t *testing.T, fsys fs.FS, opts engine.Options) *pipeline.Outcome {
+	t.Helper()
+	ps, err := engine.Load(context.Background(), fsys, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -174,9 +174,8 @@ findings contains f if {
 		"indicator": "warning",
 		"text": {
 			"inhibitors": sort({lib.med_name(m, "strong-cyp2c19-inhibitors") | some m in inhibitors}),
-			# The dose phrases are made here, not in the template: the card
-			# lists each once, in the order of the phrases ("100 mg/day"
-			# before "50 mg/day"), which a template cannot sort.
+			# the card lists their doses each once, in the order of their
+			# text ("100 mg/day" before "50 mg/day")
 			"targets": targets,
 			"startMgPerDay": reduced.startMgPerDay,
 			"maxMgPerDay": reduced.maxMgPerDay,

@@ -30,9 +30,9 @@ aspirin_over_low_dose(m) if {
 }
 
 # aspirin_text: how the card names an aspirin above the low dose. It is
-# made here, not in the card's template, because the card lists the
-# antiplatelets and aspirins in the order of their names (aspirin
-# between aggrenox and cilostazol), which a template cannot sort.
+# made here, with the antiplatelets' names (lib.med_name, from the value
+# sets, which no template function reads), because the card lists both in
+# the order of their text (aspirin between aggrenox and cilostazol).
 aspirin_text(m) := sprintf("aspirin %s mg/day", [lib.format_num(m.dailyDoseMg)]) if {
 	is_number(m.dailyDoseMg)
 } else := sprintf("aspirin %s mg", [lib.format_num(lib.strength_mg(m))]) if {

@@ -73,12 +73,13 @@ findings contains f if {
 
 # dose-risk: age 65+, a risk factor of the EU restriction, or a history of
 # chronic or recurrent infections. The age risk has no display: the card
-# writes it from its age (id "age"). dose_risks is undefined when the age
-# is unknown (`not lib.age >= elderly_age` does not hold then, and the age
-# risk needs the age), as it was when the text was written here.
-dose_risks := other_dose_risks if {
-	not lib.age >= elderly_age
-} else := array.concat([{"id": "age", "age": lib.age, "evidence": [lib.evidence_age]}], other_dose_risks)
+# writes it from its age (id "age"). An unknown age is no age risk, and
+# the other risks still count (missing data is not a pass).
+elderly if lib.age >= elderly_age
+
+dose_risks := array.concat([{"id": "age", "age": lib.age, "evidence": [lib.evidence_age]}], other_dose_risks) if {
+	elderly
+} else := other_dose_risks
 
 other_dose_risks := array.concat([x | some x in jak.risk_factors; x.id in dose_risk_factor_ids], infection_risks)
 

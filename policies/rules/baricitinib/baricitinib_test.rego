@@ -47,6 +47,18 @@ test_4_mg_with_vte_history_fires_dose_risk if {
 	f.text.reduced == 2 # "2 mg once daily recommended"
 }
 
+# An unknown age is no age risk, and the other risks still count: a
+# history of VTE without a birth date gets the 2 mg card.
+test_4_mg_with_vte_history_and_unknown_age_fires_dose_risk if {
+	c := t.resolved_condition("pe", t.icd("I2699"), "pulmonary embolism")
+	f := finding("baricitinib.dose-risk", [bari(4)], {"patient": {"ref": "Patient/p1", "sex": "male"}, "conditions": [c]})
+	f.text.ids == ["vte"]
+}
+
+test_4_mg_with_unknown_age_and_no_risk_is_silent if {
+	not "baricitinib.dose-risk" in ids([bari(4)], {"patient": {"ref": "Patient/p1", "sex": "male"}})
+}
+
 # The age is a risk the card writes from the age: "(age-65, vte)" in the
 # summary, "- Age 70 (65 or older)" first in the list.
 test_age_70_with_vte_history_lists_the_age_first if {
