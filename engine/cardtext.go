@@ -297,12 +297,7 @@ func cardFuncs(labs *terminology.LabTable, k *knowledge) template.FuncMap {
 		// drugs: the display names of a list of drugs
 		// ({{join ", " (drugs .drugs)}}).
 		"drugs": func(v any) ([]any, error) {
-			list, ok := v.([]any)
-			if !ok {
-				return nil, fmt.Errorf("drugs takes a list of drugs, not a %s", jsonKind(v))
-			}
-			out := make([]any, len(list))
-			for i, e := range list {
+			return eachOf("drugs", "drugs", v, func(e any) (any, error) {
 				id, _ := e.(string)
 				var p *Profile
 				if k != nil {
@@ -314,26 +309,19 @@ func cardFuncs(labs *terminology.LabTable, k *knowledge) template.FuncMap {
 					// concerns fails instead
 					return nil, errors.New("drugs: no profile for one of the drugs")
 				}
-				out[i] = p.Display
-			}
-			return out, nil
+				return p.Display, nil
+			})
 		},
 		// nums: num of each number of a list
 		// ({{join " or " (sorted (nums .limits))}}).
 		"nums": func(v any) ([]any, error) {
-			list, ok := v.([]any)
-			if !ok {
-				return nil, fmt.Errorf("nums takes a list of numbers, not a %s", jsonKind(v))
-			}
-			out := make([]any, len(list))
-			for i, e := range list {
+			return eachOf("nums", "numbers", v, func(e any) (any, error) {
 				x, ok := toFloat(e)
 				if !ok {
 					return nil, fmt.Errorf("nums takes a list of numbers, not of %s", jsonKind(e))
 				}
-				out[i] = formatNum(x)
-			}
-			return out, nil
+				return formatNum(x), nil
+			})
 		},
 		// chars: the length of a text in characters, as Rego's count
 		// gives it (len gives bytes).
@@ -374,30 +362,18 @@ func cardFuncs(labs *terminology.LabTable, k *knowledge) template.FuncMap {
 			if !ok {
 				return "", fmt.Errorf("dose takes an order or medication, not a %s", jsonKind(v))
 			}
-			if x, ok := toFloat(med["dailyDoseMg"]); ok {
-				return formatNum(x) + " mg/day", nil
-			}
-			return "dose not verifiable", nil
+			return dosePhrase(med), nil
 		},
 		// doses: the dose phrase of each order or medication of a list
 		// ({{join ", " (sorted (doses .targets))}}).
 		"doses": func(v any) ([]any, error) {
-			list, ok := v.([]any)
-			if !ok {
-				return nil, fmt.Errorf("doses takes a list of orders or medications, not a %s", jsonKind(v))
-			}
-			out := make([]any, len(list))
-			for i, e := range list {
+			return eachOf("doses", "orders or medications", v, func(e any) (any, error) {
 				med, ok := e.(map[string]any)
 				if !ok {
 					return nil, fmt.Errorf("doses takes a list of orders or medications, not of %s", jsonKind(e))
 				}
-				out[i] = "dose not verifiable"
-				if x, ok := toFloat(med["dailyDoseMg"]); ok {
-					out[i] = formatNum(x) + " mg/day"
-				}
-			}
-			return out, nil
+				return dosePhrase(med), nil
+			})
 		},
 		// sorted: a list of strings sorted, each once, as Rego's
 		// sort({x | ...}) gives it.
@@ -498,6 +474,31 @@ func cardFuncs(labs *terminology.LabTable, k *knowledge) template.FuncMap {
 			return strings.Join(parts, sep), nil
 		},
 	}
+}
+
+// dosePhrase is lib.dose_phrase: "30 mg/day", or "dose not verifiable".
+func dosePhrase(med map[string]any) string {
+	if x, ok := toFloat(med["dailyDoseMg"]); ok {
+		return formatNum(x) + " mg/day"
+	}
+	return "dose not verifiable"
+}
+
+// eachOf is fn of each element of a list (the list functions of
+// cardFuncs).
+func eachOf(name, what string, v any, fn func(any) (any, error)) ([]any, error) {
+	list, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("%s takes a list of %s, not a %s", name, what, jsonKind(v))
+	}
+	out := make([]any, len(list))
+	for i, e := range list {
+		var err error
+		if out[i], err = fn(e); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // dateOf is lib.date_of: the first ten characters of an RFC 3339 time.
