@@ -166,3 +166,21 @@ func TestRenderFailureOfASwitchedOffRule(t *testing.T) {
 		t.Errorf("cards %v: no rule-failure card", ids)
 	}
 }
+
+// A drug not approved in the jurisdiction needs the card's summary: a
+// profile without it is refused at load, naming the member, rather than
+// the jurisdiction card going silent.
+func TestApprovalWithoutSummaryRefused(t *testing.T) {
+	profile := editProfile(t, "baricitinib", func(p map[string]any) {
+		us, _ := p["jurisdictions"].(map[string]any)["US"].(map[string]any)
+		a, ok := us["approval"].(map[string]any)
+		if !ok || a["approved"] != false {
+			t.Fatalf("baricitinib is approved in the US profile: the test edits nothing (%v)", us)
+		}
+		delete(a, "summary")
+	})
+	_, err := loadDefaultWith(t, map[string]string{"profiles/baricitinib.json": profile})
+	if err == nil || !strings.Contains(err.Error(), "baricitinib") || !strings.Contains(err.Error(), "summary") {
+		t.Fatalf("load: %v, want the missing approval summary refused", err)
+	}
+}

@@ -63,7 +63,9 @@ findings contains f if {
 		"rule": "baricitinib.jurisdiction",
 		"indicator": "info",
 		# the profile's own words
-		"text": {"summary": approval.summary, "statement": approval.statement},
+		# a missing summary (the profile schema requires it) is a null,
+		# which fails the card visibly instead of silencing the rule
+		"text": {"summary": object.get(approval, "summary", null), "statement": approval.statement},
 		"order": order.ref,
 		"evidence": [],
 		"suggestions": [],
