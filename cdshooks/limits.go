@@ -53,7 +53,8 @@ func readAll(r io.Reader) ([]byte, error) {
 	var body []byte
 	var err error
 	if l, ok := r.(interface{ Len() int }); ok && l.Len() > 512 {
-		buf := bytes.NewBuffer(make([]byte, 0, l.Len()+1))
+		// MinRead spare: ReadFrom grows (doubling) when less is free
+		buf := bytes.NewBuffer(make([]byte, 0, l.Len()+bytes.MinRead))
 		_, err = buf.ReadFrom(r)
 		body = buf.Bytes()
 	} else {

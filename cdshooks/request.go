@@ -107,6 +107,14 @@ func DecodeRequest(r io.Reader, limits Limits) (*Request, error) {
 	if err != nil {
 		return nil, err
 	}
+	return DecodeRequestBytes(body, limits)
+}
+
+// DecodeRequestBytes is DecodeRequest of a body already read (the HTTP
+// handler's), without copying it: the request's raw members (context,
+// prefetch) alias body, which the caller must not change afterwards.
+func DecodeRequestBytes(body []byte, limits Limits) (*Request, error) {
+	var err error
 	req := &Request{}
 	// The fast path validates, bounds and splits the body in one pass;
 	// anything it does not accept takes the original path, which yields
