@@ -182,7 +182,7 @@ var blankLines = regexp.MustCompile(`\n[ \t]*\n(?:[ \t]*\n)+`)
 func (c *CardTemplate) render(values map[string]any) (summary, detail string, err error) {
 	var b strings.Builder
 	if err := execCard(c.summary.Tree.Root, c.funcs, values, &b); err != nil {
-		return "", "", fmt.Errorf("custom.card.summary: %s", templateError(err))
+		return "", "", fmt.Errorf("custom.card.summary: %w", err)
 	}
 	summary = strings.Join(strings.Fields(b.String()), " ")
 	if summary == "" {
@@ -193,25 +193,10 @@ func (c *CardTemplate) render(values map[string]any) (summary, detail string, er
 	}
 	b.Reset()
 	if err := execCard(c.detail.Tree.Root, c.funcs, values, &b); err != nil {
-		return "", "", fmt.Errorf("custom.card.detail: %s", templateError(err))
+		return "", "", fmt.Errorf("custom.card.detail: %w", err)
 	}
 	detail = strings.TrimSpace(blankLines.ReplaceAllString(b.String(), "\n\n"))
 	return summary, detail, nil
-}
-
-// templateError words an execution error without Go's template prefix
-// and without a value of the finding (it reaches the log): text/template
-// quotes a value only where range cannot iterate over it; the rest names
-// the template's own keys and types, and cardFuncs' errors name no value.
-func templateError(err error) string {
-	s := err.Error()
-	if i := strings.Index(s, ": executing "); i >= 0 {
-		s = s[i+len(": executing "):]
-	}
-	if i := strings.Index(s, "range can't iterate over"); i >= 0 {
-		s = s[:i] + "range can't iterate over that value"
-	}
-	return s
 }
 
 // numbersAsFloats turns OPA's json.Number values into float64 in place
