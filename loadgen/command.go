@@ -35,6 +35,9 @@ errors and this process's CPU.
                 (--server-pid, else its /metrics) and reporting growth
   --opa-url     also call opa run --server with the input labelguard derives
                 (POST /v1/data/labelguard/loadgen/order_findings, loadgen/opa), same rate
+  --probe-rate  GET /healthz at this rate during each attack (default 50/s;
+                0: off): its latency is the wait for the server process
+                itself, apart from the cost of a hook call
   --sign-key    sign an ES256/ES384 JWT per request (kid --kid, iss --issuer)
   --write-issuer DIR  write es256.pem, es384.pem and trusted-issuers.json
                 for labelguard serve --trusted-issuers, then exit
@@ -78,6 +81,7 @@ See docs/performance.md.`,
 	f.IntVar(&cfg.N, "n", 100, "distinct patient variants to cycle through (at least 50)")
 	f.StringVar(&cfg.Mode, "mode", "both", "cold, warm, storm, both (cold and warm) or all")
 	f.DurationVar(&cfg.Timeout, "timeout", 10*time.Second, "per-request timeout")
+	f.IntVar(&cfg.ProbeRate, "probe-rate", 50, "GET /healthz at this rate during each labelguard attack and report its latency (0: off)")
 	f.IntVar(&cfg.ServerPID, "server-pid", 0, "server process id, for its RSS and CPU from /proc")
 	f.IntVar(&cfg.OPAPID, "opa-pid", 0, "opa run --server's process id, for its CPU in the --opa-url run")
 	f.StringVar(&signKey, "sign-key", "", "EC private key (PEM) to sign a JWT per request: P-256 for ES256, P-384 for ES384")

@@ -49,7 +49,13 @@ type Config struct {
 	// side-by-side run.
 	OPAPID int
 	Signer *Signer // JWT per request when set
-	Out    io.Writer
+	// ProbeRate, when set, GETs URL/healthz at that rate during each
+	// labelguard attack. /healthz does no work, so its latency is what any
+	// call waits for the server process before its handler runs (a free
+	// processor, the collector): it tells a slow hook call's own cost from
+	// the process it shares.
+	ProbeRate int
+	Out       io.Writer
 }
 
 // Stats are the results of one attack class.
@@ -112,8 +118,10 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		for _, m := range modes {
 			cpu0, srv0 := selfCPU(), procCPU(cfg.ServerPID)
+			probe := startProbe(ctx, cfg)
 			stats := attack(ctx, cfg, m, labelguardTargeter(cfg, c, m))
 			printStats(cfg.Out, fmt.Sprintf("labelguard %s", m), stats, cpu0, cfg.ServerPID, srv0, cfg)
+			printProbe(cfg.Out, probe())
 		}
 	}
 	if cfg.OPAURL != "" {
@@ -303,7 +311,7 @@ func attack(ctx context.Context, cfg Config, name string, tr vegeta.Targeter) []
 			m = &vegeta.Metrics{}
 			ms[class] = m
 		}
-		if r.Code == http.StatusOK && r.Error == "" && !bytes.Contains(r.Body, []byte(`"cards"`)) && !bytes.Contains(r.Body, []byte(`"result"`)) {
+		if r.Code == http.StatusOK && r.Error == "" && r.Method == http.MethodPost && !bytes.Contains(r.Body, []byte(`"cards"`)) && !bytes.Contains(r.Body, []byte(`"result"`)) {
 			r.Error = "200 without cards or result"
 		}
 		if r.Code != http.StatusOK || r.Error != "" {
@@ -323,6 +331,43 @@ func attack(ctx context.Context, cfg Config, name string, tr vegeta.Targeter) []
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
+}
+
+// startProbe starts, when cfg.ProbeRate is set, an attack of GET
+// /healthz at that rate beside the labelguard attack, on connections of
+// its own; the returned function waits for it and gives its results (nil
+// without a probe).
+func startProbe(ctx context.Context, cfg Config) func() *Stats {
+	if cfg.ProbeRate <= 0 || cfg.URL == "" {
+		return func() *Stats { return nil }
+	}
+	pc := cfg
+	pc.Rate = cfg.ProbeRate
+	url := strings.TrimRight(cfg.URL, "/") + "/healthz"
+	tr := vegeta.NewStaticTargeter(vegeta.Target{Method: http.MethodGet, URL: url})
+	done := make(chan *Stats, 1)
+	go func() {
+		var s *Stats
+		if out := attack(ctx, pc, "probe", tr); len(out) > 0 {
+			s = out[0]
+		}
+		done <- s
+	}()
+	return func() *Stats { return <-done }
+}
+
+// printProbe prints the /healthz probe's latencies under the attack, apart
+// from the hook calls so that they count in neither the calls nor the
+// server's CPU per call.
+func printProbe(w io.Writer, s *Stats) {
+	if s == nil {
+		return
+	}
+	fmt.Fprintf(w, "%-18s %8d %10.1f %9s %9s %9s %9s %7d   (GET, no work: the wait for the process)\n", "probe /healthz", s.Requests, s.Throughput,
+		ms(s.P50), ms(s.P90), ms(s.P99), ms(s.Max), s.Errors)
+	if s.Errors > 0 {
+		fmt.Fprintf(w, "  status codes %v; errors %v\n", s.Codes, first(s.ErrorText, 3))
+	}
 }
 
 // printStats prints a run's latencies, the load generator's CPU and, when
