@@ -335,6 +335,9 @@ func cardFuncs(labs *terminology.LabTable, k *knowledge) template.FuncMap {
 			}
 			r, ok := lab["result"].(string)
 			if !ok {
+				r, ok = lab["valueDisplay"].(string)
+			}
+			if !ok {
 				if r, ok = lab["valueText"].(string); !ok {
 					r = "recorded"
 				}
@@ -444,6 +447,10 @@ func cardFuncs(labs *terminology.LabTable, k *knowledge) template.FuncMap {
 			return "See also: [" + d.Title + "](" + d.URL + "), " + section + ".", nil
 		},
 		"lower": strings.ToLower,
+		// md: text as recorded (a result, a name) made literal in the
+		// card's Markdown, so that "*2/*3" inside **...** stays "*2/*3"
+		// and patient text cannot open emphasis, a link or raw HTML.
+		"md": markdownText,
 		// join: the strings of a list joined with sep.
 		"join": func(sep string, v any) (string, error) {
 			list, ok := v.([]any)
@@ -862,3 +869,24 @@ func (c *CardTemplate) fixedSummary() string {
 	}
 	return strings.Join(strings.Fields(b.String()), " ")
 }
+
+// markdownText backslash-escapes the characters that would make inline
+// Markdown of text (CommonMark lets any ASCII punctuation be escaped;
+// these are the ones that start emphasis, code, links, raw HTML, strike
+// and table cells).
+func markdownText(s string) string {
+	if !strings.ContainsAny(s, markdownSpecial) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for _, r := range s {
+		if r < utf8.RuneSelf && strings.ContainsRune(markdownSpecial, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+const markdownSpecial = "\\`*_[]<>~|"

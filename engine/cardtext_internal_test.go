@@ -60,6 +60,8 @@ func TestCardFuncsMatchRego(t *testing.T) {
 		`{"value": 3, "unit": "no-such-unit", "time": "2026-11-16T09:00:00Z"}`,
 		`{"result": "positive", "valueText": "pos", "time": "2026-11-16T09:00:00Z"}`,
 		`{"valueText": "reactive", "time": "2026-11-16T09:00:00Z"}`,
+		`{"valueText": " poor metabolizer 2 2 ", "valueDisplay": "Poor metabolizer (*2/*2)", "time": "2026-11-16T09:00:00Z"}`,
+		`{"result": "negative", "valueDisplay": "Not detected", "time": "2026-11-16T09:00:00Z"}`,
 		`{"time": "2026-11-16T09:00:00Z"}`,
 	} {
 		cases = append(cases, tc{lab, x})
@@ -385,5 +387,26 @@ func TestCardNullRefused(t *testing.T) {
 	s, d, err := c.render(map[string]any{"name": "Hepatic failure <no value>", "note": "%!s(<nil>)"})
 	if err != nil || s != "Condition: Hepatic failure <no value>" || d != "%!s(<nil>)" {
 		t.Errorf("patient text: %q / %q, %v", s, d, err)
+	}
+}
+
+// TestMarkdownText: recorded text shown in a card's Markdown stays as
+// recorded when rendered: no emphasis, code, link, raw HTML or table cell
+// can open from it.
+func TestMarkdownText(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"", ""},
+		{"Poor metabolizer", "Poor metabolizer"},
+		{"*2/*3", `\*2/\*3`},
+		{"Poor metabolizer (*2/*2)", `Poor metabolizer (\*2/\*2)`},
+		{"[x](https://example.org)", `\[x\](https://example.org)`},
+		{"<b>high</b>", `\<b\>high\</b\>`},
+		{"a_b `c` ~d~ | e", "a\\_b \\`c\\` \\~d\\~ \\| e"},
+		{`back\slash`, `back\\slash`},
+		{"café *1", `café \*1`},
+	} {
+		if got := markdownText(c.in); got != c.want {
+			t.Errorf("markdownText(%q) = %q, want %q", c.in, got, c.want)
+		}
 	}
 }

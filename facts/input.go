@@ -173,9 +173,14 @@ type Lab struct {
 	// analytes (TB screen, HBsAg, HCV antibody, hCG).
 	Result string `json:"result,omitempty"`
 	// ValueCodes are the "system|code" of a coded value (pregnancy status,
-	// breastfeeding, smoking status); ValueText its lower-cased text.
-	ValueCodes []string `json:"valueCodes,omitempty"`
-	ValueText  string   `json:"valueText,omitempty"`
+	// breastfeeding, smoking status); ValueText its names normalised for
+	// word matching (lower case, punctuation as spaces: "Poor metabolizer
+	// (*2/*2)" is " poor metabolizer 2 2 "), ValueDisplay the value as
+	// recorded, for card words and for patterns that need its punctuation
+	// (a CYP2C19 diplotype "*2/*3").
+	ValueCodes   []string `json:"valueCodes,omitempty"`
+	ValueText    string   `json:"valueText,omitempty"`
+	ValueDisplay string   `json:"valueDisplay,omitempty"`
 	// ValueSets are the value sets of the coded value (ValueCodes and
 	// ValueText), computed like Med.ValueSets; present, possibly empty, on
 	// every coded result and absent on the others, so that

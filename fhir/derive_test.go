@@ -83,7 +83,7 @@ func TestDeriveSyntheaAbrocitinibWithActiveClopidogrel(t *testing.T) {
 		"hgb":       {Ref: "Observation/35d652f0-3e98-4b72-bfd0-c4c04a0b8b20", Code: "http://loinc.org|718-7", Value: f64(16.489780072), Unit: "g/dL", Time: "2020-08-05T21:19:24Z"},
 		"platelets": {Ref: "Observation/1bddf622", Code: "http://loinc.org|777-3", Value: f64(284.503696549), Unit: "10*9/L", Time: "2020-08-05T21:19:24Z"},
 		"weight":    {Code: "http://loinc.org|29463-7", Value: f64(76.374263781), Unit: "kg", Time: "2020-08-05T21:19:24Z"},
-		"smoking":   {Code: "http://loinc.org|72166-2", ValueCodes: []string{"http://snomed.info/sct|266919005"}, ValueText: " never smoker ", ValueSets: &[]string{}, Time: "2020-08-05T21:19:24Z"},
+		"smoking":   {Code: "http://loinc.org|72166-2", ValueCodes: []string{"http://snomed.info/sct|266919005"}, ValueText: " never smoker ", ValueDisplay: "Never smoker", ValueSets: &[]string{}, Time: "2020-08-05T21:19:24Z"},
 	}
 	if diff := cmp.Diff(wantLabs, in.Labs, cmpopts.IgnoreFields(facts.Lab{}, "Ref", "AgeDays"),
 		cmpopts.EquateApprox(0, 1e-6)); diff != "" {

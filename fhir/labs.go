@@ -102,8 +102,12 @@ func (c *labCollector) add(key string, r *resource) {
 	case terminology.KindCoded:
 		lab.ValueCodes = r.ValueCodeableConcept.codes()
 		lab.ValueText = r.ValueCodeableConcept.text()
+		lab.ValueDisplay = r.ValueCodeableConcept.display()
 		if lab.ValueText == "" && r.ValueString != nil {
 			lab.ValueText = terminology.NormalizeText(*r.ValueString)
+		}
+		if lab.ValueDisplay == "" && r.ValueString != nil {
+			lab.ValueDisplay = strings.TrimSpace(*r.ValueString)
 		}
 		if len(lab.ValueCodes) == 0 && lab.ValueText == "" {
 			return

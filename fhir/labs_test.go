@@ -65,7 +65,18 @@ func TestLabs(t *testing.T) {
 		{"pregnancy status coded", []string{
 			obs("pg", "final", "82810-3", `"valueCodeableConcept":{"coding":[{"system":"http://snomed.info/sct","code":"77386006","display":"Pregnant"}]}`, eff("2026-11-20")),
 		}, map[string]facts.Lab{"pregnancy-status": {Ref: "Observation/pg", Code: "http://loinc.org|82810-3",
-			ValueCodes: []string{"http://snomed.info/sct|77386006"}, ValueText: " pregnant ", ValueSets: &[]string{}, Time: "2026-11-20T00:00:00Z", AgeDays: 3.5}}, nil},
+			ValueCodes: []string{"http://snomed.info/sct|77386006"}, ValueText: " pregnant ", ValueDisplay: "Pregnant", ValueSets: &[]string{}, Time: "2026-11-20T00:00:00Z", AgeDays: 3.5}}, nil},
+		// valueText is for word matching and loses punctuation; valueDisplay
+		// keeps the value as recorded, for the card and for patterns (a
+		// CYP2C19 diplotype "*2/*3").
+		{"coded value as a string, kept as recorded", []string{
+			obs("pg", "final", "82810-3", `"valueString":" Pregnant (*confirmed*) "`, eff("2026-11-20")),
+		}, map[string]facts.Lab{"pregnancy-status": {Ref: "Observation/pg", Code: "http://loinc.org|82810-3",
+			ValueText: " pregnant confirmed ", ValueDisplay: "Pregnant (*confirmed*)", ValueSets: &[]string{}, Time: "2026-11-20T00:00:00Z", AgeDays: 3.5}}, nil},
+		{"coded value: its text before a coding's display", []string{
+			obs("pg", "final", "82810-3", `"valueCodeableConcept":{"coding":[{"system":"http://snomed.info/sct","code":"77386006","display":"Pregnant"}],"text":"Pregnant, 8/40"}`, eff("2026-11-20")),
+		}, map[string]facts.Lab{"pregnancy-status": {Ref: "Observation/pg", Code: "http://loinc.org|82810-3",
+			ValueCodes: []string{"http://snomed.info/sct|77386006"}, ValueText: " pregnant 8 40 pregnant ", ValueDisplay: "Pregnant, 8/40", ValueSets: &[]string{}, Time: "2026-11-20T00:00:00Z", AgeDays: 3.5}}, nil},
 		{"LOINC and SNOMED CT written as OIDs", []string{
 			`{"resourceType":"Observation","id":"oid","status":"final","code":{"coding":[{"system":"urn:oid:2.16.840.1.113883.6.1","code":"71773-6"}]},` +
 				`"valueCodeableConcept":{"coding":[{"system":"urn:oid:2.16.840.1.113883.6.96","code":"10828004"}]},"effectiveDateTime":"2026-01-01"}`,

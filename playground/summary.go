@@ -1,6 +1,7 @@
 package playground
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -116,7 +117,7 @@ func summarize(ctx context.Context, ps *engine.PolicySet, rec *record.Patient, n
 		if an := labs.Analytes[id]; an != nil && an.Display != "" {
 			display = an.Display
 		}
-		s.Labs = append(s.Labs, Lab{Analyte: id, Display: display, Value: labValue(l.Value, l.Unit, l.Result, l.ValueText),
+		s.Labs = append(s.Labs, Lab{Analyte: id, Display: display, Value: labValue(l.Value, l.Unit, l.Result, cmp.Or(l.ValueDisplay, strings.TrimSpace(l.ValueText))),
 			Time: l.Time, AgeDays: l.AgeDays, Ref: l.Ref})
 	}
 	sort.Slice(s.Labs, func(i, j int) bool { return s.Labs[i].Display < s.Labs[j].Display })

@@ -49,7 +49,7 @@ evidence_immunization(i) := compact({
 # lab_text: "0.8 ×10⁹/L on 2026-05-01", or "positive on 2026-05-01".
 lab_text(lab) := sprintf("%s %s on %s", [format_num(lab.value), display_unit(object.get(lab, "unit", "")), date_of(lab.time)]) if {
 	is_number(lab.value)
-} else := sprintf("%s on %s", [object.get(lab, "result", object.get(lab, "valueText", "recorded")), date_of(lab.time)])
+} else := sprintf("%s on %s", [object.get(lab, "result", object.get(lab, "valueDisplay", object.get(lab, "valueText", "recorded"))), date_of(lab.time)])
 
 # paragraphs: card detail paragraphs, the empty ones left out.
 paragraphs(ps) := concat("\n\n", [p | some p in ps; p != ""])

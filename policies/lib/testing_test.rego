@@ -114,14 +114,25 @@ result(analyte, res, age_days) := {
 }
 
 # coded: a coded result (pregnancy status, smoking status, ...).
+# A coded result as the facts layer gives it: valueText normalised for
+# word matching (" poor metabolizer 2 2 "), valueDisplay as recorded.
 coded(analyte, code, text, age_days) := {
 	"ref": sprintf("Observation/%s", [analyte]),
 	"code": "http://loinc.org|test",
 	"valueCodes": [code],
-	"valueText": text,
+	"valueText": normalized_text(text),
+	"valueDisplay": text,
 	"time": days_ago(age_days),
 	"ageDays": age_days,
 }
+
+# normalized_text: terminology.NormalizeText for ASCII text without
+# decimals: lower case, every run of other characters one space, padded.
+normalized_text(text) := "" if {
+	text_words(text) == []
+} else := sprintf(" %s ", [concat(" ", text_words(text))])
+
+text_words(text) := [w | some w in regex.split(`[^a-z0-9]+`, lower(text)); w != ""]
 
 # A complete, unremarkable pre-treatment work-up.
 baseline_labs := {

@@ -89,7 +89,9 @@ poor_metabolizer := lab if {
 poor_metabolizer := lab if {
 	lab := lib.latest_lab("cyp2c19")
 	not lib.coded_lab_in("cyp2c19", "cyp2c19-poor-metabolizer")
-	regex.match(poor_metabolizer_diplotype, object.get(lab, "valueText", ""))
+
+	# as recorded: valueText, normalised for words, has lost the * and /
+	regex.match(poor_metabolizer_diplotype, object.get(lab, "valueDisplay", ""))
 }
 
 poor_metabolizer_dose(order) if {
@@ -111,7 +113,7 @@ poor_metabolizer_dose(order) if {
 #     summary: >-
 #       Abrocitinib ({{dose .order}}) in a CYP2C19 poor metabolizer: use {{num .startMgPerDay}} mg once daily
 #     detail: |-
-#       CYP2C19 result: **{{with index .lab "valueText"}}{{.}}{{else}}poor metabolizer{{end}}** ({{date .lab.time}}). Ordered: {{dose .order}} ({{.phase}}). In CYP2C19 poor metabolizers the recommended dose is {{num .startMgPerDay}} mg once daily, increasing to {{num .maxMgPerDay}} mg if needed.
+#       CYP2C19 result: **{{with index .lab "valueDisplay"}}{{truncate 80 . | md}}{{else}}poor metabolizer{{end}}** ({{date .lab.time}}). Ordered: {{dose .order}} ({{.phase}}). In CYP2C19 poor metabolizers the recommended dose is {{num .startMgPerDay}} mg once daily, increasing to {{num .maxMgPerDay}} mg if needed.
 findings contains f if {
 	some order in orders
 	poor_metabolizer_dose(order)
@@ -120,7 +122,7 @@ findings contains f if {
 		"rule": "abrocitinib.cyp2c19-poor-metabolizer",
 		"indicator": "warning",
 		# a coded result may come without its text (the facts leave out
-		# an empty valueText): the card says "poor metabolizer" then
+		# an empty valueDisplay): the card says "poor metabolizer" then
 		"text": {
 			"order": order,
 			"lab": lab,

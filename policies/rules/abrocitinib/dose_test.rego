@@ -79,7 +79,7 @@ test_renal_moderate_unknown_dose_states_maximum if {
 test_poor_metabolizer_text_fires if {
 	labs := t.with_labs({"cyp2c19": t.coded("cyp2c19", "http://loinc.org|LA-x", "CYP2C19 poor metabolizer", 800)})
 	f := finding("abrocitinib.cyp2c19-poor-metabolizer", [abro_mg(100)], {"labs": labs})
-	f.text.lab.valueText == "CYP2C19 poor metabolizer" # the card says "CYP2C19 result: **CYP2C19 poor metabolizer**"
+	f.text.lab.valueDisplay == "CYP2C19 poor metabolizer" # the card says "CYP2C19 result: **CYP2C19 poor metabolizer**"
 	f.text.order.dailyDoseMg == 100 # "Abrocitinib (100 mg/day)"
 	f.text.phase == "initiation" # "Ordered: 100 mg/day (initiation)"
 	[f.text.startMgPerDay, f.text.maxMgPerDay] == [50, 100] # "use 50 mg once daily", "increasing to 100 mg"
@@ -88,15 +88,23 @@ test_poor_metabolizer_text_fires if {
 test_poor_metabolizer_by_code_alone_fires if {
 	# a coded result without text, in the value set by its code (the facts
 	# layer's membership)
-	lab := object.union(object.remove(t.coded("cyp2c19", "http://loinc.org|LA-x", "", 800), ["valueText"]), {"valueSets": ["cyp2c19-poor-metabolizer"]})
+	lab := object.union(object.remove(t.coded("cyp2c19", "http://loinc.org|LA-x", "", 800), ["valueText", "valueDisplay"]), {"valueSets": ["cyp2c19-poor-metabolizer"]})
 	f := finding("abrocitinib.cyp2c19-poor-metabolizer", [t.continuation(abro_mg(200), 200)], {"labs": t.with_labs({"cyp2c19": lab})})
-	not "valueText" in object.keys(f.text.lab) # the card says "CYP2C19 result: **poor metabolizer**"
+	not "valueDisplay" in object.keys(f.text.lab) # the card says "CYP2C19 result: **poor metabolizer**"
 	f.text.phase == "continuation" # "Ordered: 200 mg/day (continuation)"
 }
 
 test_poor_metabolizer_diplotype_fires if {
-	labs := t.with_labs({"cyp2c19": t.coded("cyp2c19", "http://loinc.org|LA-x", "cyp2c19 *2/*3", 800)})
-	"abrocitinib.cyp2c19-poor-metabolizer" in fired([abro_mg(100)], {"labs": labs})
+	# as the facts give it: valueText " cyp2c19 2 3 " has lost the
+	# diplotype's * and /; the rule reads valueDisplay
+	lab := t.coded("cyp2c19", "http://loinc.org|LA-x", "CYP2C19 *2/*3", 800)
+	lab.valueText == " cyp2c19 2 3 "
+	"abrocitinib.cyp2c19-poor-metabolizer" in fired([abro_mg(100)], {"labs": t.with_labs({"cyp2c19": lab})})
+}
+
+test_one_no_function_allele_does_not_fire if {
+	labs := t.with_labs({"cyp2c19": t.coded("cyp2c19", "http://loinc.org|LA-x", "*1/*2", 800)})
+	not "abrocitinib.cyp2c19-poor-metabolizer" in fired([abro_mg(100)], {"labs": labs})
 }
 
 test_intermediate_metabolizer_does_not_fire if {
