@@ -335,10 +335,14 @@ func cardFuncs(labs *terminology.LabTable, k *knowledge) template.FuncMap {
 			}
 			r, ok := lab["result"].(string)
 			if !ok {
-				r, ok = lab["valueDisplay"].(string)
+				if r, ok = lab["valueDisplay"].(string); ok {
+					r = markdownText(r)
+				}
 			}
 			if !ok {
-				if r, ok = lab["valueText"].(string); !ok {
+				if r, ok = lab["valueText"].(string); ok {
+					r = strings.TrimSpace(r)
+				} else {
 					r = "recorded"
 				}
 			}
@@ -415,6 +419,7 @@ func cardFuncs(labs *terminology.LabTable, k *knowledge) template.FuncMap {
 				if !ok {
 					continue
 				}
+				d = markdownText(d)
 				x, isNum := toFloat(m["value"])
 				if t, hasTime := m["time"].(string); isNum && hasTime {
 					u, _ := m["unit"].(string)

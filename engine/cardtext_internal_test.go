@@ -60,8 +60,10 @@ func TestCardFuncsMatchRego(t *testing.T) {
 		`{"value": 3, "unit": "no-such-unit", "time": "2026-11-16T09:00:00Z"}`,
 		`{"result": "positive", "valueText": "pos", "time": "2026-11-16T09:00:00Z"}`,
 		`{"valueText": "reactive", "time": "2026-11-16T09:00:00Z"}`,
+		`{"valueText": " never smoker ", "time": "2026-11-16T09:00:00Z"}`,
 		`{"valueText": " poor metabolizer 2 2 ", "valueDisplay": "Poor metabolizer (*2/*2)", "time": "2026-11-16T09:00:00Z"}`,
 		`{"result": "negative", "valueDisplay": "Not detected", "time": "2026-11-16T09:00:00Z"}`,
+		`{"valueDisplay": "[see](x) <b>*2/*3*</b> a_b \\ ~c~ | d` + "`e`" + `", "time": "2026-11-16T09:00:00Z"}`,
 		`{"time": "2026-11-16T09:00:00Z"}`,
 	} {
 		cases = append(cases, tc{lab, x})
@@ -73,6 +75,7 @@ func TestCardFuncsMatchRego(t *testing.T) {
 		`[]`,
 		`[{"display": "eGFR", "value": 25, "unit": "mL/min/{1.73_m2}", "time": "2026-06-01T00:00:00Z"}, {"display": "Clopidogrel"}, {"display": "Clopidogrel"}, {"display": "Aspirin"}]`,
 		`[{"display": "ANC", "value": 0.8, "time": "2026-06-01"}, {"display": "no time", "value": 1}, {"value": 2, "time": "2026-06-01"}]`,
+		`[{"display": "Cirrhosis *alcoholic* [K70.3]", "time": "2026-06-01"}, {"display": "<i>x</i> \\ a_b | ~c~", "value": 3, "unit": "g/dL", "time": "2026-06-01"}, {"display": "Zoster` + "`x`" + `"}]`,
 	} {
 		cases = append(cases, tc{evidence, x})
 	}

@@ -49,7 +49,24 @@ evidence_immunization(i) := compact({
 # lab_text: "0.8 ×10⁹/L on 2026-05-01", or "positive on 2026-05-01".
 lab_text(lab) := sprintf("%s %s on %s", [format_num(lab.value), display_unit(object.get(lab, "unit", "")), date_of(lab.time)]) if {
 	is_number(lab.value)
-} else := sprintf("%s on %s", [object.get(lab, "result", object.get(lab, "valueDisplay", object.get(lab, "valueText", "recorded"))), date_of(lab.time)])
+} else := sprintf("%s on %s", [lab_value_word(lab), date_of(lab.time)])
+
+# lab_value_word: a result without a number, in words: the qualitative
+# result, else the coded value as recorded (made literal for Markdown),
+# else its normalised text.
+lab_value_word(lab) := lab.result if {
+	"result" in object.keys(lab)
+} else := md_text(lab.valueDisplay) if {
+	"valueDisplay" in object.keys(lab)
+} else := trim_space(lab.valueText) if {
+	"valueText" in object.keys(lab)
+} else := "recorded"
+
+# md_text: text as recorded made literal in a card's Markdown (the card
+# function md): \ ` * _ [ ] < > ~ | backslash-escaped, so that patient
+# text cannot open emphasis, code, a link, raw HTML, strike or a table
+# cell.
+md_text(s) := regex.replace(s, "[\\\\`*_\\[\\]<>~|]", "\\$0")
 
 # paragraphs: card detail paragraphs, the empty ones left out.
 paragraphs(ps) := concat("\n\n", [p | some p in ps; p != ""])
@@ -61,9 +78,9 @@ number_field(obj, key) if is_number(object.get(obj, key, null))
 # evidence_text: evidence for card text, "eGFR 25 mL/min/1.73 m² (2026-06-01)".
 evidence_text(evidence) := concat("; ", sort({evidence_line(e) | some e in evidence}))
 
-evidence_line(e) := sprintf("%s %s %s (%s)", [e.display, format_num(e.value), display_unit(object.get(e, "unit", "")), date_of(e.time)]) if {
+evidence_line(e) := sprintf("%s %s %s (%s)", [md_text(e.display), format_num(e.value), display_unit(object.get(e, "unit", "")), date_of(e.time)]) if {
 	is_number(e.value)
-} else := e.display
+} else := md_text(e.display)
 
 # evidence_list: a set of evidence objects as an array.
 evidence_list(evidence) := [e | some e in evidence]
