@@ -165,6 +165,21 @@ func TestSampleSummary(t *testing.T) {
 	}
 	// A Synthea bundle too.
 	wantStatus(t, e.get(t, "/playground/api/samples/"+kermit), http.StatusOK)
+
+	// A coded result is shown as recorded, not as the text normalised for
+	// matching (" poor metabolizer 2 2 ").
+	r = e.get(t, "/playground/api/samples/scenario:052-abrocitinib-cyp2c19-poor-metabolizer")
+	wantStatus(t, r, http.StatusOK)
+	r.json(t, &got)
+	var cyp string
+	for _, l := range got.Summary.Labs {
+		if l.Analyte == "cyp2c19" {
+			cyp = l.Value
+		}
+	}
+	if cyp != "Poor metabolizer (*2/*2)" {
+		t.Errorf("CYP2C19 shown as %q, want it as recorded", cyp)
+	}
 }
 
 func TestUnknownSample(t *testing.T) {
